@@ -1,0 +1,326 @@
+"""The Project facade: the only surface the desktop app and the CLI use.
+
+A project is a folder ``NAME.spantune/`` holding ``project.sqlite``, ``models/`` (one folder per
+trained version), ``exports/`` and ``backups/``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from engine.errors import (
+    CorruptDatabaseError,
+    ProjectExistsError,
+    ProjectNotFoundError,
+    SchemaTooNewError,
+    StoreError,
+    ValidationError,
+)
+from engine.progress import CancelToken, EventCallback, ProgressEvent, check, emit
+from engine.store import backups, corpus
+from engine.store.annotations import AnnotationStore
+from engine.store.database import Database, integrity_problem
+from engine.store.labels import LabelStore, add_label
+from engine.store.lock import ProjectLock
+from engine.store.schema import MIGRATIONS, SCHEMA_VERSION, create_schema
+from engine.store.versions import VersionStore, cleanup_orphans
+from engine.types import ImportReport, Segment
+
+log = logging.getLogger(__name__)
+
+SUFFIX = ".spantune"
+DB_NAME = "project.sqlite"
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "base_model": "bundled",
+    "eval_share": 0.15,
+    "strategy": "mnlp",
+    "snap_mode": "expand",
+    "max_import_mb": 512,
+    "backup_interval_hours": 24,
+    "seed": 0,
+}
+
+
+def resolve_project_path(path: str | Path) -> Path:
+    """``P`` names ``P`` when it is a project folder, else ``P.spantune``."""
+    p = Path(path)
+    if (p / DB_NAME).is_file() or p.suffix == SUFFIX:
+        return p
+    with_suffix = p.with_name(p.name + SUFFIX)
+    return with_suffix if (with_suffix / DB_NAME).is_file() else p
+
+
+class Project:
+    """An open Spantune project. Use :meth:`create` or :meth:`open`; close it when done."""
+
+    def __init__(self, folder: Path, db: Database, lock: ProjectLock | None) -> None:
+        self.path = folder
+        self.db = db
+        self._lock = lock
+        self.labels = LabelStore(db)
+        self.annotations = AnnotationStore(db)
+        self.versions = VersionStore(db, self.models_dir)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    @property
+    def models_dir(self) -> Path:
+        return self.path / "models"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.path / "exports"
+
+    @property
+    def read_only(self) -> bool:
+        return self.db.read_only
+
+    @classmethod
+    def create(cls, path: str | Path, labels: Sequence[str] = (), *,
+               settings: dict[str, Any] | None = None) -> Project:
+        """Create a new project folder (``.spantune`` is appended when missing).
+
+        Raises ProjectExistsError when a project is already there.
+        """
+        folder = Path(path)
+        if folder.suffix != SUFFIX:
+            folder = folder.with_name(folder.name + SUFFIX)
+        if (folder / DB_NAME).exists():
+            raise ProjectExistsError(f"a project already exists at {folder}")
+        if folder.exists() and any(folder.iterdir()):
+            raise ProjectExistsError(f"{folder} exists and is not empty")
+        folder.mkdir(parents=True, exist_ok=True)
+        for sub in ("models", "exports", "backups"):
+            (folder / sub).mkdir(exist_ok=True)
+        tmp = folder / (DB_NAME + ".creating")
+        tmp.unlink(missing_ok=True)
+        db = Database(tmp)
+        try:
+            with db.write() as conn:
+                create_schema(conn)
+                values = {**DEFAULT_SETTINGS, **(settings or {})}
+                conn.executemany("INSERT INTO settings (key, value) VALUES (?, ?)",
+                                 [(k, json.dumps(v)) for k, v in values.items()])
+                for name in labels:
+                    add_label(conn, name)
+            db.connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            db.connection().execute("PRAGMA journal_mode = DELETE")
+        finally:
+            db.close()
+        tmp.replace(folder / DB_NAME)
+        return cls.open(folder)
+
+    @classmethod
+    def open(cls, path: str | Path, *, read_only: bool = False,
+             max_pages: int | None = None) -> Project:
+        """Open a project: lock, integrity check, migrations, clean-up of unfinished writes.
+
+        Raises ProjectNotFoundError, ProjectLockedError, CorruptDatabaseError (the file is not
+        touched), SchemaTooNewError.
+        """
+        folder = resolve_project_path(path)
+        db_path = folder / DB_NAME
+        if not db_path.is_file():
+            raise ProjectNotFoundError(f"{folder} is not a Spantune project (no {DB_NAME})")
+        lock = None
+        if not read_only:
+            lock = ProjectLock(folder)
+            lock.acquire()
+        try:
+            problem = integrity_problem(db_path)
+            if problem is not None:
+                raise CorruptDatabaseError(db_path, problem, backups.list_backups(folder))
+            _migrate(folder, db_path, read_only)
+            db = Database(db_path, read_only=read_only, max_pages=max_pages)
+            project = cls(folder, db, lock)
+            if not read_only:
+                for sub in ("models", "exports", "backups"):
+                    (folder / sub).mkdir(exist_ok=True)
+                cleanup_orphans(db, project.models_dir)
+                _cleanup_temp_files(folder)
+                if backups.backup_due(folder, float(project.setting("backup_interval_hours"))):
+                    backups.make_backup(db, folder, "scheduled")
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        return project
+
+    def close(self) -> None:
+        self.db.close()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- settings ----------------------------------------------------------------------------------
+    def setting(self, key: str) -> Any:
+        r = self.db.connection().execute("SELECT value FROM settings WHERE key = ?",
+                                         (key,)).fetchone()
+        if r is None:
+            if key not in DEFAULT_SETTINGS:
+                raise ValidationError(f"unknown setting {key!r}", field=key)
+            return DEFAULT_SETTINGS[key]
+        return json.loads(r[0])
+
+    def set_setting(self, key: str, value: Any) -> None:
+        if key not in DEFAULT_SETTINGS:
+            raise ValidationError(f"unknown setting {key!r}", field=key)
+        if key == "eval_share" and not (0.0 <= float(value) <= 0.5):
+            raise ValidationError("must be between 0 and 0.5", field="eval_share")
+        self.db.execute_write("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+                              (key, json.dumps(value)))
+
+    # -- import / export -------------------------------------------------------------------------
+    def import_files(self, paths: Iterable[str | Path], fmt: str | None = None, *,
+                     segment: str = "sentences", as_suggestions: bool = False,
+                     on_event: EventCallback | None = None,
+                     cancel: CancelToken | None = None) -> ImportReport:
+        """Import files all-or-nothing: every file is read and checked before anything is stored.
+
+        Raises FormatError (file and line) for a malformed file and Cancelled when cancelled; in
+        both cases nothing is stored. Reports ProgressEvent(stage="read"/"store").
+        """
+        from engine.formats import read_file
+
+        if segment not in ("sentences", "lines", "document"):
+            raise ValidationError(f"unknown segmentation {segment!r}", field="segment")
+        files = [Path(p) for p in paths]
+        limit = int(float(self.setting("max_import_mb")) * 1024 * 1024)
+        parsed = []
+        for i, path in enumerate(files):
+            check(cancel)
+            emit(on_event, ProgressEvent("read", i, len(files), f"reading {path.name}"))
+            parsed.append((path, read_file(path, fmt, max_bytes=limit)))
+        emit(on_event, ProgressEvent("store", 0, len(files), "storing"))
+        eval_share = float(self.setting("eval_share"))
+        seed = int(self.setting("seed"))
+        totals = corpus.InsertCounts()
+        with self.db.write() as conn:
+            for i, (path, docs) in enumerate(parsed):
+                check(cancel)
+                c = corpus.insert_documents(conn, docs, source=str(path), mode=segment,
+                                            as_suggestions=as_suggestions,
+                                            eval_share=eval_share, seed=seed)
+                totals.documents += c.documents
+                totals.segments += c.segments
+                totals.spans += c.spans
+                totals.duplicates += c.duplicates
+                totals.new_labels += c.new_labels
+                emit(on_event, ProgressEvent("store", i + 1, len(files), str(path)))
+        return ImportReport(files=len(files), documents=totals.documents,
+                            segments=totals.segments, spans=totals.spans,
+                            duplicates=totals.duplicates, new_labels=tuple(totals.new_labels),
+                            as_suggestions=as_suggestions)
+
+    def export(self, out: str | Path, fmt: str, *, only_labelled: bool = False) -> int:
+        """Write the project's documents and accepted spans to ``out`` (atomic replace)."""
+        from engine.formats import write_file
+
+        with self.db.read() as conn:
+            docs = corpus.documents_for_export(conn, only_labelled=only_labelled)
+        labels = [lab.name for lab in self.labels.list()]
+        return write_file(docs, Path(out), fmt, labels=labels)
+
+    # -- reading -----------------------------------------------------------------------------------
+    def stats(self) -> dict[str, Any]:
+        with self.db.read() as conn:
+            out = corpus.stats(conn)
+        active = self.versions.active()
+        out["active_version"] = active.name if active else None
+        out["versions"] = len(self.versions.list())
+        return out
+
+    def segment(self, segment_id: int) -> Segment:
+        return corpus.get_segment(self.db.connection(), segment_id)
+
+    def segments(self, *, offset: int = 0, limit: int = 100, status: str | None = None,
+                 split: str | None = None, search: str | None = None) -> list[Segment]:
+        return corpus.list_segments(self.db.connection(), offset=offset, limit=limit,
+                                    status=status, split=split, search=search)
+
+    def count_segments(self, *, status: str | None = None, split: str | None = None,
+                       search: str | None = None) -> int:
+        return corpus.count_segments(self.db.connection(), status=status, split=split,
+                                     search=search)
+
+    def document_text(self, document_id: int) -> str:
+        r = self.db.connection().execute("SELECT text FROM documents WHERE id = ?",
+                                         (document_id,)).fetchone()
+        if r is None:
+            raise StoreError(f"no document {document_id}")
+        return str(r[0])
+
+    def neighbours(self, segment_id: int, before: int = 1, after: int = 1) -> list[Segment]:
+        """The segment with up to ``before``/``after`` neighbours of the same document."""
+        seg = self.segment(segment_id)
+        rows = self.db.connection().execute(
+            "SELECT id FROM segments WHERE document_id = ? AND position BETWEEN ? AND ?"
+            " ORDER BY position", (seg.document_id, seg.position - before,
+                                   seg.position + after)).fetchall()
+        return [self.segment(r[0]) for r in rows]
+
+    # -- backups -----------------------------------------------------------------------------------
+    def backup(self, reason: str = "manual") -> Path:
+        return backups.make_backup(self.db, self.path, reason)
+
+    def list_backups(self) -> list[Path]:
+        return backups.list_backups(self.path)
+
+    @staticmethod
+    def restore(path: str | Path, backup: str | Path) -> None:
+        """Restore a closed project's database from ``backup`` (takes the lock meanwhile)."""
+        folder = resolve_project_path(path)
+        lock = ProjectLock(folder)
+        lock.acquire()
+        try:
+            backups.restore_backup(folder, Path(backup))
+        finally:
+            lock.release()
+
+
+def _migrate(folder: Path, db_path: Path, read_only: bool) -> None:
+    probe = Database(db_path, read_only=True)
+    try:
+        version = int(probe.connection().execute("PRAGMA user_version").fetchone()[0])
+    finally:
+        probe.close()
+    if version > SCHEMA_VERSION:
+        raise SchemaTooNewError(version, SCHEMA_VERSION)
+    if version == SCHEMA_VERSION:
+        return
+    if version == 0 or version not in MIGRATIONS:
+        raise StoreError(f"{db_path} has no Spantune schema (version {version})")
+    if read_only:
+        raise StoreError(f"{db_path} needs an upgrade; open it once for writing")
+    backups.backup_file(db_path, folder, f"pre-migration-v{version}")
+    db = Database(db_path)
+    try:
+        with db.write() as conn:
+            while version < SCHEMA_VERSION:
+                MIGRATIONS[version](conn)
+                version += 1
+                conn.execute(f"PRAGMA user_version = {version}")
+    finally:
+        db.close()
+
+
+def _cleanup_temp_files(folder: Path) -> None:
+    for pattern in ("*.tmp", ".tmp-*", "project.sqlite.creating", "project.sqlite.restore-tmp"):
+        for p in folder.glob(pattern):
+            if p.is_file():
+                p.unlink(missing_ok=True)
+    exports = folder / "exports"
+    if exports.is_dir():
+        import shutil
+
+        for p in exports.glob(".tmp-*"):
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)

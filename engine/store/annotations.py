@@ -1,0 +1,210 @@
+"""Spans, suggestions and segment status: the edits a person makes while labelling."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from engine.errors import ConflictError, NotFoundError, ValidationError
+from engine.store.corpus import get_segment
+from engine.store.database import Database
+from engine.store.labels import get_label
+from engine.store.util import now
+from engine.types import (
+    SEGMENT_SPLITS,
+    SEGMENT_STATUSES,
+    SPAN_SOURCES,
+    LabelledExample,
+    Span,
+    SpanData,
+    Suggestion,
+    TrainingSnapshot,
+)
+
+_SPAN_SQL = (
+    'SELECT s.id, s.document_id, s.segment_id, s.start, s."end", l.name, s.source, s.created_at'
+    " FROM spans s JOIN labels l ON l.id = s.label_id"
+)
+
+
+def _span(r: tuple) -> Span:
+    return Span(id=r[0], document_id=r[1], segment_id=r[2], start=r[3], end=r[4], label=r[5],
+                source=r[6], created_at=r[7])
+
+
+def _suggestion(r: tuple) -> Suggestion:
+    return Suggestion(id=r[0], segment_id=r[1], start=r[2], end=r[3], label=r[4], score=r[5],
+                      model_version=r[6])
+
+
+class AnnotationStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- spans ---------------------------------------------------------------------------------
+    def spans(self, segment_id: int) -> list[Span]:
+        rows = self.db.connection().execute(
+            _SPAN_SQL + " WHERE s.segment_id = ? ORDER BY s.start", (segment_id,)).fetchall()
+        return [_span(r) for r in rows]
+
+    def get_span(self, span_id: int) -> Span:
+        r = self.db.connection().execute(_SPAN_SQL + " WHERE s.id = ?", (span_id,)).fetchone()
+        if r is None:
+            raise NotFoundError(f"no span {span_id}")
+        return _span(r)
+
+    def add_span(self, segment_id: int, start: int, end: int, label: str, *,
+                 source: str = "human", span_id: int | None = None) -> Span:
+        """Add a span (document offsets) inside the segment; overlaps are refused.
+
+        ``span_id`` re-inserts a span under its old id (redo of a delete).
+        """
+        if source not in SPAN_SOURCES:
+            raise ValidationError(f"unknown span source {source!r}", field="source")
+        with self.db.write() as conn:
+            seg = get_segment(conn, segment_id)
+            self._check_range(conn, seg.start, seg.end, segment_id, start, end, exclude=None)
+            lab = get_label(conn, label)
+            cur = conn.execute(
+                'INSERT INTO spans (id, document_id, segment_id, start, "end", label_id, source,'
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (span_id, seg.document_id, segment_id, start, end, lab.id, source, now()))
+            self._touch(conn, segment_id)
+            return _span(conn.execute(_SPAN_SQL + " WHERE s.id = ?",
+                                      (cur.lastrowid,)).fetchone())
+
+    def update_span(self, span_id: int, *, start: int | None = None, end: int | None = None,
+                    label: str | None = None) -> Span:
+        with self.db.write() as conn:
+            old = self.get_span(span_id)
+            seg = get_segment(conn, old.segment_id)
+            new_start = old.start if start is None else start
+            new_end = old.end if end is None else end
+            self._check_range(conn, seg.start, seg.end, seg.id, new_start, new_end,
+                              exclude=span_id)
+            label_id = get_label(conn, label if label is not None else old.label).id
+            conn.execute('UPDATE spans SET start = ?, "end" = ?, label_id = ? WHERE id = ?',
+                         (new_start, new_end, label_id, span_id))
+            self._touch(conn, seg.id)
+            return self.get_span(span_id)
+
+    def remove_span(self, span_id: int) -> Span:
+        with self.db.write() as conn:
+            old = self.get_span(span_id)
+            conn.execute("DELETE FROM spans WHERE id = ?", (span_id,))
+            self._touch(conn, old.segment_id)
+            return old
+
+    @staticmethod
+    def _check_range(conn: sqlite3.Connection, seg_start: int, seg_end: int, segment_id: int,
+                     start: int, end: int, exclude: int | None) -> None:
+        if not isinstance(start, int) or not isinstance(end, int) or start >= end:
+            raise ValidationError(f"a span needs start < end (got {start}, {end})", field="span")
+        if start < seg_start or end > seg_end:
+            raise ValidationError(
+                f"span [{start}, {end}) is outside its segment [{seg_start}, {seg_end})",
+                field="span")
+        clash = conn.execute(
+            'SELECT s.start, s."end", l.name FROM spans s JOIN labels l ON l.id = s.label_id'
+            ' WHERE s.segment_id = ? AND s.start < ? AND s."end" > ? AND s.id IS NOT ?',
+            (segment_id, end, start, exclude)).fetchone()
+        if clash:
+            raise ConflictError(
+                f"span [{start}, {end}) overlaps the {clash[2]} span [{clash[0]}, {clash[1]})")
+
+    @staticmethod
+    def _touch(conn: sqlite3.Connection, segment_id: int) -> None:
+        conn.execute("UPDATE segments SET updated_at = ? WHERE id = ?", (now(), segment_id))
+
+    # -- segment status --------------------------------------------------------------------------
+    def set_status(self, segment_id: int, status: str) -> None:
+        if status not in SEGMENT_STATUSES:
+            raise ValidationError(f"unknown status {status!r}", field="status")
+        with self.db.write() as conn:
+            get_segment(conn, segment_id)
+            conn.execute("UPDATE segments SET status = ?, updated_at = ? WHERE id = ?",
+                         (status, now(), segment_id))
+
+    def set_split(self, segment_id: int, split: str) -> None:
+        if split not in SEGMENT_SPLITS:
+            raise ValidationError(f"unknown split {split!r}", field="split")
+        with self.db.write() as conn:
+            get_segment(conn, segment_id)
+            conn.execute("UPDATE segments SET split = ?, updated_at = ? WHERE id = ?",
+                         (split, now(), segment_id))
+
+    # -- suggestions -----------------------------------------------------------------------------
+    def suggestions(self, segment_id: int) -> list[Suggestion]:
+        rows = self.db.connection().execute(
+            'SELECT id, segment_id, start, "end", label, score, model_version FROM suggestions'
+            " WHERE segment_id = ? ORDER BY start", (segment_id,)).fetchall()
+        return [_suggestion(r) for r in rows]
+
+    def get_suggestion(self, suggestion_id: int) -> Suggestion:
+        r = self.db.connection().execute(
+            'SELECT id, segment_id, start, "end", label, score, model_version FROM suggestions'
+            " WHERE id = ?", (suggestion_id,)).fetchone()
+        if r is None:
+            raise NotFoundError(f"no suggestion {suggestion_id}")
+        return _suggestion(r)
+
+    def accept_suggestion(self, suggestion_id: int) -> Span:
+        """Turn a suggestion into a span (source 'model'); unknown labels are added."""
+        with self.db.write() as conn:
+            sug = self.get_suggestion(suggestion_id)
+            if not conn.execute("SELECT 1 FROM labels WHERE name = ?", (sug.label,)).fetchone():
+                from engine.store.labels import add_label
+
+                add_label(conn, sug.label)
+            span = self.add_span(sug.segment_id, sug.start, sug.end, sug.label, source="model")
+            conn.execute("DELETE FROM suggestions WHERE id = ?", (suggestion_id,))
+            return span
+
+    def reject_suggestion(self, suggestion_id: int) -> Suggestion:
+        with self.db.write() as conn:
+            sug = self.get_suggestion(suggestion_id)
+            conn.execute("DELETE FROM suggestions WHERE id = ?", (suggestion_id,))
+            return sug
+
+    def restore_suggestion(self, sug: Suggestion) -> Suggestion:
+        with self.db.write() as conn:
+            conn.execute(
+                'INSERT INTO suggestions (id, segment_id, start, "end", label, score,'
+                " model_version) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (sug.id, sug.segment_id, sug.start, sug.end, sug.label, sug.score,
+                 sug.model_version))
+            return sug
+
+    def replace_suggestions(self, segment_ids: list[int],
+                            rows: list[tuple[int, int, int, str, float, str | None]]) -> None:
+        """Replace the suggestions of ``segment_ids`` with ``rows`` (segment, start, end,
+        label, score, model_version), skipping any that overlap an accepted span."""
+        with self.db.write() as conn:
+            conn.executemany("DELETE FROM suggestions WHERE segment_id = ?",
+                             [(i,) for i in segment_ids])
+            conn.executemany(
+                'INSERT INTO suggestions (segment_id, start, "end", label, score, model_version)'
+                " SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM spans"
+                ' WHERE segment_id = ? AND start < ? AND "end" > ?)',
+                [(*r, r[0], r[2], r[1]) for r in rows])
+
+    # -- training snapshot ---------------------------------------------------------------------------
+    def training_snapshot(self) -> TrainingSnapshot:
+        """Labelled segments split into train and eval, read in one transaction."""
+        with self.db.read() as conn:
+            labels = tuple(n for (n,) in conn.execute(
+                "SELECT name FROM labels ORDER BY position, id"))
+            spans: dict[int, list[SpanData]] = {}
+            for seg_id, seg_start, start, end, name in conn.execute(
+                    'SELECT s.segment_id, g.start, s.start, s."end", l.name FROM spans s'
+                    " JOIN labels l ON l.id = s.label_id JOIN segments g ON g.id = s.segment_id"
+                    " WHERE g.status = 'labelled' ORDER BY s.segment_id, s.start"):
+                spans.setdefault(seg_id, []).append(
+                    SpanData(start - seg_start, end - seg_start, name))
+            train, evaluation = [], []
+            for seg_id, split, text, tokenized in conn.execute(
+                    'SELECT s.id, s.split, substr(d.text, s.start + 1, s."end" - s.start),'
+                    " d.tokenized FROM segments s JOIN documents d ON d.id = s.document_id"
+                    " WHERE s.status = 'labelled' ORDER BY s.id"):
+                ex = LabelledExample(seg_id, text, tuple(spans.get(seg_id, ())), bool(tokenized))
+                (evaluation if split == "eval" else train).append(ex)
+        return TrainingSnapshot(labels, tuple(train), tuple(evaluation))

@@ -1,0 +1,182 @@
+"""SQLite access for one project: one connection per thread, explicit transactions.
+
+Writes run in ``BEGIN IMMEDIATE`` transactions (so a writer never fails half-way on a lock);
+reads that must be consistent (training snapshots) run in one read transaction. SQLite errors
+that a person can act on (disk full, read-only, locked) become :mod:`engine.errors` exceptions.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from engine.errors import (
+    CorruptDatabaseError,
+    DiskFullError,
+    ReadOnlyProjectError,
+    StoreError,
+)
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 15_000
+
+
+def translate_error(exc: sqlite3.Error) -> StoreError:
+    """Map a sqlite3 error to the engine's exception family with an actionable message."""
+    text = str(exc).lower()
+    if "full" in text:
+        return DiskFullError("the disk is full (or the project's size limit was reached); "
+                             "the last change was not saved")
+    if "readonly" in text or "read-only" in text:
+        return ReadOnlyProjectError("the project is read-only; the last change was not saved")
+    if "locked" in text or "busy" in text:
+        return StoreError("the project database is busy in another process; try again")
+    if "malformed" in text or "not a database" in text:
+        return StoreError(f"the project database is damaged: {exc}")
+    return StoreError(f"database error: {exc}")
+
+
+class Database:
+    """Thread-local connections to one SQLite file."""
+
+    def __init__(self, path: Path, *, read_only: bool = False, max_pages: int | None = None):
+        self.path = Path(path)
+        self.read_only = read_only
+        self.max_pages = max_pages
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    # -- connections ---------------------------------------------------------------------------
+    def connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            if self.read_only:
+                uri = self.path.resolve().as_uri() + "?mode=ro"
+                conn = sqlite3.connect(uri, uri=True, isolation_level=None,
+                                       check_same_thread=False)
+            else:
+                conn = sqlite3.connect(str(self.path), isolation_level=None,
+                                       check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            if not self.read_only:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = FULL")
+                if self.max_pages is not None:
+                    conn.execute(f"PRAGMA max_page_count = {int(self.max_pages)}")
+        except sqlite3.DatabaseError as exc:
+            raise CorruptDatabaseError(self.path, str(exc)) from exc
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                try:
+                    conn.close()
+                except sqlite3.Error:  # closing a dead connection: nothing left to protect
+                    log.debug("closing connection failed", exc_info=True)
+            self._all.clear()
+        self._local = threading.local()
+
+    # -- transactions --------------------------------------------------------------------------
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (BEGIN IMMEDIATE); rolled back on any exception."""
+        if self.read_only:
+            raise ReadOnlyProjectError("the project is open read-only; nothing was changed")
+        conn = self.connection()
+        if conn.in_transaction:
+            # nested use joins the outer transaction
+            yield conn
+            return
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise translate_error(exc) from exc
+        try:
+            yield conn
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise translate_error(exc) from exc
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: every query inside sees the same snapshot."""
+        conn = self.connection()
+        if conn.in_transaction:
+            yield conn
+            return
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            if conn.in_transaction:
+                conn.execute("COMMIT")
+
+    def execute_write(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+        with self.write() as conn:
+            return self._run(conn, sql, params)
+
+    @staticmethod
+    def _run(conn: sqlite3.Connection, sql: str, params: tuple | dict) -> sqlite3.Cursor:
+        try:
+            return conn.execute(sql, params)
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.Error as exc:
+            raise translate_error(exc) from exc
+
+    # -- maintenance ---------------------------------------------------------------------------
+    def backup_to(self, dest: Path) -> None:
+        """Copy the database with SQLite's online backup API into ``dest`` (atomically)."""
+        dest = Path(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(dest.name + ".tmp")
+        tmp.unlink(missing_ok=True)
+        target = sqlite3.connect(str(tmp))
+        try:
+            self.connection().backup(target)
+        finally:
+            target.close()
+        tmp.replace(dest)
+
+
+def integrity_problem(path: Path, *, full: bool = False) -> str | None:
+    """Return a description of the damage in the database at ``path``, or None when it is ok.
+
+    Opens the file read-only so a damaged database is never written to.
+    """
+    try:
+        conn = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        return str(exc)
+    try:
+        pragma = "integrity_check" if full else "quick_check"
+        rows = conn.execute(f"PRAGMA {pragma}").fetchall()
+        result = "; ".join(str(r[0]) for r in rows[:5])
+        return None if result == "ok" else result
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
+    finally:
+        conn.close()

@@ -1,0 +1,142 @@
+"""The project database schema and its migrations.
+
+The schema is created explicitly and versioned with ``PRAGMA user_version``. A migration from
+version N runs inside one transaction after a backup copy of the database has been taken.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+SCHEMA_VERSION = 1
+
+SCHEMA_V1 = """
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE labels (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    color TEXT NOT NULL,
+    hotkey TEXT,
+    position INTEGER NOT NULL
+);
+
+CREATE TABLE documents (
+    id INTEGER PRIMARY KEY,
+    text TEXT NOT NULL,
+    source TEXT,
+    metadata TEXT NOT NULL DEFAULT '{}',
+    content_hash TEXT NOT NULL UNIQUE,
+    tokenized INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE segments (
+    id INTEGER PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'todo' CHECK (status IN ('todo', 'labelled', 'skipped')),
+    split TEXT NOT NULL DEFAULT 'train' CHECK (split IN ('train', 'eval')),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    CHECK (0 <= start AND start <= "end")
+);
+CREATE INDEX segments_document ON segments(document_id, position);
+CREATE INDEX segments_status ON segments(status, split);
+
+CREATE TABLE spans (
+    id INTEGER PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    label_id INTEGER NOT NULL REFERENCES labels(id) ON DELETE CASCADE,
+    source TEXT NOT NULL DEFAULT 'human' CHECK (source IN ('human', 'model', 'imported')),
+    created_at TEXT NOT NULL,
+    CHECK (0 <= start AND start < "end")
+);
+CREATE INDEX spans_segment ON spans(segment_id, start);
+CREATE INDEX spans_label ON spans(label_id);
+
+-- Pending proposals (model predictions or pre-annotations imported --as-suggestions).
+CREATE TABLE suggestions (
+    id INTEGER PRIMARY KEY,
+    segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    score REAL,
+    model_version TEXT,
+    CHECK (0 <= start AND start < "end")
+);
+CREATE INDEX suggestions_segment ON suggestions(segment_id);
+
+CREATE TABLE model_versions (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    path TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    base_model TEXT NOT NULL,
+    metrics TEXT NOT NULL DEFAULT '{}',
+    counts TEXT NOT NULL DEFAULT '{}',
+    config TEXT NOT NULL DEFAULT '{}',
+    labelled_segments INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE training_runs (
+    id INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'cancelled')),
+    config TEXT NOT NULL DEFAULT '{}',
+    version_id INTEGER REFERENCES model_versions(id) ON DELETE SET NULL,
+    log TEXT NOT NULL DEFAULT '',
+    error TEXT
+);
+
+-- Active-learning scores: higher = more worth labelling next.
+CREATE TABLE al_scores (
+    segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+    model_version TEXT NOT NULL,
+    strategy TEXT NOT NULL,
+    score REAL NOT NULL,
+    computed_at TEXT NOT NULL,
+    PRIMARY KEY (segment_id, model_version, strategy)
+);
+CREATE INDEX al_scores_rank ON al_scores(model_version, strategy, score);
+"""
+
+
+def create_schema(conn: sqlite3.Connection) -> None:
+    """Create the current schema in an empty database (caller holds the write transaction)."""
+    for statement in _statements(SCHEMA_V1):
+        conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _statements(script: str) -> list[str]:
+    """Split a DDL script into statements (executescript would commit the open transaction)."""
+    out, buf = [], []
+    for line in script.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("--"):
+            continue
+        buf.append(line)
+        if stripped.endswith(";"):
+            statement = "\n".join(buf)
+            if sqlite3.complete_statement(statement):
+                out.append(statement)
+                buf = []
+    if buf:
+        out.append("\n".join(buf))
+    return out
+
+
+# Migration from version N to N + 1; each runs inside the caller's transaction.
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
