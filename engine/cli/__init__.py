@@ -1,0 +1,1 @@
+"""The ``spantune`` command line: a thin layer over :mod:`engine.api`."""

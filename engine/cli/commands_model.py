@@ -1,0 +1,214 @@
+"""Model commands: train, evaluate, versions, export-model, predict."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from engine.api import Project
+from engine.cli.output import ProgressBar, print_json, print_table
+from engine.errors import ValidationError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="fine-tune a model on the project's labelled segments")
+    p.add_argument("project")
+    p.add_argument("--epochs", type=int, default=None, help="default: chosen from a step budget")
+    p.add_argument("--max-minutes", type=float, default=None)
+    p.add_argument("--base-model", default=None, help="'bundled', a local folder or a hub id")
+    p.add_argument("--warm-start", action="store_true",
+                   help="start from the active version instead of the base encoder")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--json", action="store_true", help="print the final report as JSON")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="entity-level precision/recall/F1 of a model version")
+    p.add_argument("project")
+    p.add_argument("--version", default=None, help="vNNNN (default: the active version)")
+    p.add_argument("--data", type=Path, default=None,
+                   help="a gold file (CoNLL/JSONL) instead of the project's evaluation split")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("versions", help="list, activate or delete model versions")
+    p.add_argument("project")
+    p.add_argument("action", nargs="?", choices=("list", "activate", "delete"), default="list")
+    p.add_argument("name", nargs="?")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_versions)
+
+    p = sub.add_parser("export-model", help="export a model version as an ONNX folder")
+    p.add_argument("project")
+    p.add_argument("out", type=Path)
+    p.add_argument("--version", default=None)
+    p.add_argument("--no-quantize", action="store_true", help="skip the int8 model")
+    p.add_argument("--overwrite", action="store_true")
+    p.set_defaults(func=cmd_export_model)
+
+    p = sub.add_parser("predict", help="run an exported model on text lines or JSONL")
+    p.add_argument("model_dir", type=Path)
+    p.add_argument("files", nargs="*", default=["-"], help="text or JSONL files, or - for stdin")
+    p.add_argument("--format", choices=("jsonl", "conll"), default="jsonl")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--fp32", action="store_true", help="use the fp32 model, not int8")
+    p.set_defaults(func=cmd_predict)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from engine.training import TrainConfig, train
+
+    overrides: dict[str, Any] = {"warm_start": args.warm_start}
+    for key in ("epochs", "max_minutes", "base_model", "seed"):
+        if getattr(args, key) is not None:
+            overrides[key] = getattr(args, key)
+    config = TrainConfig(**overrides)
+    bar = ProgressBar("train")
+    with Project.open(args.project) as project:
+        try:
+            result = train(project, config, on_event=bar)
+        finally:
+            bar.close()
+    report = result.to_dict()
+    if args.json:
+        print_json(report)
+        return 0
+    print(f"trained {report['version']} in {report['seconds']:.1f} s "
+          f"on {report['counts'].get('train_sentences', '?')} sentences")
+    _print_metrics(report.get("metrics") or {})
+    return 0
+
+
+def _print_metrics(metrics: dict[str, Any]) -> None:
+    if metrics.get("f1") is None:
+        print(metrics.get("message", "no evaluation segments yet: label some eval-split "
+                                     "segments to get honest scores"))
+        return
+    rows = [(name, m["precision"], m["recall"], m["f1"], m.get("support"))
+            for name, m in sorted(metrics.get("per_label", {}).items())]
+    rows.append(("micro avg", metrics["precision"], metrics["recall"], metrics["f1"],
+                 sum(m.get("support") or 0 for m in metrics.get("per_label", {}).values())))
+    print_table(["label", "precision", "recall", "f1", "support"], rows)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from engine.training import evaluate
+
+    with Project.open(args.project, read_only=True) as project:
+        metrics = evaluate(project, version=args.version, data=args.data)
+    if args.json:
+        print_json(metrics)
+    else:
+        _print_metrics(metrics)
+    return 0
+
+
+def cmd_versions(args: argparse.Namespace) -> int:
+    with Project.open(args.project, read_only=(args.action == "list")) as project:
+        if args.action != "list":
+            if not args.name:
+                raise ValidationError("name the version, e.g. v0002", field="name")
+            if args.action == "activate":
+                project.versions.activate(args.name)
+            else:
+                project.versions.delete(args.name)
+        versions = project.versions.list()
+    if args.json:
+        print_json([{"name": v.name, "active": v.active, "created_at": v.created_at,
+                     "base_model": v.base_model, "f1": v.metrics.get("f1"),
+                     "labelled_sentences": v.counts.get("train_sentences")} for v in versions])
+        return 0
+    print_table(["version", "active", "f1", "sentences", "created"],
+                [(v.name, "*" if v.active else "", v.metrics.get("f1"),
+                  v.counts.get("train_sentences"), v.created_at[:19]) for v in versions])
+    return 0
+
+
+def cmd_export_model(args: argparse.Namespace) -> int:
+    from engine.inference.export import export_model
+
+    with Project.open(args.project, read_only=True) as project:
+        version = project.versions.get(args.version) if args.version else \
+            project.versions.active()
+        if version is None:
+            raise ValidationError("the project has no trained model yet; run `spantune train`",
+                                  field="--version")
+        bar = ProgressBar("export")
+        try:
+            result = export_model(Path(version.path), args.out, quantize=not args.no_quantize,
+                                  overwrite=args.overwrite, on_event=bar)
+        finally:
+            bar.close()
+    print(f"exported {version.name} to {args.out}")
+    summary = getattr(result, "summary", None)
+    if callable(summary):
+        print(summary())
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from engine.inference.predictor import Predictor
+
+    predictor = Predictor(args.model_dir, quantized=not args.fp32)
+    for name in args.files:
+        texts = _read_texts(name)
+        bar = ProgressBar(f"predict {name}")
+        out = []
+        for start in range(0, len(texts), max(1, args.batch_size) * 8):
+            chunk = texts[start:start + args.batch_size * 8]
+            out.extend(predictor.predict(chunk, batch_size=args.batch_size))
+            from engine.progress import ProgressEvent
+
+            bar(ProgressEvent("predict", min(start + len(chunk), len(texts)), len(texts)))
+        bar.close()
+        for text, ents in zip(texts, out, strict=True):
+            _write_prediction(text, ents, args.format)
+    return 0
+
+
+def _read_texts(name: str) -> list[str]:
+    from engine.errors import FormatError
+
+    fh = sys.stdin if name == "-" else open(name, encoding="utf-8")  # noqa: SIM115
+    texts = []
+    try:
+        for lineno, line in enumerate(fh, 1):
+            line = line.rstrip("\r\n")
+            if not line.strip():
+                continue
+            if line.lstrip().startswith("{"):
+                try:
+                    record = json.loads(line)
+                    texts.append(str(record["text"]))
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise FormatError(f"not a JSON object with a 'text' field ({exc})",
+                                      path=name, line=lineno) from exc
+            else:
+                texts.append(line)
+    except UnicodeDecodeError as exc:
+        raise FormatError("not UTF-8 text", path=name) from exc
+    finally:
+        if fh is not sys.stdin:
+            fh.close()
+    return texts
+
+
+def _write_prediction(text: str, entities: list, fmt: str) -> None:
+    if fmt == "jsonl":
+        spans = [{"start": e.start, "end": e.end, "label": e.label, "score": round(e.score, 4),
+                  "text": text[e.start:e.end]} for e in entities]
+        print(json.dumps({"text": text, "spans": spans}, ensure_ascii=False))
+        return
+    from engine.text.tokens import split_tokens_at, word_tokens
+
+    cuts = {e.start for e in entities} | {e.end for e in entities}
+    for tok in split_tokens_at(word_tokens(text), cuts):
+        tag = "O"
+        for e in entities:
+            if e.start <= tok.start and tok.end <= e.end:
+                tag = ("B-" if tok.start == e.start else "I-") + e.label
+                break
+        print(f"{text[tok.start:tok.end]} {tag}")
+    print()

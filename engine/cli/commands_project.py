@@ -1,0 +1,204 @@
+"""Project commands: init, import, export, stats, labels, backup, restore."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from engine.api import Project
+from engine.cli.output import ProgressBar, print_json, print_table
+from engine.errors import ValidationError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("init", help="create a project folder NAME.spantune")
+    p.add_argument("project")
+    p.add_argument("--labels", default="", help="comma-separated label names, e.g. PER,ORG,LOC")
+    p.add_argument("--base-model", default=None, help="'bundled', a local HF folder or a hub id")
+    p.add_argument("--eval-share", type=float, default=None,
+                   help="share of segments held out for honest evaluation (default 0.15)")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("import", help="import documents (and annotations) into a project")
+    p.add_argument("project")
+    p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("--format", default=None, help="reader name; auto-detected when omitted")
+    p.add_argument("--segment", choices=("sentences", "lines", "document"), default="sentences")
+    p.add_argument("--as-suggestions", action="store_true",
+                   help="import annotations as suggestions to review, not as labels")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("export", help="export documents and labels to a file")
+    p.add_argument("project")
+    p.add_argument("out", type=Path)
+    p.add_argument("--format", default=None,
+                   help="jsonl, conll, doccano or hf (default: from the file extension)")
+    p.add_argument("--only-labelled", action="store_true")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("stats", help="documents, segments by status, spans per label")
+    p.add_argument("project")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("labels", help="list or change the label set")
+    p.add_argument("project")
+    lsub = p.add_subparsers(dest="action", metavar="ACTION")
+    lsub.add_parser("list", help="list labels (default)")
+    a = lsub.add_parser("add", help="add a label")
+    a.add_argument("name")
+    a.add_argument("--color", default=None)
+    a.add_argument("--hotkey", default=None)
+    a = lsub.add_parser("rename", help="rename a label (its spans follow)")
+    a.add_argument("old")
+    a.add_argument("new")
+    a = lsub.add_parser("remove", help="delete a label and its spans")
+    a.add_argument("name")
+    a.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    a = lsub.add_parser("color", help="set a label's colour (#RRGGBB)")
+    a.add_argument("name")
+    a.add_argument("color")
+    a = lsub.add_parser("hotkey", help="set a label's hotkey (1-9, or 'none')")
+    a.add_argument("name")
+    a.add_argument("hotkey")
+    a = lsub.add_parser("order", help="reorder labels: all names, comma-separated")
+    a.add_argument("names")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_labels)
+
+    p = sub.add_parser("backup", help="back up the project database now")
+    p.add_argument("project")
+    p.add_argument("--list", action="store_true", help="list existing backups")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help="restore the project database from a backup")
+    p.add_argument("project")
+    p.add_argument("backup", nargs="?", type=Path, help="backup file (default: the latest)")
+    p.set_defaults(func=cmd_restore)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    labels = [x.strip() for x in args.labels.split(",") if x.strip()]
+    settings = {}
+    if args.base_model:
+        settings["base_model"] = args.base_model
+    if args.eval_share is not None:
+        if not 0.0 <= args.eval_share <= 0.5:
+            raise ValidationError("must be between 0 and 0.5", field="--eval-share")
+        settings["eval_share"] = args.eval_share
+    with Project.create(args.project, labels, settings=settings) as project:
+        print(f"created {project.path} with labels: {', '.join(labels) or '(none yet)'}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    bar = ProgressBar("import")
+    with Project.open(args.project) as project:
+        try:
+            report = project.import_files(args.files, args.format, segment=args.segment,
+                                          as_suggestions=args.as_suggestions, on_event=bar)
+        finally:
+            bar.close()
+    if args.json:
+        print_json(report.__dict__)
+        return 0
+    kind = "suggestions" if report.as_suggestions else "spans"
+    print(f"imported {report.documents} documents, {report.segments} segments, "
+          f"{report.spans} {kind} from {report.files} file(s)")
+    if report.duplicates:
+        print(f"skipped {report.duplicates} duplicate document(s) already in the project")
+    if report.new_labels:
+        print(f"added labels: {', '.join(report.new_labels)}")
+    return 0
+
+
+_EXT_FORMATS = {".jsonl": "jsonl", ".conll": "conll", ".bio": "conll", ".iob": "conll",
+                ".txt": "conll", ".json": "doccano"}
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    fmt = args.format or _EXT_FORMATS.get(args.out.suffix.lower())
+    if fmt is None:
+        raise ValidationError("cannot tell the format from the extension; pass --format",
+                              field="--format")
+    with Project.open(args.project, read_only=True) as project:
+        n = project.export(args.out, fmt, only_labelled=args.only_labelled)
+    print(f"wrote {n} records to {args.out} ({fmt})")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    with Project.open(args.project, read_only=True) as project:
+        stats = project.stats()
+    if args.json:
+        print_json(stats)
+        return 0
+    print(f"documents: {stats['documents']}")
+    by = stats["segments_by_status"]
+    print(f"segments:  {stats['segments']} (todo {by['todo']}, labelled {by['labelled']}, "
+          f"skipped {by['skipped']}; eval split {stats['segments_by_split']['eval']})")
+    print(f"spans:     {stats['spans']}  suggestions: {stats['suggestions']}")
+    print(f"model:     {stats['active_version'] or 'none yet'} ({stats['versions']} versions)")
+    if stats["spans_by_label"]:
+        print_table(["label", "spans"], sorted(stats["spans_by_label"].items()))
+    return 0
+
+
+def cmd_labels(args: argparse.Namespace) -> int:
+    action = args.action or "list"
+    with Project.open(args.project, read_only=(action == "list")) as project:
+        store = project.labels
+        if action == "add":
+            store.add(args.name, args.color, args.hotkey)
+        elif action == "rename":
+            store.rename(args.old, args.new)
+        elif action == "remove":
+            n = store.usage(args.name)
+            if n and not args.yes:
+                raise ValidationError(f"label {args.name!r} has {n} spans; pass --yes to delete "
+                                      "them with it", field="remove")
+            store.remove(args.name)
+            print(f"removed {args.name} and {n} spans")
+        elif action == "color":
+            store.set_color(args.name, args.color)
+        elif action == "hotkey":
+            store.set_hotkey(args.name, None if args.hotkey.lower() == "none" else args.hotkey)
+        elif action == "order":
+            store.reorder([x.strip() for x in args.names.split(",") if x.strip()])
+        labels = store.list()
+        usage = project.stats()["spans_by_label"]
+    if args.json:
+        print_json([{"name": lab.name, "color": lab.color, "hotkey": lab.hotkey,
+                     "spans": usage.get(lab.name, 0)} for lab in labels])
+    else:
+        print_table(["label", "colour", "hotkey", "spans"],
+                    [(lab.name, lab.color, lab.hotkey or "", usage.get(lab.name, 0))
+                     for lab in labels])
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    with Project.open(args.project, read_only=args.list) as project:
+        if args.list:
+            for p in project.list_backups():
+                print(p)
+            return 0
+        path = project.backup("manual")
+    print(f"backup written to {path}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from engine.api import resolve_project_path
+    from engine.store.backups import list_backups
+
+    backup = args.backup
+    if backup is None:
+        found = list_backups(resolve_project_path(args.project))
+        if not found:
+            raise ValidationError("the project has no backups", field="backup")
+        backup = found[0]
+    Project.restore(args.project, backup)
+    print(f"restored {args.project} from {backup}")
+    return 0
