@@ -72,6 +72,21 @@ class AnnotationStore:
             return _span(conn.execute(_SPAN_SQL + " WHERE s.id = ?",
                                       (cur.lastrowid,)).fetchone())
 
+    def restore_span(self, span: Span) -> Span:
+        """Re-insert a removed span exactly as it was (undo of a delete, redo of an add)."""
+        with self.db.write() as conn:
+            seg = get_segment(conn, span.segment_id)
+            self._check_range(conn, seg.start, seg.end, seg.id, span.start, span.end,
+                              exclude=None)
+            lab = get_label(conn, span.label)
+            conn.execute(
+                'INSERT INTO spans (id, document_id, segment_id, start, "end", label_id, source,'
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (span.id, span.document_id, span.segment_id, span.start, span.end, lab.id,
+                 span.source, span.created_at or now()))
+            self._touch(conn, seg.id)
+            return self.get_span(span.id)
+
     def update_span(self, span_id: int, *, start: int | None = None, end: int | None = None,
                     label: str | None = None) -> Span:
         with self.db.write() as conn:

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from engine.errors import (
+    ConflictError,
     CorruptDatabaseError,
     DiskFullError,
     ReadOnlyProjectError,
@@ -34,6 +35,8 @@ def translate_error(exc: sqlite3.Error) -> StoreError:
                              "the last change was not saved")
     if "readonly" in text or "read-only" in text:
         return ReadOnlyProjectError("the project is read-only; the last change was not saved")
+    if isinstance(exc, sqlite3.IntegrityError):
+        return ConflictError(f"the change conflicts with stored data: {exc}")
     if "locked" in text or "busy" in text:
         return StoreError("the project database is busy in another process; try again")
     if "malformed" in text or "not a database" in text:
@@ -109,6 +112,10 @@ class Database:
             raise translate_error(exc) from exc
         try:
             yield conn
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise translate_error(exc) from exc
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -142,8 +149,6 @@ class Database:
     def _run(conn: sqlite3.Connection, sql: str, params: tuple | dict) -> sqlite3.Cursor:
         try:
             return conn.execute(sql, params)
-        except sqlite3.IntegrityError:
-            raise
         except sqlite3.Error as exc:
             raise translate_error(exc) from exc
 

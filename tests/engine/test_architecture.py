@@ -1,0 +1,55 @@
+"""Layering rules: the engine never imports Qt; heavy libraries load only where needed."""
+
+from __future__ import annotations
+
+import ast
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import engine
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _engine_modules() -> list[str]:
+    return sorted(m.name for m in pkgutil.walk_packages(engine.__path__, "engine."))
+
+
+def test_no_engine_source_mentions_qt_or_desktop() -> None:
+    for path in (REPO / "engine").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                root = name.split(".")[0]
+                assert root not in {"PySide6", "PyQt5", "PyQt6", "shiboken6", "desktop"}, (
+                    f"{path.relative_to(REPO)} imports {name}")
+
+
+def test_every_engine_module_imports_with_qt_unavailable() -> None:
+    code = (
+        "import sys, importlib\n"
+        "for name in ('PySide6', 'shiboken6', 'desktop'):\n"
+        "    sys.modules[name] = None  # importing them now raises ImportError\n"
+        f"for mod in {_engine_modules()!r}:\n"
+        "    importlib.import_module(mod)\n"
+        "print('ok')\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+
+
+def test_cli_help_does_not_import_torch_or_qt() -> None:
+    code = ("import sys\nfrom engine.cli.main import build_parser\nbuild_parser()\n"
+            "import engine.api\n"
+            "bad = [m for m in ('torch', 'transformers', 'onnxruntime', 'PySide6')"
+            " if m in sys.modules]\nprint(bad)\nsys.exit(1 if bad else 0)\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr

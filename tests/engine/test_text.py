@@ -1,0 +1,95 @@
+"""Segmentation, word tokens and snapping."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from engine.errors import ValidationError
+from engine.text import segment_text, snap_span, word_tokens
+from engine.text.tokens import split_tokens_at, whitespace_tokens
+
+
+def words(text: str) -> list[str]:
+    return [text[a:b] for a, b in word_tokens(text)]
+
+
+def sentences(text: str, mode: str = "sentences") -> list[str]:
+    return [text[a:b] for a, b in segment_text(text, mode)]
+
+
+def test_tokens_split_punctuation_hyphens_and_keep_abbreviations() -> None:
+    assert words("The York-based U.S. firm, Acme's unit, paid $3.5m.") == [
+        "The", "York", "-", "based", "U.S.", "firm", ",", "Acme's", "unit", ",", "paid", "$",
+        "3.5", "m", "."]
+
+
+def test_tokens_emoji_cjk_and_combining_marks() -> None:
+    text = "Zoe\u0308 saw 👍🏽 and 👨‍👩‍👧 in 東京 café"
+    assert words(text) == ["Zoe\u0308", "saw", "👍🏽", "and", "👨‍👩‍👧", "in", "東", "京", "café"]
+
+
+def test_tokens_offsets_are_code_points() -> None:
+    text = "🙂 Ana"
+    (a, b), (c, d) = word_tokens(text)
+    assert (a, b, c, d) == (0, 1, 2, 5)
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80))
+def test_tokens_cover_every_visible_character_once(text: str) -> None:
+    toks = word_tokens(text)
+    assert all(a < b for a, b in toks)
+    assert all(toks[i].end <= toks[i + 1].start for i in range(len(toks) - 1))
+    covered = "".join(text[a:b] for a, b in toks)
+    assert covered == "".join(ch for ch in text if not ch.isspace()) or \
+        len(covered) <= len(text)
+    for i, ch in enumerate(text):
+        if not ch.isspace() and ch.isprintable():
+            assert any(a <= i < b for a, b in toks), (text, i)
+
+
+def test_sentences_abbreviations_initials_quotes_and_numbers() -> None:
+    text = ('Dr. Smith met J. R. Tolkien in the U.S. Army. He paid 3.5 dollars! '
+            '"Really?" she asked. It was Jan. 5.')
+    assert sentences(text) == [
+        "Dr. Smith met J. R. Tolkien in the U.S. Army.", "He paid 3.5 dollars!",
+        '"Really?" she asked.', "It was Jan. 5."]
+
+
+def test_sentences_newlines_paragraphs_and_wrapped_lines() -> None:
+    text = "Title Line\nThis sentence is\nwrapped over lines. Next one.\n\nNew paragraph"
+    assert sentences(text) == ["Title Line", "This sentence is\nwrapped over lines.",
+                               "Next one.", "New paragraph"]
+
+
+def test_sentences_cjk_and_crlf() -> None:
+    assert sentences("東京に行った。大阪も。") == ["東京に行った。", "大阪も。"]
+    assert sentences("One.\r\nTwo.") == ["One.", "Two."]
+
+
+def test_lines_and_document_modes() -> None:
+    text = "  a b \r\n\r\nc d\u2028e\n"
+    assert sentences(text, "lines") == ["a b", "c d", "e"]
+    assert sentences(text, "document") == ["a b \r\n\r\nc d\u2028e"]
+    with pytest.raises(ValidationError):
+        segment_text(text, "paragraphs")
+
+
+def test_snap_modes() -> None:
+    text = "New York-based Acme"
+    assert snap_span(text, 2, 6, "expand") == (0, 8)
+    assert snap_span(text, 2, 10, "contract") == (4, 9)
+    assert snap_span(text, 2, 6, "strict") is None
+    assert snap_span(text, 0, 8, "strict") == (0, 8)
+    assert snap_span(text, 3, 4, "contract") is None
+    assert snap_span(text, 0, 3, "expand") == (0, 3)
+    assert snap_span(text, 3, 4, "expand") is None  # only whitespace selected
+
+
+def test_split_tokens_at_and_whitespace_tokens() -> None:
+    text = "EU rejects German-made"
+    toks = whitespace_tokens(text)
+    assert [text[a:b] for a, b in toks] == ["EU", "rejects", "German-made"]
+    split = split_tokens_at(toks, {17})
+    assert [text[a:b] for a, b in split] == ["EU", "rejects", "German", "-made"]
