@@ -18,7 +18,7 @@ from engine.types import DocumentData, SpanData
 
 from . import jsonio
 from .registry import ReadContext, register_reader
-from .validate import make_span
+from .validate import check_document, make_span
 
 _WS = " \t\r\n"
 
@@ -149,6 +149,8 @@ def read_labelstudio(text: str, ctx: ReadContext) -> list[DocumentData]:
         metadata = {k: v for k, v in data.items() if k != key}
         if "id" in task:
             metadata.setdefault("id", task["id"])
-        docs.append(DocumentData(text=doc_text, spans=spans, metadata=metadata, line=line,
-                                 labelled=ann is not None))
+        doc = DocumentData(text=doc_text, spans=spans, metadata=metadata, line=line,
+                           labelled=ann is not None)
+        check_document(doc, ctx, where)
+        docs.append(doc)
     return docs
