@@ -21,6 +21,8 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+import regex
+
 from engine.errors import FormatError
 from engine.text import segment_text, whitespace_tokens, word_tokens
 from engine.text.tokens import Token, split_tokens_at
@@ -38,7 +40,8 @@ DOCSTART_LINE = "-DOCSTART- -X- -X- O"
 # it, so lines holding any are split on spaces and tabs only and tokens are checked.
 _ODD_SPACE_RE = re.compile("[\x0b\x0c\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029"
                            "\u202f\u205f\u3000]")
-_UNICODE_SPACE_RE = re.compile(r"\s")
+# What whitespace_tokens splits on (Unicode White_Space: not U+001C..U+001F, unlike str.split).
+_UNICODE_SPACE_RE = regex.compile(r"\s")
 _COLUMNS_RE = re.compile("[ \t]+")
 
 Sentence = tuple[int, list[str], list[str]]  # (first line, tokens, tags)
