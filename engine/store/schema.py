@@ -51,7 +51,7 @@ CREATE INDEX segments_document ON segments(document_id, position);
 CREATE INDEX segments_status ON segments(status, split);
 
 CREATE TABLE spans (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- ids never reused: undo/redo re-inserts by id
     document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
     segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
     start INTEGER NOT NULL,
@@ -66,7 +66,7 @@ CREATE INDEX spans_label ON spans(label_id);
 
 -- Pending proposals (model predictions or pre-annotations imported --as-suggestions).
 CREATE TABLE suggestions (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
     start INTEGER NOT NULL,
     "end" INTEGER NOT NULL,

@@ -1,0 +1,240 @@
+"""Kill real engine processes at random moments and check what survives.
+
+Each scenario prepares a project, starts ``tests.engine.crash_child`` doing real work, kills it
+with SIGKILL after a random delay, reopens the project (which cleans up leftovers) and checks
+invariants. ``run_trials`` is shared by the test suite (few trials) and the benchmark (50+).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.api import Project
+from engine.store.database import integrity_problem
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Trial:
+    acks: list[str]
+    killed_at: float
+    returncode: int | None
+
+
+@dataclass
+class Outcome:
+    scenario: str
+    trials: int = 0
+    failures: list[str] = field(default_factory=list)
+    completed_before_kill: int = 0
+
+
+def run_child(args: list[str], delay: float, timeout: float = 300) -> Trial:
+    """Start the child, wait for its 'ready', kill it ``delay`` seconds later."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "tests.engine.crash_child", *args],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+    acks: list[str] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            acks.append(line.strip())
+            if line.startswith("ready"):
+                ready.set()
+        ready.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    if not ready.wait(timeout):
+        proc.kill()
+        raise TimeoutError("child never became ready")
+    time.sleep(delay)
+    start = time.monotonic()
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout)
+    reader.join(10)
+    err = proc.stderr.read() if proc.stderr else ""
+    if proc.returncode not in (0, -signal.SIGKILL):
+        raise RuntimeError(f"child failed on its own (rc {proc.returncode}): {err[-2000:]}")
+    return Trial(acks, start, proc.returncode)
+
+
+def check_integrity(db: Path) -> str | None:
+    return integrity_problem(db, full=True)
+
+
+# ---- scenarios ----------------------------------------------------------------------------------
+
+
+def spans_trial(work: Path, rng: random.Random) -> str | None:
+    project_dir = _project_with_sentences(work, 40)
+    trial = run_child(["spans", str(project_dir)], rng.uniform(0.05, 1.0))
+    expected: dict[int, tuple[int, int, int]] = {}
+    for line in trial.acks:
+        parts = line.split()
+        if parts[0] == "add":
+            expected[int(parts[1])] = (int(parts[2]), int(parts[3]), int(parts[4]))
+        elif parts[0] == "del":
+            expected.pop(int(parts[1]), None)
+    if problem := check_integrity(project_dir / "project.sqlite"):
+        return f"integrity: {problem}"
+    with Project.open(project_dir) as project:
+        rows = project.db.connection().execute(
+            'SELECT id, segment_id, start, "end" FROM spans').fetchall()
+    stored = {r[0]: (r[1], r[2], r[3]) for r in rows}
+    missing = [i for i in expected if i not in stored]
+    extra = [i for i in stored if i not in expected]
+    # only the single in-flight (unacknowledged) operation may differ
+    if len(missing) + len(extra) > 1:
+        return f"acknowledged spans lost: missing {missing}, unexpected {extra}"
+    for i, v in expected.items():
+        if i in stored and stored[i] != v:
+            return f"span {i} changed: {stored[i]} != {v}"
+    return None
+
+
+def import_trial(work: Path, rng: random.Random, big_file: Path, lines: int) -> str | None:
+    project_dir = _project_with_sentences(work, 0)
+    trial = run_child(["import", str(project_dir), str(big_file)], rng.uniform(0.0, 3.0))
+    if problem := check_integrity(project_dir / "project.sqlite"):
+        return f"integrity: {problem}"
+    with Project.open(project_dir) as project:
+        stats = project.stats()
+    if stats["documents"] not in (0, lines) or stats["segments"] != stats["documents"]:
+        return f"partial import: {stats['documents']} documents, {stats['segments']} segments"
+    if any(a.startswith("imported") for a in trial.acks) and stats["documents"] != lines:
+        return "acknowledged import lost"
+    return None
+
+
+def migration_trial(work: Path, rng: random.Random) -> str | None:
+    project_dir = _project_with_sentences(work, 3000)
+    trial = run_child(["migration", str(project_dir)], rng.uniform(0.0, 1.0))
+    db = project_dir / "project.sqlite"
+    if problem := check_integrity(db):
+        return f"integrity: {problem}"
+    conn = sqlite3.connect(db)
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(segments)")}
+        if version == 1 and "note" in columns:
+            return "schema changed but version not bumped"
+        if version == 2:
+            nulls = conn.execute("SELECT COUNT(*) FROM segments WHERE note IS NULL").fetchone()[0]
+            if nulls:
+                return f"half-migrated: {nulls} rows without the new column's value"
+        if any(a == "migrated" for a in trial.acks) and version != 2:
+            return "acknowledged migration lost"
+    finally:
+        conn.close()
+    return None
+
+
+def training_trial(work: Path, rng: random.Random, base_model: Path) -> str | None:
+    project_dir = _labelled_project(work)
+    run_child(["training", str(project_dir), str(base_model)], rng.uniform(0.0, 12.0))
+    if problem := check_integrity(project_dir / "project.sqlite"):
+        return f"integrity: {problem}"
+    with Project.open(project_dir) as project:
+        names = {v.name for v in project.versions.list()}
+        on_disk = {p.name for p in project.models_dir.iterdir()}
+        runs = project.versions.runs()
+    if names != on_disk:
+        return f"model folders {sorted(on_disk)} != registered versions {sorted(names)}"
+    for name in names:
+        folder = project_dir / "models" / name
+        for f in ("config.json", "model.safetensors", "spantune.json", "tokenizer.json"):
+            if not (folder / f).is_file():
+                return f"registered version {name} lacks {f}"
+    if any(r["status"] == "succeeded" and r["version_id"] is None for r in runs):
+        return "a succeeded run has no version"
+    return None
+
+
+def export_trial(work: Path, rng: random.Random, trained_project: Path) -> str | None:
+    import shutil
+
+    project_dir = work / "exp.spantune"
+    shutil.copytree(trained_project, project_dir)
+    (project_dir / "project.lock").unlink(missing_ok=True)
+    out = work / "out-model"
+    run_child(["export", str(project_dir), str(out)], rng.uniform(0.0, 10.0))
+    if out.exists():
+        for f in ("model.onnx", "config.json", "tokenizer.json", "spantune.json",
+                  "onnx/model.onnx"):
+            if not (out / f).is_file():
+                return f"export folder visible but incomplete: lacks {f}"
+    return None
+
+
+# ---- helpers --------------------------------------------------------------------------------------
+
+
+def _project_with_sentences(work: Path, n: int) -> Path:
+    from tests.engine.conftest import add_document
+
+    with Project.create(work / "p", ["PER", "ORG"]) as project:
+        if n:
+            add_document(project, " ".join(f"Sentence number {i} is here." for i in range(n)))
+        return project.path
+
+
+def _labelled_project(work: Path) -> Path:
+    from tests.engine.conftest import add_document
+
+    text = " ".join(f"Ana met Bo in Paris on day {i}." for i in range(24))
+    spans = []
+    for i, (a, b) in enumerate(_find_all(text, "Ana")):
+        spans.append((a, b, "PER"))
+    with Project.create(work / "t", ["PER"]) as project:
+        add_document(project, text, spans=spans, labelled=True)
+        return project.path
+
+
+def _find_all(text: str, word: str) -> list[tuple[int, int]]:
+    out, pos = [], text.find(word)
+    while pos >= 0:
+        out.append((pos, pos + len(word)))
+        pos = text.find(word, pos + 1)
+    return out
+
+
+def write_big_file(path: Path, lines: int) -> Path:
+    with open(path, "w", encoding="utf-8") as fh:
+        for i in range(lines):
+            fh.write(f"Line {i}: Ana Lopez flew from Lisbon to Oslo for Acme Corp.\n")
+    return path
+
+
+def run_trials(name: str, trial: Callable[[Path, random.Random], str | None], n: int,
+               work_root: Path, seed: int = 0) -> Outcome:
+    import shutil
+
+    outcome = Outcome(name)
+    rng = random.Random(seed)
+    for i in range(n):
+        work = work_root / f"{name}-{i}"
+        work.mkdir(parents=True)
+        try:
+            problem = trial(work, rng)
+        finally:
+            outcome.trials += 1
+        if problem:
+            outcome.failures.append(f"trial {i}: {problem}")
+        shutil.rmtree(work, ignore_errors=True)
+    return outcome
