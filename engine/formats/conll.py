@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 DOCSTART = "-DOCSTART-"
 DOCSTART_LINE = "-DOCSTART- -X- -X- O"
+_BOM = "\ufeff"
 # Whitespace other than space, tab and newline: str.split() and regex's \s disagree on some of
 # it, so lines holding any are split on spaces and tabs only and tokens are checked.
 _ODD_SPACE_RE = re.compile("[\x0b\x0c\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029"
@@ -226,7 +227,7 @@ def document_sentences(doc: DocumentData) -> list[tuple[list[str], list[str]]]:
 
 def _check_labels(doc: DocumentData) -> None:
     for span in doc.spans:
-        if _UNICODE_SPACE_RE.search(span.label) or _ODD_SPACE_RE.search(span.label):
+        if _UNICODE_SPACE_RE.search(span.label):
             raise FormatError(f"label {span.label!r} contains whitespace, which a CoNLL tag "
                               "cannot hold; rename the label to export CoNLL")
 
@@ -244,10 +245,13 @@ def write_conll(docs: Iterable[DocumentData], path: Path, labels: Sequence[str])
             if not sentences:
                 log.warning("document at line %s has no tokens; not written", doc.line)
                 continue
+            body = "".join(
+                "".join(f"{tok} {tag}\n" for tok, tag in zip(tokens, tags, strict=True)) + "\n"
+                for tokens, tags in sentences)
             if many:
                 out.write(DOCSTART_LINE + "\n\n")
-            out.write("".join(
-                "".join(f"{tok} {tag}\n" for tok, tag in zip(tokens, tags, strict=True)) + "\n"
-                for tokens, tags in sentences))
+            elif count == 0 and body.startswith(_BOM):
+                out.write("\n")  # else a first token starting with U+FEFF reads as the file's BOM
+            out.write(body)
             count += 1
     return count

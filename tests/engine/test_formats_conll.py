@@ -206,6 +206,13 @@ def test_labels_with_spaces_cannot_be_conll_tags(tmp_path: Path) -> None:
     assert not list(tmp_path.iterdir())
 
 
+def test_a_first_token_starting_with_u_feff_is_not_taken_for_a_bom(tmp_path: Path) -> None:
+    doc = DocumentData(text="\ufeffx y", spans=[SpanData(0, 2, "X")], tokenized=True)
+    write_file([doc], tmp_path / "o.conll", "conll")
+    [again] = read_file(tmp_path / "o.conll")
+    assert (again.text, again.spans) == (doc.text, doc.spans)
+
+
 def test_documents_without_tokens_are_skipped(tmp_path: Path) -> None:
     docs = [DocumentData(text="One."), DocumentData(text="  \n "), DocumentData(text="Two.")]
     assert write_file(docs, tmp_path / "o.conll", "conll") == 2
