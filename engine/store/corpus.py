@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import random
 import sqlite3
@@ -31,26 +32,38 @@ class InsertCounts:
 def _segments_covering(
     doc: DocumentData, mode: str, spans: Sequence[SpanData]
 ) -> list[tuple[int, int]]:
-    """Segment boundaries for ``doc``, merged wherever a span would cross a boundary."""
+    """Segment boundaries for ``doc``, merged wherever a span would cross a boundary.
+
+    A span that starts or ends in the gap between two segments widens its segment to cover it.
+    """
     segs = list(doc.segments) if doc.segments is not None else segment_text(doc.text, mode)
     if not segs and doc.text.strip():
         segs = segment_text(doc.text, "document")
-    for span in sorted(spans, key=lambda s: s.start):
-        first = next((i for i, (_, e) in enumerate(segs) if e > span.start), None)
-        last = next((i for i, (_, e) in enumerate(segs) if e >= span.end), None)
-        if first is None or last is None or segs[first][0] > span.start:
-            # a span (partly) in whitespace between segments: grow the neighbouring segment
-            if first is None:
-                segs.append((span.start, span.end))
-                continue
-            if segs[first][0] > span.start:
-                segs[first] = (span.start, segs[first][1])
-            if last is None:
-                segs[-1] = (segs[-1][0], span.end)
-                last = len(segs) - 1
-        if last > first:
-            segs[first : last + 1] = [(segs[first][0], segs[last][1])]
-    return segs
+    if not spans:
+        return segs
+    # merge by sweeping sorted intervals: segments and spans both, spans glue what they touch
+    glue = sorted((s.start, s.end) for s in spans)
+    out: list[tuple[int, int]] = []
+    gi = 0
+    for start, end in segs:
+        # spans starting before this segment's end extend it to their end
+        while gi < len(glue) and glue[gi][0] < end:
+            start = min(start, glue[gi][0])
+            end = max(end, glue[gi][1])
+            gi += 1
+        if out and start < out[-1][1]:
+            out[-1] = (out[-1][0], max(end, out[-1][1]))
+        else:
+            out.append((start, end))
+        # a span reaching into the following segments keeps merging on the next iterations
+    while gi < len(glue):  # spans after the last segment
+        start, end = glue[gi]
+        if out and start < out[-1][1]:
+            out[-1] = (out[-1][0], max(end, out[-1][1]))
+        else:
+            out.append((start, end))
+        gi += 1
+    return out
 
 
 def insert_documents(
@@ -95,19 +108,21 @@ def insert_documents(
         labelled = doc.labelled if doc.labelled is not None else bool(doc.spans)
         status = "labelled" if labelled and not as_suggestions else "todo"
         rng = random.Random(f"{seed}:{digest}")
-        seg_ids: list[tuple[int, int, int]] = []
-        for pos, (start, end) in enumerate(_segments_covering(doc, mode, doc.spans)):
-            split = "eval" if rng.random() < eval_share else "train"
-            cur = conn.execute(
-                'INSERT INTO segments (document_id, position, start, "end", status, split,'
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (doc_id, pos, start, end, status, split, stamp, stamp),
-            )
-            seg_ids.append((int(cur.lastrowid or 0), start, end))
+        first_id = int(conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM segments")
+                       .fetchone()[0])
+        seg_ids = [(first_id + pos, start, end) for pos, (start, end)
+                   in enumerate(_segments_covering(doc, mode, doc.spans))]
+        conn.executemany(
+            'INSERT INTO segments (id, document_id, position, start, "end", status, split,'
+            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(seg_id, doc_id, seg_id - first_id, start, end, status,
+              "eval" if rng.random() < eval_share else "train", stamp, stamp)
+             for seg_id, start, end in seg_ids])
         counts.segments += len(seg_ids)
+        starts = [s for _, s, _ in seg_ids]
         rows = []
         for span in doc.spans:
-            seg_id = next(i for i, s, e in seg_ids if s <= span.start and span.end <= e)
+            seg_id = seg_ids[bisect.bisect_right(starts, span.start) - 1][0]
             rows.append((doc_id, seg_id, span.start, span.end, labels[span.label]))
         if as_suggestions:
             conn.executemany(

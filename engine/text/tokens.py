@@ -1,7 +1,7 @@
 """Word tokens with code-point offsets.
 
 Rules (close to spaCy's English tokenizer where it matters for NER): words of letters, marks and
-digits with inner apostrophes; dotted abbreviations (``U.S.``) stay whole; hyphens split
+digits with inner apostrophes (a possessive ``'s`` is its own token); dotted abbreviations (``U.S.``) stay whole; hyphens split
 (``York-based`` → ``York`` ``-`` ``based``); numbers keep inner ``.``/``,``; each Han, Hiragana
 and Katakana character is a token; any other visible grapheme cluster (punctuation, an emoji with
 its modifiers and joiners) is one token.
@@ -19,8 +19,9 @@ _TOKEN_RE = regex.compile(
       (?:\p{{L}}\p{{M}}*\.){{2,}}                                # abbreviations: U.S., e.g.
     | \p{{N}}+(?:[.,:/]\p{{N}}+)*\p{{M}}*                       # numbers: 3.5, 1,000, 12:30
     | [{_CJK}]\p{{M}}*                                           # one CJK character
+    | ['’][sS](?![\p{{L}}\p{{M}}\p{{N}}])                          # possessive 's
     | (?:(?![{_CJK}])[\p{{L}}\p{{M}}\p{{N}}_])+
-      (?:['’](?:(?![{_CJK}])[\p{{L}}\p{{M}}])+)*                # words, don't, O'Neil
+      (?:['’](?![sS](?![\p{{L}}\p{{M}}\p{{N}}]))(?:(?![{_CJK}])[\p{{L}}\p{{M}}])+)*  # don't
     | (?!\s)\X                                                   # any other grapheme cluster
     """,
     regex.VERBOSE,

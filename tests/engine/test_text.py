@@ -21,8 +21,13 @@ def sentences(text: str, mode: str = "sentences") -> list[str]:
 
 def test_tokens_split_punctuation_hyphens_and_keep_abbreviations() -> None:
     assert words("The York-based U.S. firm, Acme's unit, paid $3.5m.") == [
-        "The", "York", "-", "based", "U.S.", "firm", ",", "Acme's", "unit", ",", "paid", "$",
+        "The", "York", "-", "based", "U.S.", "firm", ",", "Acme", "'s", "unit", ",", "paid", "$",
         "3.5", "m", "."]
+
+
+def test_tokens_contractions_and_names_with_apostrophes() -> None:
+    assert words("O'Neil's car isn't Okafor’s") == ["O'Neil", "'s", "car", "isn't", "Okafor",
+                                                    "’s"]
 
 
 def test_tokens_emoji_cjk_and_combining_marks() -> None:
