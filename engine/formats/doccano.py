@@ -14,7 +14,7 @@ from engine.types import DocumentData, SpanData
 
 from . import jsonio
 from .atomic import atomic_text_writer
-from .jsonl import first_record, json_records
+from .jsonl import head_records, json_records
 from .registry import ReadContext, register_reader, register_writer
 from .validate import make_span
 
@@ -22,11 +22,10 @@ _SPAN_KEYS = ("label", "entities")
 
 
 def _sniff(head: str) -> float:
-    record = first_record(head)
-    if record is None or not isinstance(record.get("text"), str):
-        return 0.0
-    if isinstance(record.get("entities"), list) or isinstance(record.get("label"), list):
-        return 0.95
+    # Unlabelled records carry neither key, so look past the first record.
+    for record in head_records(head):
+        if isinstance(record.get("entities"), list) or isinstance(record.get("label"), list):
+            return 0.95
     return 0.0
 
 

@@ -20,6 +20,7 @@ from .validate import check_document
 log = logging.getLogger(__name__)
 
 _HEAD_BYTES = 64 * 1024
+_HEAD_MAX_BYTES = 16 * 1024 * 1024
 _BOM = "\ufeff"
 
 
@@ -57,9 +58,16 @@ def _decode(data: bytes, path: Path) -> str:
 
 
 def _head(path: Path) -> str:
+    """The first 64 KB, extended to the end of the first non-blank line (up to 16 MB) so a
+    JSON Lines file with one long first record can still be recognised."""
     try:
         with path.open("rb") as f:
             data = f.read(_HEAD_BYTES)
+            while len(data) < _HEAD_MAX_BYTES and b"\n" not in data.lstrip():
+                more = f.read(_HEAD_BYTES)
+                if not more:
+                    break
+                data += more
     except OSError as exc:
         raise FormatError(f"cannot read the file: {exc.strerror or exc}", path=path) from None
     text = data.decode("utf-8", errors="replace")

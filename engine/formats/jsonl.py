@@ -36,23 +36,33 @@ def json_records(text: str, ctx: ReadContext) -> Iterator[tuple[int, dict[str, A
         yield i + 1, record
 
 
-def first_record(head: str) -> dict[str, Any] | None:
-    """The first JSON Lines record in ``head`` if it parses as an object, else None."""
+def head_records(head: str, limit: int = 50) -> list[dict[str, Any]]:
+    """The complete JSON Lines records at the start of ``head`` (the file's first bytes).
+
+    Stops at the first line that is not a JSON object with a string ``text``; the last line
+    may be cut short by the head, so it is only used when it parses.
+    """
+    out: list[dict[str, Any]] = []
     for raw in head.split("\n"):
-        if raw.strip():
-            try:
-                record = json.loads(raw)
-            except (ValueError, RecursionError):
-                return None
-            return record if isinstance(record, dict) else None
-    return None
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw)
+        except (ValueError, RecursionError):
+            break
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            break
+        out.append(record)
+        if len(out) >= limit:
+            break
+    return out
 
 
 def _sniff(head: str) -> float:
-    record = first_record(head)
-    if record is None or not isinstance(record.get("text"), str):
+    records = head_records(head)
+    if not records:
         return 0.0
-    return 0.9 if isinstance(record.get("spans"), list) else 0.6
+    return 0.9 if any(isinstance(r.get("spans"), list) for r in records) else 0.6
 
 
 @register_reader("jsonl", extensions=(".jsonl", ".ndjson", ".json"), sniff=_sniff,

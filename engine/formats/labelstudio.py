@@ -73,9 +73,8 @@ def _skip_ws(text: str, pos: int) -> int:
     return pos
 
 
-def _task_text(data: Any, ctx: ReadContext, line: int, where: str) -> tuple[str, str]:
-    if not isinstance(data, dict):
-        raise ctx.error(f"{where}: \"data\" is missing or not an object", line)
+def _task_text(data: dict[str, Any], ctx: ReadContext, line: int,
+               where: str) -> tuple[str, str]:
     if isinstance(data.get("text"), str):
         return "text", data["text"]
     for key, value in data.items():
@@ -136,6 +135,8 @@ def read_labelstudio(text: str, ctx: ReadContext) -> list[DocumentData]:
         if not isinstance(task, dict):
             raise ctx.error(f"{where} is not an object", line)
         data = task.get("data")
+        if not isinstance(data, dict):
+            raise ctx.error(f"{where}: \"data\" is missing or not an object", line)
         key, doc_text = _task_text(data, ctx, line, where)
         ann = _annotation(task, ctx, line, where)
         spans = []

@@ -13,7 +13,8 @@ from .registry import ReadContext, register_reader
 
 def _sniff_text(head: str) -> float:
     # The fallback for any text file: every other reader that recognises the content wins.
-    return 0.0 if "\x00" in head else 0.1
+    # U+FFFD stands for bytes that are not UTF-8 (the head's last few may be a cut character).
+    return 0.0 if "\x00" in head or "\ufffd" in head[:-3] else 0.1
 
 
 @register_reader("text", extensions=(".txt", ".text", ".md"), sniff=_sniff_text,

@@ -80,6 +80,15 @@ def test_detect_by_content_when_the_extension_is_unknown(tmp_path: Path) -> None
         detect_format(write_bytes(tmp_path, "d.bin", b"\x00\x01\x02"))
 
 
+def test_detection_looks_past_the_first_record(tmp_path: Path) -> None:
+    doccano = jsonl_file(tmp_path, {"text": "unlabelled"}, {"text": "ab", "label": [[0, 1, "X"]]})
+    assert detect_format(doccano) == "doccano"
+    long_first = jsonl_file(tmp_path, {"text": "x" * 200_000, "spans": []}, name="long.data")
+    assert detect_format(long_first) == "jsonl"
+    with pytest.raises(FormatError, match="unknown file format"):
+        detect_format(write_bytes(tmp_path, "latin1.data", "caf\xe9 au lait\n".encode("latin-1")))
+
+
 def test_broken_jsonl_is_still_read_as_jsonl_to_report_its_line(tmp_path: Path) -> None:
     path = jsonl_file(tmp_path, "{not json")
     assert detect_format(path) == "jsonl"
