@@ -202,7 +202,7 @@ class AnnotationStore:
                 ' WHERE segment_id = ? AND start < ? AND "end" > ?)',
                 [(*r, r[0], r[2], r[1]) for r in rows])
 
-    # -- training snapshot ---------------------------------------------------------------------------
+    # -- training snapshot ------------------------------------------------------------------
     def training_snapshot(self) -> TrainingSnapshot:
         """Labelled segments split into train and eval, read in one transaction."""
         with self.db.read() as conn:

@@ -16,7 +16,7 @@ _PARAGRAPH_RE = regex.compile(r"(?:[ \t]*(?:\r\n|[\n\r\u2028\u2029\x85])){2,}")
 _END_RE = regex.compile(
     r"""(?:[.!?…]+|[。！？]+)["'”’»)\]]*(?=\s|$)|[。！？]+["'”’»)\]]*""", regex.VERBOSE
 )
-_ABBREVIATIONS = frozenset(
+_ABBREVIATIONS = frozenset(  # noqa: SIM905 - a word list reads better as text
     """mr mrs ms dr prof sr jr st mt ft gen col lt sgt capt cmdr adm gov sen rep rev hon
     inc ltd co corp bros dept univ assn est no nos vol vols fig figs pp ed eds approx
     jan feb mar apr jun jul aug sep sept oct nov dec mon tue wed thu fri sat sun

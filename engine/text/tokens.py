@@ -1,8 +1,8 @@
 """Word tokens with code-point offsets.
 
 Rules (close to spaCy's English tokenizer where it matters for NER): words of letters, marks and
-digits with inner apostrophes (a possessive ``'s`` is its own token); dotted abbreviations (``U.S.``) stay whole; hyphens split
-(``York-based`` → ``York`` ``-`` ``based``); numbers keep inner ``.``/``,``; each Han, Hiragana
+digits with inner apostrophes (a possessive ``'s`` is its own token); dotted abbreviations
+(``U.S.``) stay whole; hyphens split (``York-based`` → ``York`` ``-`` ``based``); numbers keep inner ``.``/``,``; each Han, Hiragana
 and Katakana character is a token; any other visible grapheme cluster (punctuation, an emoji with
 its modifiers and joiners) is one token.
 """

@@ -182,7 +182,7 @@ def export_trial(work: Path, rng: random.Random, trained_project: Path) -> str |
     return None
 
 
-# ---- helpers --------------------------------------------------------------------------------------
+# ---- helpers ------------------------------------------------------------------------------
 
 
 def _project_with_sentences(work: Path, n: int) -> Path:
@@ -198,9 +198,7 @@ def _labelled_project(work: Path) -> Path:
     from tests.engine.conftest import add_document
 
     text = " ".join(f"Ana met Bo in Paris on day {i}." for i in range(24))
-    spans = []
-    for i, (a, b) in enumerate(_find_all(text, "Ana")):
-        spans.append((a, b, "PER"))
+    spans = [(a, b, "PER") for a, b in _find_all(text, "Ana")]
     with Project.create(work / "t", ["PER"]) as project:
         add_document(project, text, spans=spans, labelled=True)
         return project.path
