@@ -1,0 +1,54 @@
+"""Inference on exported models: ONNX export + validation, and a torch-free predictor.
+
+Importing this package is cheap (no torch, transformers or onnxruntime): names are resolved on
+first use. :class:`Predictor` needs only onnxruntime, tokenizers and numpy; :func:`export_model`
+imports torch and transformers inside the call.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.inference.decode import bio_spans, decode_entities, repair_bio
+    from engine.inference.export import ExportResult, export_model
+    from engine.inference.predictor import Predictor, TextPrediction
+    from engine.inference.windows import align_words, make_windows, subtoken_words, window_owners
+
+_EXPORTS = {
+    "Predictor": "engine.inference.predictor",
+    "TextPrediction": "engine.inference.predictor",
+    "export_model": "engine.inference.export",
+    "ExportResult": "engine.inference.export",
+    "align_words": "engine.inference.windows",
+    "subtoken_words": "engine.inference.windows",
+    "make_windows": "engine.inference.windows",
+    "window_owners": "engine.inference.windows",
+    "bio_spans": "engine.inference.decode",
+    "repair_bio": "engine.inference.decode",
+    "decode_entities": "engine.inference.decode",
+}
+
+__all__ = [
+    "ExportResult",
+    "Predictor",
+    "TextPrediction",
+    "align_words",
+    "bio_spans",
+    "decode_entities",
+    "export_model",
+    "make_windows",
+    "repair_bio",
+    "subtoken_words",
+    "window_owners",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'engine.inference' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
