@@ -16,11 +16,11 @@ _PARAGRAPH_RE = regex.compile(r"(?:[ \t]*(?:\r\n|[\n\r\u2028\u2029\x85])){2,}")
 _END_RE = regex.compile(
     r"""(?:[.!?…]+|[。！？]+)["'”’»)\]]*(?=\s|$)|[。！？]+["'”’»)\]]*""", regex.VERBOSE
 )
-_ABBREVIATIONS = frozenset(  # noqa: SIM905 - a word list reads better as text
+_ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof sr jr st mt ft gen col lt sgt capt cmdr adm gov sen rep rev hon
     inc ltd co corp bros dept univ assn est no nos vol vols fig figs pp ed eds approx
     jan feb mar apr jun jul aug sep sept oct nov dec mon tue wed thu fri sat sun
-    vs etc al e.g i.e cf ca viz ave blvd rd""".split()
+    vs etc al e.g i.e cf ca viz ave blvd rd""".split()  # noqa: SIM905
 )
 _WORD_BEFORE_RE = regex.compile(r"([\p{L}.]+)\.$")
 

@@ -2,9 +2,9 @@
 
 Rules (close to spaCy's English tokenizer where it matters for NER): words of letters, marks and
 digits with inner apostrophes (a possessive ``'s`` is its own token); dotted abbreviations
-(``U.S.``) stay whole; hyphens split (``York-based`` → ``York`` ``-`` ``based``); numbers keep inner ``.``/``,``; each Han, Hiragana
-and Katakana character is a token; any other visible grapheme cluster (punctuation, an emoji with
-its modifiers and joiners) is one token.
+(``U.S.``) stay whole; hyphens split (``York-based`` → ``York`` ``-`` ``based``); numbers
+keep inner ``.``/``,``; each Han, Hiragana and Katakana character is a token; any other visible
+grapheme cluster (punctuation, an emoji with its modifiers and joiners) is one token.
 """
 
 from __future__ import annotations
