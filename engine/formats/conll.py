@@ -194,6 +194,22 @@ def _merged_segments(doc: DocumentData, spans: Sequence[SpanData]) -> list[tuple
     return merged
 
 
+def _split_at_cuts(tokens: list[Token], cuts: list[int]) -> list[Token]:
+    """``split_tokens_at`` for the few tokens that a (sorted) cut falls inside."""
+    if not cuts:
+        return tokens
+    out: list[Token] = []
+    k = 0
+    for tok in tokens:
+        while k < len(cuts) and cuts[k] <= tok.start:
+            k += 1
+        if k < len(cuts) and cuts[k] < tok.end:
+            out.extend(split_tokens_at([tok], set(cuts[k:bisect_left(cuts, tok.end)])))
+        else:
+            out.append(tok)
+    return out
+
+
 def document_sentences(doc: DocumentData) -> list[tuple[list[str], list[str]]]:
     """``(tokens, IOB2 tags)`` of each sentence of ``doc``, as the CoNLL writer writes them."""
     text = doc.text
@@ -205,10 +221,8 @@ def document_sentences(doc: DocumentData) -> list[tuple[list[str], list[str]]]:
     out = []
     begun = 0
     for seg_start, seg_end in _merged_segments(doc, spans):
-        inner = set(cuts[bisect_left(cuts, seg_start + 1):bisect_left(cuts, seg_end)])
-        tokens = tokenize(text, seg_start, seg_end)
-        if inner:
-            tokens = split_tokens_at(tokens, inner)
+        tokens = _split_at_cuts(tokenize(text, seg_start, seg_end),
+                                cuts[bisect_left(cuts, seg_start + 1):bisect_left(cuts, seg_end)])
         if not tokens:
             continue
         lo = bisect_left(starts, seg_start)
