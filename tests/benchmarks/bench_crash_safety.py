@@ -1,0 +1,76 @@
+"""Crash-safety benchmark: 50+ SIGKILL trials per scenario (span edits, import, migration,
+training ending in a version write, ONNX export). Prints trials and failures per scenario
+(target: 0 failures) and the kill-to-reopen time against a clean open measured in the same run.
+
+Run: .venv/bin/python tests/benchmarks/bench_crash_safety.py [--trials 50] [--only spans,import]
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+
+def main() -> int:
+    from tests.engine import crash_harness as h
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--trials", type=int, default=50)
+    parser.add_argument("--only", default="spans,import,migration,training,export")
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        scenarios = {}
+        if "spans" in only:
+            scenarios["spans"] = h.spans_trial
+        if "import" in only:
+            big = h.write_big_file(root / "big.txt", 20_000)
+            scenarios["import"] = functools.partial(h.import_trial, big_file=big, lines=20_000)
+        if "migration" in only:
+            scenarios["migration"] = h.migration_trial
+        if only & {"training", "export"}:
+            from tests.engine.tiny_model import build_tiny_model
+
+            base = build_tiny_model(root / "tiny", ["PER"])
+            if "training" in only:
+                scenarios["training"] = functools.partial(h.training_trial, base_model=base)
+            if "export" in only:
+                trained = _trained_project(root, base)
+                scenarios["export"] = functools.partial(h.export_trial, trained_project=trained)
+        total_fail = 0
+        for name, trial in scenarios.items():
+            t0 = time.perf_counter()
+            outcome = h.run_trials(name, trial, args.trials, root / "work", seed=42)
+            dt = time.perf_counter() - t0
+            total_fail += len(outcome.failures)
+            print(f"{name:10s} trials {outcome.trials:3d}  failures {len(outcome.failures)}"
+                  f"  ({dt:.0f} s)")
+            for f in outcome.failures[:5]:
+                print("   ", f)
+        print(f"total failures: {total_fail}")
+    return 1 if total_fail else 0
+
+
+def _trained_project(root: Path, base: Path) -> Path:
+    from engine.api import Project
+    from engine.training import TrainConfig, train
+    from tests.engine import crash_harness as h
+
+    work = root / "trained"
+    work.mkdir()
+    path = h._labelled_project(work)
+    with Project.open(path) as project:
+        train(project, TrainConfig(base_model=str(base), epochs=1, seed=0))
+    return path
+
+
+if __name__ == "__main__":
+    sys.exit(main())
