@@ -75,11 +75,10 @@ def repair_bio(tags: Sequence[str]) -> list[str]:
 
 def softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
     """Numerically stable softmax in float32."""
-    x = np.asarray(logits, dtype=np.float32)
-    x = x - x.max(axis=axis, keepdims=True)
-    np.exp(x, out=x)
-    x /= x.sum(axis=axis, keepdims=True)
-    return x
+    x: np.ndarray = np.asarray(logits, dtype=np.float32)
+    x = np.exp(x - x.max(axis=axis, keepdims=True))
+    result: np.ndarray = x / x.sum(axis=axis, keepdims=True)
+    return result
 
 
 def decode_entities(

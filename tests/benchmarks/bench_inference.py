@@ -1,0 +1,245 @@
+"""Inference benchmark on CoNLL-2003 test: speed and F1 of every inference path.
+
+Usage (from the repository root)::
+
+    .venv/bin/python tests/benchmarks/bench_inference.py MODEL_VERSION_DIR [--onnx-dir DIR]
+        [--limit N] [--batch-size 32] [--threads N] [--skip-pipeline]
+
+``MODEL_VERSION_DIR`` is a trained version (HF ``save_pretrained`` folder); ``--onnx-dir`` an
+export of it (made with ``export_model`` into a temporary folder when omitted). Reads
+``../shared/data/conll2003/test.txt`` relative to the repository root and exits with a message
+where it is absent. Prints sentences/s and entity F1 (seqeval, micro) for: the transformers
+token-classification pipeline (defaults, batch 1), torch (length-sorted batches), the predictor
+fp32 and int8 at batch 1 and batched, the cold start of a predictor-only process and its peak RSS,
+with ratios against the pipeline and torch batched. Not collected by pytest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+DATA = REPO.parent / "shared" / "data" / "conll2003" / "test.txt"
+
+from engine.inference.decode import check_bio_tags, repair_bio  # noqa: E402
+from engine.inference.windows import align_words  # noqa: E402
+from engine.text.tokens import whitespace_tokens  # noqa: E402
+
+Sentence = tuple[list[str], list[str]]
+
+
+def read_conll(path: Path, limit: int | None) -> list[Sentence]:
+    """``(tokens, tags)`` per sentence of a two-column CoNLL file."""
+    sentences: list[Sentence] = []
+    tokens: list[str] = []
+    tags: list[str] = []
+    for line in path.read_text(encoding="utf-8").splitlines() + [""]:
+        if not line.strip():
+            if tokens:
+                sentences.append((tokens, tags))
+                tokens, tags = [], []
+            continue
+        parts = line.split()
+        if parts[0] == "-DOCSTART-":
+            continue
+        tokens.append(parts[0])
+        tags.append(parts[-1])
+    return sentences[:limit] if limit else sentences
+
+
+def spans_to_tags(text: str, spans: Sequence[tuple[int, int, str]]) -> list[str]:
+    """Word BIO tags of a whitespace-joined sentence from ``(start, end, label)`` spans."""
+    words = whitespace_tokens(text)
+    tags = ["O"] * len(words)
+    for start, end, label in spans:
+        inside = [i for i, w in enumerate(words) if w.start >= start and w.end <= end]
+        for k, i in enumerate(inside):
+            tags[i] = ("B-" if k == 0 else "I-") + label
+    return tags
+
+
+def f1(gold: list[list[str]], pred: list[list[str]]) -> float:
+    from seqeval.metrics import f1_score
+
+    return float(f1_score(gold, pred))
+
+
+def timed(fn: Callable[[], list[list[str]]]) -> tuple[float, list[list[str]]]:
+    began = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - began, out
+
+
+def run_pipeline(version: Path, texts: list[str]) -> list[list[str]]:
+    from transformers import pipeline
+
+    nlp = pipeline("token-classification", model=str(version), device="cpu")
+    result = []
+    for text in texts:
+        tokens = nlp(text)
+        by_start = {t["start"]: t["entity"] for t in tokens}
+        words = [by_start.get(w.start, "O") for w in whitespace_tokens(text)]
+        result.append(repair_bio(words))
+    return result
+
+
+def run_torch(version: Path, texts: list[str], batch_size: int) -> list[list[str]]:
+    import torch
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+    model = AutoModelForTokenClassification.from_pretrained(version).eval()
+    tok = AutoTokenizer.from_pretrained(version)
+    tags = [model.config.id2label[i] for i in range(len(model.config.id2label))]
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+    result: list[list[str]] = [[] for _ in texts]
+    for k in range(0, len(order), batch_size):
+        idx = order[k : k + batch_size]
+        enc = tok(
+            [texts[i] for i in idx],
+            return_offsets_mapping=True,
+            padding=True,
+            truncation=True,
+            max_length=512,
+            return_tensors="pt",
+        )
+        offsets = enc.pop("offset_mapping").numpy()
+        with torch.no_grad():
+            best = model(**enc).logits.argmax(-1).numpy()
+        for row, i in enumerate(idx):
+            words = [(w.start, w.end) for w in whitespace_tokens(texts[i])]
+            first = align_words(offsets[row], words)
+            word_tags = [tags[best[row, f]] if f >= 0 else "O" for f in first]
+            result[i] = repair_bio(word_tags)
+    return result
+
+
+def run_predictor(
+    folder: Path, texts: list[str], quantized: bool, batch_size: int, threads: int | None
+) -> list[list[str]]:
+    from engine.inference.predictor import Predictor
+
+    predictor = Predictor(folder, quantized=quantized, threads=threads)
+    out = predictor.predict(texts, batch_size=batch_size, pretokenized=True)
+    return [
+        spans_to_tags(t, [(e.start, e.end, e.label) for e in es])
+        for t, es in zip(texts, out, strict=True)
+    ]
+
+
+_CHILD = """
+import json, resource, sys, time
+t0 = time.perf_counter()
+sys.path.insert(0, {repo!r})
+from engine.inference.predictor import Predictor
+p = Predictor({folder!r}, quantized={quantized!r}, threads={threads!r})
+cold = time.perf_counter() - t0
+texts = json.load(open({texts!r}))
+p.predict(texts, batch_size={batch!r}, pretokenized=True)
+bad = [m for m in ("torch", "transformers") if m in sys.modules]
+try:  # VmHWM belongs to this process image; ru_maxrss can carry the parent's peak over exec
+    hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0]
+    rss = int(hwm.split()[1]) / 1024
+except OSError:
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({{"cold": cold, "rss_mb": rss, "heavy_imports": bad}}))
+"""
+
+
+def child_process(
+    folder: Path, texts: list[str], quantized: bool, batch: int, threads: int | None
+) -> dict[str, float]:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+        json.dump(texts, fh)
+    code = _CHILD.format(
+        repo=str(REPO),
+        folder=str(folder),
+        quantized=quantized,
+        threads=threads,
+        texts=fh.name,
+        batch=batch,
+    )
+    began = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    total = time.perf_counter() - began
+    Path(fh.name).unlink()
+    info = json.loads(done.stdout.strip().splitlines()[-1])
+    info["process_s"] = total
+    return info
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("version", type=Path, help="trained model version folder")
+    parser.add_argument("--onnx-dir", type=Path, help="its export (default: export to a temp dir)")
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--limit", type=int, default=None, help="first N sentences only")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--skip-pipeline", action="store_true")
+    args = parser.parse_args(argv)
+    if not args.data.is_file():
+        print(f"skipped: {args.data} not found (CoNLL-2003 test set is needed)")
+        return 0
+    sentences = read_conll(args.data, args.limit)
+    texts = [" ".join(tokens) for tokens, _ in sentences]
+    gold = [repair_bio(tags) for _, tags in sentences]
+    scratch = tempfile.TemporaryDirectory()
+    folder = args.onnx_dir
+    if folder is None:
+        from engine.inference.export import export_model
+
+        began = time.perf_counter()
+        folder = export_model(args.version, Path(scratch.name) / "onnx").path
+        print(f"export: {time.perf_counter() - began:.1f} s -> {folder}")
+    meta = json.loads((folder / "spantune.json").read_text())
+    tags = list(json.loads((folder / "config.json").read_text())["id2label"].values())
+    print(f"{len(texts)} sentences; model labels {check_bio_tags(tags)}")
+    print(f"int8 settings: {meta.get('export', {}).get('quantization')}")
+
+    rows: list[tuple[str, float, float]] = []
+
+    def record(name: str, fn: Callable[[], list[list[str]]]) -> None:
+        seconds, pred = timed(fn)
+        rows.append((name, len(texts) / seconds, f1(gold, pred)))
+        print(f"  {name:<34} {rows[-1][1]:8.1f} sent/s  F1 {rows[-1][2]:.3f}", flush=True)
+
+    b = args.batch_size
+    if not args.skip_pipeline:
+        record("transformers pipeline (batch 1)", lambda: run_pipeline(args.version, texts))
+    record(f"torch, length-sorted batch {b}", lambda: run_torch(args.version, texts, b))
+    for quantized in (False, True):
+        kind = "int8" if quantized else "fp32"
+        for size in (1, b):
+            record(
+                f"predictor {kind}, batch {size}",
+                lambda q=quantized, s=size: run_predictor(folder, texts, q, s, args.threads),
+            )
+    for quantized in (False, True):
+        info = child_process(folder, texts, quantized, b, args.threads)
+        print(
+            f"  predictor-only process ({'int8' if quantized else 'fp32'}): import+session "
+            f"{info['cold']:.2f} s, whole run {info['process_s']:.2f} s, peak RSS "
+            f"{info['rss_mb']:.0f} MB, heavy imports {info['heavy_imports'] or 'none'}"
+        )
+
+    base = {name: speed for name, speed, _ in rows}
+    pipe = base.get("transformers pipeline (batch 1)")
+    torch_speed = base[f"torch, length-sorted batch {b}"]
+    print("\nratios (speed)")
+    for name, speed, _ in rows:
+        vs_pipe = f"{speed / pipe:5.2f}x pipeline" if pipe else ""
+        print(f"  {name:<34} {speed / torch_speed:5.2f}x torch batched  {vs_pipe}")
+    scratch.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
