@@ -1,0 +1,1 @@
+"""Spantune's desktop app (PySide6): views over :mod:`engine.api` through ``desktop.services``."""

@@ -1,0 +1,37 @@
+"""Small yes/no questions (kept here so tests can answer them without a modal loop)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+
+def _ask(parent: QWidget | None, title: str, text: str, yes: str, no: str = "Cancel") -> bool:
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle(title)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setText(text)
+    yes_button = box.addButton(yes, QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(no, QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(yes_button)
+    box.exec()
+    return box.clickedButton() is yes_button
+
+
+def ask_open_read_only(parent: QWidget | None, path: str) -> bool:
+    return _ask(parent, "Project in use",
+                f"{path}\n\nis open in another Spantune window. Open it read-only to look "
+                "without changing anything?", "Open read-only")
+
+
+def confirm_delete_label(parent: QWidget | None, name: str, spans: int) -> bool:
+    what = f"and its {spans:,} span{'s' if spans != 1 else ''}" if spans else "(no spans use it)"
+    return _ask(parent, "Delete label", f"Delete the label “{name}” {what}? This cannot be "
+                "undone.", "Delete")
+
+
+def confirm_quit_during_job(parent: QWidget | None, job: str) -> bool:
+    return _ask(parent, "A job is running",
+                f"{job} is still running. Cancel it and quit? Nothing it did so far is kept.",
+                "Cancel job and quit", "Keep running")

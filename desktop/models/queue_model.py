@@ -1,0 +1,118 @@
+"""The labelling queue as a lazily fetched list model (a project may hold 100,000 segments)."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+
+from desktop.services.queue_source import QueueRow, QueueSource
+
+BATCH = 200
+PREVIEW_CHARS = 240
+_SPACES = re.compile(r"\s+")
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class QueueModel(QAbstractListModel):
+    SegmentIdRole = Qt.ItemDataRole.UserRole + 1
+    StatusRole = Qt.ItemDataRole.UserRole + 2
+    ScoreRole = Qt.ItemDataRole.UserRole + 3
+    EvalRole = Qt.ItemDataRole.UserRole + 4
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._source: QueueSource | None = None
+        self._rows: list[QueueRow] = []
+        self._row_of: dict[int, int] = {}
+        self._total = 0
+        self._status: str | None = "todo"
+        self._search: str | None = None
+
+    # -- configuration -------------------------------------------------------------------------
+    def set_source(self, source: QueueSource | None) -> None:
+        self._source = source
+        self.reload()
+
+    def set_filter(self, status: str | None, search: str | None = None) -> None:
+        self._status = status
+        self._search = search or None
+        self.reload()
+
+    @property
+    def total(self) -> int:
+        """Rows matching the filter (fetched or not)."""
+        return self._total
+
+    def reload(self) -> None:
+        self.beginResetModel()
+        self._rows = []
+        self._row_of = {}
+        self._total = (self._source.count(status=self._status, search=self._search)
+                       if self._source is not None else 0)
+        self.endResetModel()
+        if self.canFetchMore():
+            self.fetchMore()  # the first page now, so the current segment can be selected
+
+    def refresh_segment(self, segment_id: int) -> None:
+        """Re-read one fetched row (its status changed) without moving anything."""
+        row = self._row_of.get(segment_id)
+        if row is None or self._source is None:
+            return
+        fresh = self._source.row(segment_id)
+        old = self._rows[row]
+        self._rows[row] = QueueRow(old.segment_id, old.text, fresh.status, old.score, old.is_eval)
+        index = self.index(row)
+        self.dataChanged.emit(index, index)
+
+    def row_of(self, segment_id: int) -> int:
+        return self._row_of.get(segment_id, -1)
+
+    def segment_at(self, row: int) -> int | None:
+        return self._rows[row].segment_id if 0 <= row < len(self._rows) else None
+
+    # -- Qt model -------------------------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and self._source is not None and \
+            len(self._rows) < self._total
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
+        if parent.isValid() or self._source is None:
+            return
+        start = len(self._rows)
+        page = self._source.page(start, BATCH, status=self._status, search=self._search)
+        page = page[: max(0, self._total - start)]
+        if not page:
+            self._total = start  # the queue shrank since it was counted
+            return
+        self.beginInsertRows(QModelIndex(), start, start + len(page) - 1)
+        for i, row in enumerate(page):
+            self._row_of[row.segment_id] = start + i
+        self._rows.extend(page)
+        self.endInsertRows()
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _SPACES.sub(" ", row.text[:PREVIEW_CHARS]).strip()
+        if role == Qt.ItemDataRole.ToolTipRole:
+            # tooltips detect rich text: escape, so file text always shows literally
+            text = html.escape(row.text[:1000])
+            return f"<p style='white-space:pre-wrap'>{text}</p>"
+        if role == self.SegmentIdRole:
+            return row.segment_id
+        if role == self.StatusRole:
+            return row.status
+        if role == self.ScoreRole:
+            return row.score
+        if role == self.EvalRole:
+            return row.is_eval
+        return None

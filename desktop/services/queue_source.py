@@ -1,0 +1,76 @@
+"""Pages of the labelling queue, in active-learning order when the engine has one.
+
+``engine.active_learning`` keeps a stored order (``queue_page``); until a project has been scored,
+or where that module is missing, segments come in import order.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.api import Project
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    segment_id: int
+    text: str
+    status: str
+    score: float | None = None
+    is_eval: bool = False
+
+
+def _engine_queue_page() -> Callable[..., list[Any]] | None:
+    try:
+        from engine.active_learning import queue_page  # type: ignore[attr-defined]
+    except ImportError:
+        try:
+            from engine.active_learning.queue import queue_page
+        except ImportError:
+            return None
+    return queue_page  # type: ignore[no-any-return]
+
+
+def _row(item: Any) -> QueueRow:
+    seg_id = getattr(item, "segment_id", None)
+    if seg_id is None:
+        seg_id = item.id
+    return QueueRow(segment_id=int(seg_id), text=str(item.text), status=str(item.status),
+                    score=getattr(item, "score", None),
+                    is_eval=bool(getattr(item, "is_eval", getattr(item, "split", "") == "eval")))
+
+
+class QueueSource:
+    """Reads the queue of one project (GUI thread: each page is one indexed query)."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self._page_fn = _engine_queue_page()
+
+    def page(self, offset: int, limit: int, *, status: str | None = None,
+             search: str | None = None) -> list[QueueRow]:
+        if self._page_fn is not None:
+            items = self._page_fn(self.project, offset, limit, status=status, search=search)
+        else:
+            items = self.project.segments(offset=offset, limit=limit, status=status,
+                                          search=search)
+        return [_row(i) for i in items]
+
+    def count(self, *, status: str | None = None, search: str | None = None) -> int:
+        return int(self.project.count_segments(status=status, search=search))
+
+    def row(self, segment_id: int) -> QueueRow:
+        return _row(self.project.segment(segment_id))
+
+    def next_todo(self, exclude: int | None = None) -> int | None:
+        """The first segment still to label in queue order (other than ``exclude``)."""
+        for row in self.page(0, 2, status="todo"):
+            if row.segment_id != exclude:
+                return row.segment_id
+        return None

@@ -1,0 +1,118 @@
+"""Drawing spans (tinted background + label tag) and suggestions (dashed outline) on the editor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+
+
+@dataclass(frozen=True)
+class DrawnItem:
+    """A span or suggestion as the editor draws it, in Qt positions."""
+
+    kind: str  # "span" | "suggestion"
+    id: int
+    start: int
+    end: int
+    label: str
+    color: str
+    score: float | None = None
+
+    @property
+    def tag(self) -> str:
+        if self.kind == "suggestion" and self.score is not None:
+            return f"{self.label} {self.score:.2f}"
+        return self.label
+
+
+def tag_font(base: QFont) -> QFont:
+    font = QFont(base)
+    font.setPointSizeF(max(6.5, base.pointSizeF() * 0.68))
+    font.setBold(True)
+    return font
+
+
+def paint_under(p: QPainter, item: DrawnItem, rects: list[QRectF], focused: bool) -> None:
+    """Backgrounds, painted before the text."""
+    color = QColor(item.color)
+    p.setPen(Qt.PenStyle.NoPen)
+    if item.kind == "span":
+        fill = QColor(color)
+        fill.setAlpha(120 if focused else 78)
+        p.setBrush(fill)
+        for r in rects:
+            p.drawRoundedRect(r.adjusted(-1, -1, 1, 1), 3, 3)
+    else:
+        fill = QColor(color)
+        fill.setAlpha(40 if focused else 22)
+        p.setBrush(fill)
+        for r in rects:
+            p.drawRoundedRect(r.adjusted(-1, -1, 1, 1), 3, 3)
+
+
+def paint_over(p: QPainter, item: DrawnItem, rects: list[QRectF], focused: bool,
+               font: QFont) -> None:
+    """Underline/outline and the label tag, painted after the text."""
+    if not rects:
+        return
+    color = QColor(item.color)
+    dark = color.darker(150)
+    if item.kind == "span":
+        p.setPen(QPen(dark if focused else color.darker(115), 2.0))
+        for r in rects:
+            p.drawLine(QPointF(r.left(), r.bottom() + 1), QPointF(r.right(), r.bottom() + 1))
+        if focused:
+            p.setPen(QPen(dark, 1.5))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            for r in rects:
+                p.drawRoundedRect(r.adjusted(-2, -2, 2, 2), 3, 3)
+            _handles(p, rects, dark)
+    else:
+        pen = QPen(dark if focused else color.darker(120), 2.0 if focused else 1.4)
+        pen.setStyle(Qt.PenStyle.DashLine)
+        p.setPen(pen)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        for r in rects:
+            p.drawRoundedRect(r.adjusted(-1.5, -1.5, 1.5, 1.5), 3, 3)
+    _tag(p, item, rects[0], focused, font)
+
+
+def _handles(p: QPainter, rects: list[QRectF], color: QColor) -> None:
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(color)
+    first, last = rects[0], rects[-1]
+    for x, r in ((first.left() - 2, first), (last.right() + 2, last)):
+        p.drawRoundedRect(QRectF(x - 1.5, r.top() - 2, 3, r.height() + 4), 1.5, 1.5)
+
+
+def _tag(p: QPainter, item: DrawnItem, anchor: QRectF, focused: bool, base: QFont) -> None:
+    font = tag_font(base)
+    if item.kind == "suggestion":
+        font.setBold(False)
+        font.setItalic(True)
+    fm = QFontMetricsF(font)
+    text = item.tag
+    width = fm.horizontalAdvance(text) + 8
+    box = QRectF(anchor.left() - 1, anchor.bottom() + 3, width, fm.height() + 1)
+    color = QColor(item.color)
+    path = QPainterPath()
+    path.addRoundedRect(box, 3, 3)
+    if item.kind == "span":
+        bg = color.darker(135) if focused else color.darker(112)
+        p.fillPath(path, bg)
+        fg = QColor("#FFFFFF") if _dark(bg) else QColor("#1A1A1A")
+    else:
+        p.fillPath(path, QColor(255, 255, 255, 235))
+        pen = QPen(color.darker(125), 1.0)
+        pen.setStyle(Qt.PenStyle.DashLine)
+        p.strokePath(path, pen)
+        fg = color.darker(170)
+    p.setFont(font)
+    p.setPen(fg)
+    p.drawText(box.adjusted(4, 0, -4, 0), int(Qt.AlignmentFlag.AlignVCenter), text)
+
+
+def _dark(color: QColor) -> bool:
+    return 0.299 * color.red() + 0.587 * color.green() + 0.114 * color.blue() < 150

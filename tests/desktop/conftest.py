@@ -1,0 +1,77 @@
+"""Fixtures for desktop tests: offscreen Qt, a temporary QSettings, small projects, a session.
+
+QT_QPA_PLATFORM is set here, before anything imports Qt.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")
+
+from collections.abc import Callable, Iterator, Sequence  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+from PySide6.QtCore import QCoreApplication, QSettings  # noqa: E402
+
+from engine.api import Project  # noqa: E402
+
+LABELS = ("PER", "ORG", "LOC")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test may read or write the person's own QSettings."""
+    folder = tmp_path_factory.mktemp("qsettings")
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    QCoreApplication.setOrganizationName("SpantuneTests")
+    QCoreApplication.setApplicationName("SpantuneTests")
+    yield
+
+
+@pytest.fixture
+def qsettings(tmp_path: Path) -> QSettings:
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+def add_document(project: Project, text: str, spans: Sequence[tuple[int, int, str]] = (),
+                 segments: list[tuple[int, int]] | None = None) -> list[int]:
+    """Insert one document through the store; returns its segment ids in order."""
+    from engine.store.corpus import insert_documents
+    from engine.types import DocumentData, SpanData
+
+    doc = DocumentData(text=text, segments=segments, labelled=False,
+                       spans=[SpanData(s, e, lab) for s, e, lab in spans])
+    with project.db.write() as conn:
+        insert_documents(conn, [doc], source="test", mode="sentences", as_suggestions=False,
+                         eval_share=0.0)
+        doc_id = conn.execute("SELECT max(id) FROM documents").fetchone()[0]
+        return [r[0] for r in conn.execute(
+            "SELECT id FROM segments WHERE document_id = ? ORDER BY position", (doc_id,))]
+
+
+def add_suggestion(project: Project, segment_id: int, start: int, end: int, label: str,
+                   score: float = 0.9) -> int:
+    """Add one model suggestion (document offsets) and return its id."""
+    project.annotations.replace_suggestions(
+        [], [(segment_id, start, end, label, score, "v0001")])
+    return max(s.id for s in project.annotations.suggestions(segment_id))
+
+
+@pytest.fixture
+def make_project(tmp_path: Path) -> Iterator[Callable[..., Project]]:
+    opened: list[Project] = []
+
+    def make(texts: Sequence[str] = (), labels: Sequence[str] = LABELS,
+             name: str = "p") -> Project:
+        project = Project.create(tmp_path / name, list(labels))
+        for text in texts:
+            add_document(project, text)
+        opened.append(project)
+        return project
+
+    yield make
+    for project in opened:
+        project.close()
