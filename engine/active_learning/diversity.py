@@ -7,8 +7,8 @@ deterministic form of uncertainty-weighted k-means++ seeding: the next pick maxi
 distance to the closest sentence already picked. An exact duplicate of a picked sentence has
 ``D = 0`` and is only picked once nothing else is left.
 
-:func:`kmeans` and :func:`representatives` serve the cold start: one sentence near the centre of
-each of ``k`` clusters, biggest clusters first, so the first ``k`` sentences cover the corpus.
+:func:`representatives` serves the cold start: farthest-first centres, one typical sentence per
+centre's group, biggest groups first, so the first ``k`` sentences cover the corpus.
 """
 
 from __future__ import annotations
@@ -77,54 +77,40 @@ def diverse_order(scores: np.ndarray, embeddings: np.ndarray | None, k: int,
     return np.concatenate([picks, rest])
 
 
-def _sq_distances(x: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    d = (x * x).sum(1)[:, None] - 2.0 * (x @ centres.T) + (centres * centres).sum(1)[None]
-    return np.maximum(d, 0.0)
-
-
-def kmeanspp_init(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """``k`` starting centres drawn by k-means++ (D² sampling); returns row indices."""
+def farthest_first(x: np.ndarray, k: int) -> np.ndarray:
+    """``k`` row indices by farthest-first traversal (k-center greedy) of unit rows ``x``,
+    starting from the row nearest the mean: each pick is the row farthest from all picked."""
     n = len(x)
-    chosen = [int(rng.integers(n))]
-    d2 = _sq_distances(x, x[chosen])[:, 0]
-    for _ in range(1, min(k, n)):
-        total = d2.sum()
-        nxt = int(rng.choice(n, p=d2 / total)) if total > 0 else int(rng.integers(n))
-        chosen.append(nxt)
-        d2 = np.minimum(d2, _sq_distances(x, x[nxt:nxt + 1])[:, 0])
-    return np.asarray(chosen, dtype=np.int64)
+    k = min(k, n)
+    first = int(np.argmax(x @ x.mean(axis=0)))
+    picks = [first]
+    nearest = 1.0 - x @ x[first]
+    for _ in range(1, k):
+        nxt = int(np.argmax(nearest))
+        picks.append(nxt)
+        nearest = np.minimum(nearest, 1.0 - x @ x[nxt])
+    return np.asarray(picks, dtype=np.int64)
 
 
-def kmeans(x: np.ndarray, k: int, rng: np.random.Generator,
-           iterations: int = 15) -> tuple[np.ndarray, np.ndarray]:
-    """Lloyd's k-means from a k-means++ start; returns ``(centres, assignment)``."""
-    x = np.asarray(x, dtype=np.float32)
-    centres = x[kmeanspp_init(x, k, rng)].copy()
-    assign = np.zeros(len(x), dtype=np.int64)
-    for it in range(iterations):
-        new = _sq_distances(x, centres).argmin(axis=1)
-        if it > 0 and np.array_equal(new, assign):
-            break
-        assign = new
-        counts = np.bincount(assign, minlength=len(centres)).astype(np.float32)
-        sums = np.zeros_like(centres)
-        np.add.at(sums, assign, x)
-        filled = counts > 0
-        centres[filled] = sums[filled] / counts[filled, None]
-    return centres, assign
+def representatives(embeddings: np.ndarray, k: int) -> np.ndarray:
+    """``k`` indices that cover the embeddings, biggest groups first.
 
-
-def representatives(embeddings: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """One index per k-means cluster (the member nearest its centre), biggest clusters first."""
+    Farthest-first traversal finds ``k`` centres that leave no region uncovered (k-means would
+    rather split a big topic than keep a small one); every row joins its nearest centre, and each
+    group is represented by its member nearest the group mean, so an outlier only stands for
+    itself and comes last.
+    """
     x = normalise_rows(embeddings)
     if len(x) == 0 or k <= 0:
         return np.zeros(0, dtype=np.int64)
-    centres, assign = kmeans(x, min(k, len(x)), rng)
-    d2 = _sq_distances(x, centres)[np.arange(len(x)), assign]
+    centres = farthest_first(x, k)
+    assign = np.argmax(x @ x[centres].T, axis=1)
+    assign[centres] = np.arange(len(centres))
     reps, sizes = [], []
-    for c in np.unique(assign):
+    for c in range(len(centres)):
         members = np.flatnonzero(assign == c)
-        reps.append(int(members[np.argmin(d2[members])]))
+        mean = x[members].mean(axis=0)
+        reps.append(int(members[np.argmax(x[members] @ mean)]))
         sizes.append(len(members))
     order = np.lexsort((np.asarray(reps), -np.asarray(sizes)))
     return np.asarray(reps, dtype=np.int64)[order]

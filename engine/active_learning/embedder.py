@@ -1,0 +1,162 @@
+"""Sentence embeddings from the base encoder, for the cold start (before any model is trained).
+
+The base encoder (the bundled sentence-transformers MiniLM by default) is exported once to a
+mean-pooling ONNX graph, quantised to int8 and cached in the project folder
+(``cache/encoder-<hash>/``); from then on embeddings need only onnxruntime + tokenizers + numpy.
+Measured on 2 cores (2000 CoNLL sentences, batch 64, length-sorted): torch fp32 96-190 sent/s,
+onnxruntime fp32 188 sent/s, onnxruntime int8 per-channel 541 sent/s (mean cosine to fp32 0.991);
+the one-off export + quantisation takes about 3 s.
+
+Any ``Callable[[Sequence[str]], np.ndarray]`` works as an embedder; tests inject fakes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.errors import ExportValidationError, ModelLoadError
+
+log = logging.getLogger(__name__)
+
+Embedder = Callable[[Sequence[str]], np.ndarray]
+MAX_LENGTH = 128
+ENCODER_FILE = "encoder.onnx"
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def base_model_dir(setting: str | None) -> Path:
+    """The folder of the base encoder (``"bundled"``/None: the bundled MiniLM)."""
+    from engine.models.base import resolve_base_model
+
+    return resolve_base_model(setting).folder
+
+
+class OnnxEncoder:
+    """Mean-pooled sentence embeddings from an exported encoder folder (torch-free)."""
+
+    def __init__(self, folder: str | Path, threads: int | None = None,
+                 batch_size: int = 64) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        from engine.inference.predictor import session_options
+
+        self.folder = Path(folder)
+        self.batch_size = batch_size
+        self._tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+        self._tokenizer.enable_truncation(MAX_LENGTH)
+        pad_id = self._tokenizer.token_to_id("[PAD]") or 0
+        self._tokenizer.enable_padding(pad_id=pad_id)
+        self._session = ort.InferenceSession(str(self.folder / ENCODER_FILE),
+                                             sess_options=session_options(threads),
+                                             providers=["CPUExecutionProvider"])
+        self._inputs = [i.name for i in self._session.get_inputs()]
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        width = int(self._session.get_outputs()[0].shape[-1] or 0)
+        out = np.zeros((len(texts), width), dtype=np.float32)
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        for lo in range(0, len(texts), self.batch_size):
+            idx = order[lo:lo + self.batch_size]
+            enc = self._tokenizer.encode_batch([texts[i] for i in idx])
+            arrays = {
+                "input_ids": np.asarray([e.ids for e in enc], dtype=np.int64),
+                "attention_mask": np.asarray([e.attention_mask for e in enc], dtype=np.int64),
+                "token_type_ids": np.asarray([e.type_ids for e in enc], dtype=np.int64),
+            }
+            out[idx] = self._session.run(None, {k: arrays[k] for k in self._inputs})[0]
+        return out
+
+
+def cache_folder(project_dir: Path, model_dir: Path) -> Path:
+    digest = hashlib.sha256(str(model_dir.resolve()).encode()).hexdigest()[:12]
+    return project_dir / "cache" / f"encoder-{digest}"
+
+
+def project_encoder(project_dir: Path, base_model: str | None) -> OnnxEncoder:
+    """The cached int8 encoder of ``base_model`` for this project, exported on first use."""
+    model_dir = base_model_dir(base_model)
+    folder = cache_folder(project_dir, model_dir)
+    if not (folder / ENCODER_FILE).is_file():
+        export_encoder(model_dir, folder)
+    return OnnxEncoder(folder)
+
+
+def export_encoder(model_dir: Path, out: Path) -> Path:
+    """Export ``model_dir``'s encoder as a mean-pooling int8 ONNX graph into ``out``.
+
+    Written to a temp folder, checked against torch, then renamed into place. Raises
+    :class:`ModelLoadError` when the folder is not a loadable encoder and
+    :class:`ExportValidationError` when the exported graph disagrees with torch.
+    """
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from transformers import AutoModel, AutoTokenizer
+
+    tmp = out.with_name(".tmp-" + out.name)
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(model_dir)
+            model = AutoModel.from_pretrained(model_dir, use_safetensors=True).eval()
+        except (OSError, ValueError) as exc:
+            raise ModelLoadError(f"cannot load the base encoder from {model_dir}: {exc}") from exc
+        tokenizer.backend_tokenizer.save(str(tmp / "tokenizer.json"))
+        sample = tokenizer(["a short sentence .", "Another, longer sentence here"],
+                           padding=True, return_tensors="pt")
+        inputs = [k for k in INPUTS if k in sample]
+        pooled = _mean_pooled_module(model, inputs)
+        with torch.inference_mode():
+            expected = pooled(*(sample[k] for k in inputs)).numpy()
+        axes = {k: {0: "batch", 1: "sequence"} for k in inputs} | {"embedding": {0: "batch"}}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(pooled, tuple(sample[k] for k in inputs), str(tmp / "fp32.onnx"),
+                              input_names=inputs, output_names=["embedding"],
+                              dynamic_axes=axes, opset_version=17, dynamo=False)
+            quantize_dynamic(str(tmp / "fp32.onnx"), str(tmp / ENCODER_FILE),
+                             per_channel=True, weight_type=QuantType.QInt8)
+        (tmp / "fp32.onnx").unlink()
+        got = OnnxEncoder(tmp)(["a short sentence .", "Another, longer sentence here"])
+        cos = (_unit(got) * _unit(expected)).sum(axis=1)
+        if cos.min() < 0.9:
+            raise ExportValidationError(f"exported encoder disagrees with torch (cosine "
+                                        f"{cos.min():.3f})")
+        shutil.rmtree(out, ignore_errors=True)
+        tmp.rename(out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    log.info("exported base encoder %s to %s", model_dir, out)
+    return out
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
+def _mean_pooled_module(model: Any, inputs: Sequence[str]) -> Any:
+    import torch
+
+    class MeanPooled(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, *args: torch.Tensor) -> torch.Tensor:
+            kwargs = dict(zip(inputs, args, strict=True))
+            hidden = self.model(**kwargs).last_hidden_state
+            mask = kwargs["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+    return MeanPooled()
+
