@@ -50,7 +50,6 @@ class ImportDialog(QDialog):
         self.setWindowTitle("Import documents")
         self.resize(760, 600)
         self._preview_runner = JobRunner(self)
-        self._closed = False
         self.files = QListWidget()
         self.files.setMaximumHeight(110)
         add = QPushButton("Add files…")
@@ -221,14 +220,7 @@ class ImportDialog(QDialog):
             self.status.setText("Import cancelled; nothing was imported from the current file.")
 
     def done(self, result: int) -> None:
-        if self._closed:
-            super().done(result)
-            return
-        self._closed = True
+        # the session's signals are disconnected by Qt when this dialog is deleted (close);
+        # calling Signal.disconnect() is avoided (a PySide6 6.12 refcount bug, see workers.py)
         self._preview_runner.shutdown()
-        for signal, slot in ((self.session.job_progressed, self._on_session_job_progressed),
-                             (self.session.job_finished, self._on_session_job_finished),
-                             (self.session.job_failed, self._on_session_job_failed),
-                             (self.session.job_cancelled, self._on_session_job_cancelled)):
-            signal.disconnect(slot)
         super().done(result)

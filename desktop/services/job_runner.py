@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 import time
 
-from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QThread, Signal
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QThread, QTimer, Signal
 
-from desktop.services.workers import JobCall, Worker
+from desktop.services.workers import MAX_RATE, JobCall, Worker
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +24,16 @@ class JobRunner(QObject):
     job_finished = Signal(str, object)
     job_failed = Signal(str, object)
     job_cancelled = Signal(str)
-    _run_requested = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        # the worker throttles at the source; this second gate holds the GUI side to the same
+        # rate even when queued events arrive bunched up after a busy moment
+        self._last_forward = float("-inf")
+        self._pending: tuple[str, object] | None = None
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.timeout.connect(self._flush_progress)
         self._thread = QThread()
         self._thread.setObjectName("spantune-jobs")
         self._thread.start()
@@ -52,10 +58,8 @@ class JobRunner(QObject):
         worker.failed.connect(self._on_worker_failed)
         worker.cancelled.connect(self._on_worker_cancelled)
         self._worker = worker
-        self._run_requested.connect(worker.run)
         self.job_started.emit(name)
-        self._run_requested.emit()
-        self._run_requested.disconnect(worker.run)
+        worker.start_requested.emit()  # queued: run() starts in the job thread
         return True
 
     def cancel(self) -> None:
@@ -84,8 +88,20 @@ class JobRunner(QObject):
 
     # -- worker signals (arrive in the GUI thread) ------------------------------------------------
     def _on_worker_progress(self, event: object) -> None:
-        if self._worker is not None:
-            self.job_progressed.emit(self._worker.name, event)
+        if self._worker is None:
+            return
+        self._pending = (self._worker.name, event)
+        wait = self._last_forward + 1.0 / MAX_RATE - time.monotonic()
+        if wait <= 0:
+            self._flush_progress()
+        elif not self._flush_timer.isActive():
+            self._flush_timer.start(int(wait * 1000) + 1)
+
+    def _flush_progress(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None and self._worker is not None and pending[0] == self._worker.name:
+            self._last_forward = time.monotonic()
+            self.job_progressed.emit(*pending)
 
     def _on_worker_finished(self, result: object) -> None:
         name = self._release()
@@ -103,6 +119,8 @@ class JobRunner(QObject):
             self.job_cancelled.emit(name)
 
     def _release(self) -> str | None:
+        self._flush_timer.stop()
+        self._pending = None
         worker, self._worker = self._worker, None
         if worker is None:
             return None

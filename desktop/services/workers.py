@@ -34,9 +34,13 @@ class Worker(QObject):
     finished = Signal(object)
     failed = Signal(object)
     cancelled = Signal()
+    start_requested = Signal()
 
     def __init__(self, name: str, job: JobCall, token: CancelToken | None = None) -> None:
         super().__init__()
+        # never disconnected: PySide6 6.12's Signal.disconnect() returns an unowned bool (a
+        # refcount bug that aborts the interpreter at exit), so connections here live for good
+        self.start_requested.connect(self.run)
         self.name = name
         self.token = token or CancelToken()
         self._job = job

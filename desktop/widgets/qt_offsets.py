@@ -16,6 +16,8 @@ BLOCK_SEPARATOR = "\u2029"
 #: Characters that end a line in stored text (``\r\n`` counts as one, see :meth:`OffsetMap`).
 LINE_BREAKS = frozenset("\n\r\u2029\x0b\x0c\x1c\x1d\x1e\x85")
 _CONTROL_PICTURES = 0x2400
+#: Qt's frame markers and object replacement character mean something inside a QTextDocument.
+_QT_SPECIAL = frozenset("\ufdd0\ufdd1\ufffc")
 
 
 def display_char(ch: str) -> str:
@@ -29,8 +31,10 @@ def display_char(ch: str) -> str:
         return chr(_CONTROL_PICTURES + code)  # ␀ ␁ … so invisible controls stay one position
     if code == 0x7F:
         return "\u2421"
-    if 0xD800 <= code <= 0xDFFF:
-        return "\ufffd"  # a lone surrogate cannot cross into Qt
+    if ch == "\ufeff":
+        return "\u2060"  # a leading BOM is dropped crossing into Qt; WORD JOINER looks the same
+    if 0xD800 <= code <= 0xDFFF or ch in _QT_SPECIAL:
+        return "\ufffd"  # a lone surrogate cannot cross into Qt; frame/object marks are Qt's
     return ch
 
 

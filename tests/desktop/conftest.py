@@ -75,3 +75,61 @@ def make_project(tmp_path: Path) -> Iterator[Callable[..., Project]]:
     yield make
     for project in opened:
         project.close()
+
+
+@pytest.fixture
+def make_window(qtbot, qsettings, monkeypatch):  # type: ignore[no-untyped-def]
+    """A real MainWindow on a session (optionally with injected jobs) showing ``project``."""
+    from desktop.app import configure
+    from desktop.dialogs import prompts
+    from desktop.main_window import MainWindow
+    from desktop.services.app_settings import AppSettings
+    from desktop.services.session import Session
+
+    monkeypatch.setattr(prompts, "confirm_quit_during_job", lambda *a: True)
+    windows: list[MainWindow] = []
+
+    def make(project: Project | None = None, jobs: dict | None = None) -> MainWindow:
+        from PySide6.QtWidgets import QApplication
+
+        configure(QApplication.instance())  # type: ignore[arg-type]
+        window = MainWindow(Session(jobs=jobs), AppSettings(qsettings))
+        qtbot.addWidget(window)
+        window.resize(1300, 800)
+        window.show()
+        qtbot.waitExposed(window)
+        if project is not None:
+            window.session.adopt(project)
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()
+        window.session.shutdown()
+
+
+def editor_point(editor, qt_pos: int, inside: int = 0):  # type: ignore[no-untyped-def]
+    """Viewport point of Qt position ``qt_pos`` (``inside`` px to the right/left of the caret)."""
+    from PySide6.QtGui import QTextCursor
+
+    cursor = QTextCursor(editor.document())
+    cursor.setPosition(qt_pos)
+    rect = editor.cursorRect(cursor)
+    return rect.center() + type(rect.center())(inside, 0)
+
+
+def drag_select(qtbot, editor, start: int, end: int) -> None:  # type: ignore[no-untyped-def]
+    """Select document code points [start, end) with real mouse press/move/release."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    omap = editor.offsets
+    a = editor_point(editor, omap.to_qt(start), 1)
+    b = editor_point(editor, omap.to_qt(end), -1)
+    viewport = editor.viewport()
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, a)
+    mid = (a + b) / 2 if a.y() == b.y() else b
+    QTest.mouseMove(viewport, mid)
+    QTest.mouseMove(viewport, b)
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, b)
