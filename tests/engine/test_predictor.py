@@ -15,7 +15,7 @@ import pytest
 from engine.errors import ModelLoadError
 from engine.inference.decode import bio_spans, repair_bio, softmax
 from engine.inference.export import export_model
-from engine.inference.predictor import Predictor
+from engine.inference.predictor import Predictor, choose_providers
 from engine.inference.windows import align_words, make_windows, subtoken_words, window_owners
 from engine.text import word_tokens
 from tests.engine.tiny_model import build_tiny_model
@@ -222,6 +222,8 @@ def test_int8_predicts_like_fp32(exported: Path, fp32: Predictor) -> None:
 def test_predictor_process_imports_no_torch(exported: Path) -> None:
     script = (
         "import sys\n"
+        "import engine.inference\n"
+        "assert 'onnxruntime' not in sys.modules  # the package itself stays light\n"
         "from engine.inference import Predictor\n"
         f"p = Predictor({str(exported)!r})\n"
         "out = p.predict(['John Smith 😀 lives in 東京.'])\n"
@@ -240,6 +242,11 @@ def test_predictor_process_imports_no_torch(exported: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "1"
+
+
+def test_providers_fall_back_to_cpu() -> None:
+    assert choose_providers(["NoSuchExecutionProvider"]) == ["CPUExecutionProvider"]
+    assert choose_providers()[-1] == "CPUExecutionProvider"
 
 
 # ---- refusing bad folders --------------------------------------------------------------------
