@@ -3,7 +3,7 @@
 Rules (close to spaCy's English tokenizer where it matters for NER): words of letters, marks and
 digits with inner apostrophes (a possessive ``'s`` is its own token); dotted abbreviations
 (``U.S.``) stay whole; hyphens split (``York-based`` → ``York`` ``-`` ``based``); numbers
-keep inner ``.``/``,``; each Han, Hiragana and Katakana character is a token; any other visible
+keep inner ``.``/``,``; each Han character is a token and a run of kana is one; any other visible
 grapheme cluster (punctuation, an emoji with its modifiers and joiners) is one token.
 """
 
@@ -13,12 +13,15 @@ from typing import NamedTuple
 
 import regex
 
+# Han ideographs are one token each (as BERT's tokenizer splits them); kana runs are words.
 _CJK = r"\p{Han}\p{Hiragana}\p{Katakana}"
+_KANA = r"\p{Hiragana}\p{Katakana}ー"
 _TOKEN_RE = regex.compile(
     rf"""
       (?:\p{{L}}\p{{M}}*\.){{2,}}                                # abbreviations: U.S., e.g.
     | \p{{N}}+(?:[.,:/]\p{{N}}+)*\p{{M}}*                       # numbers: 3.5, 1,000, 12:30
-    | [{_CJK}]\p{{M}}*                                           # one CJK character
+    | \p{{Han}}\p{{M}}*                                            # one Han character
+    | [{_KANA}]+                                                 # a run of kana
     | ['’][sS](?![\p{{L}}\p{{M}}\p{{N}}])                          # possessive 's
     | (?:(?![{_CJK}])[\p{{L}}\p{{M}}\p{{N}}_])+
       (?:['’](?![sS](?![\p{{L}}\p{{M}}\p{{N}}]))(?:(?![{_CJK}])[\p{{L}}\p{{M}}])+)*  # don't

@@ -69,6 +69,7 @@ def test_sentences_newlines_paragraphs_and_wrapped_lines() -> None:
 
 
 def test_sentences_cjk_and_crlf() -> None:
+    assert words("東京にカタカナを") == ["東", "京", "にカタカナを"]  # as BERT splits it
     assert sentences("東京に行った。大阪も。") == ["東京に行った。", "大阪も。"]
     assert sentences("One.\r\nTwo.") == ["One.", "Two."]
 
