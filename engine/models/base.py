@@ -183,9 +183,9 @@ def load_token_classifier(folder: Path) -> Any:
         config = CONFIG_MAPPING[raw["model_type"]].from_pretrained(str(folder))
     except Exception as exc:
         raise ModelLoadError(f"cannot read the config of {folder}: {exc}") from exc
-    if getattr(config, "auto_map", None):
+    if hasattr(config, "auto_map"):
         log.info("ignoring auto_map in %s: custom code is never run", folder)
-        config.auto_map = None
+        delattr(config, "auto_map")
     try:
         with quiet_transformers():
             model, info = AutoModelForTokenClassification.from_pretrained(

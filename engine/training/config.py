@@ -48,7 +48,7 @@ class TrainConfig:
             "batch_size": self.batch_size >= 1,
             "warmup_ratio": 0 <= self.warmup_ratio < 1,
             "max_length": 8 <= self.max_length <= 8192,
-            "stride": 0 <= self.stride < self.max_length // 2,
+            "stride": 0 <= self.stride <= self.max_length // 2,
             "patience": self.patience is None or self.patience >= 1,
             "threads": self.threads is None or self.threads >= 1,
         }

@@ -196,13 +196,14 @@ def _fit(prepared: _Prepared, config: TrainConfig, seed: int,
 
 def save_model_folder(folder: Path, outcome: TrainOutcome) -> None:
     """Write an HF ``save_pretrained`` folder plus ``spantune.json`` and ``metrics.json``."""
+    from engine.models.base import quiet_transformers
+
     folder.mkdir(parents=True, exist_ok=True)
     model = outcome.model
-    if getattr(model.config, "auto_map", None):
-        model.config.auto_map = None
-    model.save_pretrained(str(folder))
     outcome.tokenizer.init_kwargs.pop("max_length", None)
-    outcome.tokenizer.save_pretrained(str(folder))
+    with quiet_transformers():
+        model.save_pretrained(str(folder))
+        outcome.tokenizer.save_pretrained(str(folder))
     labels = [t[2:] for t in outcome.tags if t.startswith("B-")]
     meta = {"labels": labels, "tags": outcome.tags,
             "max_length": outcome.config["max_length"], "stride": outcome.config["stride"],
