@@ -28,7 +28,7 @@ _CHUNK_VALUES = 4_000_000
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
-    x = logits - logits.max(axis=-1, keepdims=True)
+    x: np.ndarray = logits - logits.max(axis=-1, keepdims=True)
     np.exp(x, out=x)
     x /= x.sum(axis=-1, keepdims=True)
     return x
@@ -64,7 +64,7 @@ def word_mutual_information(sample_probs: np.ndarray) -> np.ndarray:
     """Per-word BALD score ``H[mean_t p_t] − mean_t H[p_t]`` of ``(T, N, K)`` probabilities."""
     mean = sample_probs.mean(axis=0)
     mi = entropy(mean) - entropy(sample_probs).mean(axis=0)
-    return np.maximum(mi, 0.0)
+    return np.asarray(np.maximum(mi, 0.0))
 
 
 @register("bald")

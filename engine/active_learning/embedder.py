@@ -141,7 +141,7 @@ def export_encoder(model_dir: Path, out: Path) -> Path:
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    return np.asarray(x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12))
 
 
 def _mean_pooled_module(model: Any, inputs: Sequence[str]) -> Any:
@@ -156,7 +156,8 @@ def _mean_pooled_module(model: Any, inputs: Sequence[str]) -> Any:
             kwargs = dict(zip(inputs, args, strict=True))
             hidden = self.model(**kwargs).last_hidden_state
             mask = kwargs["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+            pooled: torch.Tensor = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+            return pooled
 
     return MeanPooled()
 

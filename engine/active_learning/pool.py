@@ -90,5 +90,5 @@ def sample_pool(pool: list[PoolSegment], max_pool: int | None,
     keep = np.sort(rng.choice(len(train), size=max_pool, replace=False))
     rate = max_pool / len(train)
     n_eval = int(round(len(evals) * rate))
-    keep_eval = np.sort(rng.choice(len(evals), size=n_eval, replace=False)) if evals else []
-    return [train[i] for i in keep], [evals[i] for i in keep_eval], True
+    keep_eval = np.sort(rng.choice(len(evals), size=n_eval, replace=False)) if evals else ()
+    return [train[i] for i in keep], [evals[int(i)] for i in keep_eval], True

@@ -107,13 +107,9 @@ def todo_ids(conn: sqlite3.Connection, split: str) -> list[int]:
         "SELECT id FROM segments WHERE status = 'todo' AND split = ? ORDER BY id", (split,))]
 
 
-def _has_rows(conn: sqlite3.Connection, version: str, strategy: str | None) -> bool:
-    if strategy is None:
-        sql, params = "SELECT 1 FROM al_scores WHERE model_version = ? LIMIT 1", (version,)
-    else:
-        sql = "SELECT 1 FROM al_scores WHERE model_version = ? AND strategy = ? LIMIT 1"
-        params = (version, strategy)
-    return conn.execute(sql, params).fetchone() is not None
+def _has_rows(conn: sqlite3.Connection, version: str, strategy: str) -> bool:
+    return conn.execute("SELECT 1 FROM al_scores WHERE model_version = ? AND strategy = ?"
+                        " LIMIT 1", (version, strategy)).fetchone() is not None
 
 
 def queue_key(project: Project, strategy: str | None = None) -> tuple[str, str] | None:

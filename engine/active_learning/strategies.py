@@ -133,7 +133,7 @@ def reduce_words(values: np.ndarray, lengths: np.ndarray, how: str,
 def entropy(probs: np.ndarray, axis: int = -1) -> np.ndarray:
     """Shannon entropy (nats) along ``axis``; 0·log 0 counts as 0."""
     p = np.clip(probs, _EPS, 1.0)
-    return -(probs * np.log(p)).sum(axis=axis)
+    return np.asarray(-(probs * np.log(p)).sum(axis=axis))
 
 
 # ---- strategies -------------------------------------------------------------------------------
@@ -180,10 +180,10 @@ class LeastConfidence(ConfidenceStrategy):
     reduce = "sum"
 
     def word_scores(self, probs: np.ndarray) -> np.ndarray:
-        return np.log(np.clip(probs.max(axis=1), _EPS, 1.0))
+        return np.asarray(np.log(np.clip(probs.max(axis=1), _EPS, 1.0)))
 
     def finish(self, reduced: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-        return 1.0 - np.exp(reduced)
+        return np.asarray(1.0 - np.exp(reduced))
 
 
 @register("margin")
@@ -234,5 +234,5 @@ class MNLP(ConfidenceStrategy):
     reduce = "mean"
 
     def word_scores(self, probs: np.ndarray) -> np.ndarray:
-        return -np.log(np.clip(probs.max(axis=1), _EPS, 1.0))
+        return np.asarray(-np.log(np.clip(probs.max(axis=1), _EPS, 1.0)))
 

@@ -1,0 +1,212 @@
+"""Active-learning benchmark on CoNLL-2003: strategies against random, and rescoring speed.
+
+Usage (from the repository root)::
+
+    .venv/bin/python tests/benchmarks/bench_active_learning.py [--part all|simulate|rescore|queue]
+        [--strategies mnlp,random,bald] [--seeds 3] [--pool-size 5000] [--seed-size 100]
+        [--batch-size 100] [--max-labelled 1600] [--test-limit N] [--out DIR]
+        [--max-minutes M] [--quick]
+
+``simulate``: pool of ``--pool-size`` train sentences, a random seed set, batches up to
+``--max-labelled`` labelled sentences, each strategy over ``--seeds`` seeds; prints F1 per round
+and the labelled tokens each strategy needed to reach random's final F1 (results.csv, the plot
+and summary.json land in ``--out``; rerunning resumes). Tens of minutes per seed and strategy on
+2 cores: use ``--quick`` for a reduced check. ``rescore``: time to rescore a 10,000-sentence pool
+with a model trained on 100 sentences (first run exports to ONNX, second reuses the export).
+``queue``: ``queue_page`` latency on a 100,000-segment project. Reads
+``../shared/data/conll2003`` relative to the repository root and skips with a message where it is
+absent. Not collected by pytest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+DATA = REPO.parent / "shared" / "data" / "conll2003"
+
+
+def conll_blocks(path: Path) -> list[str]:
+    """The sentence blocks of a CoNLL file (``-DOCSTART-`` dropped)."""
+    blocks = path.read_text(encoding="utf-8").strip().split("\n\n")
+    return [b for b in blocks if b.strip() and not b.startswith("-DOCSTART-")]
+
+
+def subset_file(src: Path, out: Path, limit: int | None) -> Path:
+    if limit is None:
+        return src
+    out.write_text("\n\n".join(conll_blocks(src)[:limit]) + "\n", encoding="utf-8")
+    return out
+
+
+def run_simulation(args: argparse.Namespace, tmp: Path) -> None:
+    from engine.active_learning.simulate import simulate
+
+    rounds = max(0, (args.max_labelled - args.seed_size) // args.batch_size)
+    out = Path(args.out) if args.out else tmp / "sim"
+    test = subset_file(DATA / "test.txt", tmp / "test.conll", args.test_limit)
+    print(f"simulation: pool {args.pool_size}, seed {args.seed_size}, batch {args.batch_size}, "
+          f"{rounds} rounds, seeds {args.seeds}, strategies {args.strategies} -> {out}")
+    started = time.monotonic()
+    result = simulate(DATA / "train.txt", test, args.strategies.split(","), args.seeds,
+                      args.seed_size, args.batch_size, rounds, out, pool_size=args.pool_size,
+                      max_minutes=args.max_minutes, base_model=args.base_model,
+                      on_event=_print_rounds)
+    print(f"{result.rows} rows in {time.monotonic() - started:.0f} s "
+          f"{'(stopped at the time limit)' if result.stopped_early else ''}")
+    print((out / "results.csv").read_text(encoding="utf-8"))
+    print(result.summary)
+
+
+def _print_rounds(event: object) -> None:
+    if getattr(event, "stage", "") == "simulate":
+        print(f"  [{event.done}/{event.total}] {event.message}", flush=True)  # type: ignore
+
+
+def _pool_project(tmp: Path, n: int, model: Path) -> object:
+    """A project with ``n`` todo CoNLL train sentences and ``model`` registered as v0001."""
+    import shutil
+
+    from engine.api import Project
+    from engine.store.corpus import insert_documents
+    from engine.types import DocumentData
+
+    sentences = [" ".join(line.split()[0] for line in b.splitlines())
+                 for b in conll_blocks(DATA / "train.txt")][:n]
+    docs = []
+    for lo in range(0, len(sentences), 20):
+        part = sentences[lo:lo + 20]
+        text, segs, pos = "\n".join(part), [], 0
+        for s in part:
+            segs.append((pos, pos + len(s)))
+            pos += len(s) + 1
+        docs.append(DocumentData(text=text, segments=segs, tokenized=True, labelled=False))
+    project = Project.create(tmp / "rescore", ["PER", "ORG", "LOC", "MISC"])
+    with project.db.write() as conn:
+        insert_documents(conn, docs, source="conll", mode="sentences", as_suggestions=False,
+                         eval_share=0.15)
+    shutil.copytree(model, project.models_dir / "v0001")
+    project.versions.register("v0001", base_model="bundled", metrics={}, counts={}, config={})
+    return project
+
+
+def run_rescore(args: argparse.Namespace, tmp: Path) -> None:
+    from engine.active_learning import rescore
+    from engine.active_learning.simulate import _examples
+    from engine.training import TrainConfig, train_examples
+
+    examples = _examples(DATA / "train.txt")[:100]
+    labels = sorted({s.label for ex in examples for s in ex.spans})
+    t0 = time.monotonic()
+    train_examples(examples, [], labels, TrainConfig(epochs=3, base_model=args.base_model),
+                   tmp / "model")
+    print(f"trained a 100-sentence model in {time.monotonic() - t0:.0f} s")
+    project = _pool_project(tmp, args.rescore_pool, tmp / "model")
+    try:
+        for label, strategy in (("mnlp, export included", "mnlp"), ("mnlp, export cached", "mnlp"),
+                                ("bald", "bald"), ("random", "random")):
+            t0 = time.monotonic()
+            result = rescore(project, strategy=strategy)  # type: ignore[arg-type]
+            print(f"rescore {args.rescore_pool} segments ({label}): "
+                  f"{time.monotonic() - t0:.1f} s; {result.message}")
+    finally:
+        project.close()  # type: ignore[attr-defined]
+
+
+def run_queue(tmp: Path) -> None:
+    import numpy as np
+
+    from engine.active_learning import queue_page
+    from engine.active_learning.queue import COLD_START, mix_eval, store_order
+    from engine.api import Project
+    from engine.store.corpus import insert_documents
+    from engine.types import DocumentData
+
+    rng = np.random.default_rng(0)
+    words = ["the", "a", "of", "john", "smith", "visited", "paris", "london", "bank", "city",
+             "river", "said"]
+    docs = []
+    for i in range(10_000):
+        sents = [" ".join(rng.choice(words, size=12)) + f" d{i}s{j} ." for j in range(10)]
+        segs, pos = [], 0
+        for s in sents:
+            segs.append((pos, pos + len(s)))
+            pos += len(s) + 1
+        docs.append(DocumentData(text=" ".join(sents), segments=segs, labelled=False))
+    project = Project.create(tmp / "queue", ["PER"])
+    with project.db.write() as conn:
+        insert_documents(conn, docs, source="x", mode="sentences", as_suggestions=False,
+                         eval_share=0.15)
+        train = [r[0] for r in conn.execute("SELECT id FROM segments WHERE split = 'train'")]
+        evals = [r[0] for r in conn.execute("SELECT id FROM segments WHERE split = 'eval'")]
+        store_order(conn, COLD_START, COLD_START,
+                    mix_eval(list(rng.permutation(train)), evals, 0.15, rng))
+        conn.execute("UPDATE segments SET status = 'labelled' WHERE id % 3 = 0")
+    try:
+        for status in (None, "todo"):
+            for offset in (0, 5_000, 50_000):
+                times = []
+                for _ in range(5):
+                    t0 = time.perf_counter()
+                    queue_page(project, offset, 100, status=status)
+                    times.append(time.perf_counter() - t0)
+                print(f"queue_page status={status} offset={offset}: "
+                      f"{1000 * statistics.median(times):.1f} ms (median of 5)")
+            t0, last, pages = time.perf_counter(), None, 0
+            while True:
+                page = queue_page(project, 0, 100, status=status, after=last)
+                if not page or page[-1].priority is None:
+                    break
+                last, pages = page[-1].priority, pages + 1
+            print(f"cursor walk status={status}: {pages} pages, "
+                  f"{1000 * (time.perf_counter() - t0) / max(pages, 1):.2f} ms/page")
+    finally:
+        project.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--part", default="all", choices=["all", "simulate", "rescore", "queue"])
+    parser.add_argument("--strategies", default="mnlp,random,bald")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--pool-size", type=int, default=5000)
+    parser.add_argument("--seed-size", type=int, default=100)
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--max-labelled", type=int, default=1600)
+    parser.add_argument("--test-limit", type=int, default=None)
+    parser.add_argument("--rescore-pool", type=int, default=10_000)
+    parser.add_argument("--max-minutes", type=float, default=None)
+    parser.add_argument("--base-model", default=None)
+    parser.add_argument("--out", default=None)
+    parser.add_argument("--quick", action="store_true",
+                        help="reduced run: pool 600, seed 50, batch 50 up to 150, 1 seed, "
+                             "500 test sentences, mnlp,random, rescore pool 2000")
+    args = parser.parse_args()
+    if args.quick:
+        args.pool_size, args.seed_size, args.batch_size, args.max_labelled = 600, 50, 50, 150
+        args.seeds, args.test_limit, args.strategies = 1, 500, "mnlp,random"
+        args.rescore_pool = 2000
+    if not (DATA / "train.txt").is_file():
+        print(f"skipped: CoNLL-2003 not found at {DATA}")
+        return 0
+    logging.basicConfig(level=logging.WARNING)
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        if args.part in ("all", "queue"):
+            run_queue(tmp)
+        if args.part in ("all", "rescore"):
+            run_rescore(args, tmp)
+        if args.part in ("all", "simulate"):
+            run_simulation(args, tmp)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
