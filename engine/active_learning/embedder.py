@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
+import tempfile
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -87,7 +88,13 @@ def project_encoder(project_dir: Path, base_model: str | None) -> OnnxEncoder:
     model_dir = base_model_dir(base_model)
     folder = cache_folder(project_dir, model_dir)
     if not (folder / ENCODER_FILE).is_file():
-        export_encoder(model_dir, folder)
+        try:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+        except OSError:  # a read-only project: cache in the temp folder instead
+            folder = Path(tempfile.gettempdir()) / "spantune-cache" / folder.name
+        if not (folder / ENCODER_FILE).is_file():
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            export_encoder(model_dir, folder)
     return OnnxEncoder(folder)
 
 

@@ -32,6 +32,7 @@ from engine.active_learning.queue import COLD_START, mix_eval, order_rng, store_
 from engine.active_learning.strategies import Head, ModelOutputs, Strategy, get_strategy
 from engine.errors import ModelLoadError, ValidationError
 from engine.progress import CancelToken, EventCallback, ProgressEvent, Throttle, check
+from engine.store.util import now
 from engine.types import ModelVersion
 
 if TYPE_CHECKING:
@@ -141,6 +142,7 @@ def rescore(project: Project, version: str | None = None, strategy: str | None =
 
     predictor = Predictor(folder, quantized=True)
     head = load_head(folder) if strat.needs_hidden else None
+    read_at = now()
     with project.db.read() as conn:
         pool = read_pool(conn)
     rng = order_rng(int(project.setting("seed")), f"{chosen.name}/{strat.name}")
@@ -165,7 +167,7 @@ def rescore(project: Project, version: str | None = None, strategy: str | None =
     queue = mix_eval(train_order + rest, all_eval, float(project.setting("eval_share")), rng)
     rows = _suggestion_rows([*train, *evals], preds, chosen.name)
     throttle(ProgressEvent("store", 0, 1, "storing the queue"), force=True)
-    _store(project, chosen.name, strat.name, queue, [*train, *evals], rows)
+    _store(project, chosen.name, strat.name, queue, [*train, *evals], rows, read_at)
     result = RescoreResult(
         version=chosen.name, strategy=strat.name, scored=len(train),
         pool=len(train) + len(rest), eval_segments=len(all_eval), suggestions=len(rows),
@@ -189,16 +191,22 @@ def _message(version: str, strategy: str, scored: int, pool: int, sampled: bool,
 
 
 def _store(project: Project, version: str, strategy: str, queue: list[int],
-           predicted: Sequence[PoolSegment], rows: list[tuple[int, int, int, str, float,
-                                                                   str | None]]) -> None:
-    """One transaction: the queue order, stale orders of other versions, the suggestions."""
+           predicted: Sequence[PoolSegment],
+           rows: list[tuple[int, int, int, str, float, str | None]], read_at: str) -> None:
+    """One transaction: the queue order, stale orders of other versions, the suggestions.
+
+    Suggestions are left alone on segments the person touched while the job ran (labelled,
+    skipped or edited since the pool was read) and on segments holding imported
+    pre-annotations (model_version NULL), which are the person's data.
+    """
     with project.db.write() as conn:
         store_order(conn, version, strategy, queue)
         conn.execute("DELETE FROM al_scores WHERE model_version NOT IN (?, ?)",
                      (version, COLD_START))
-        # imported pre-annotations (model_version NULL) are the person's; never replace them
+        untouched = {r[0] for r in conn.execute(
+            "SELECT id FROM segments WHERE status = 'todo' AND updated_at <= ?", (read_at,))}
         imported = {r[0] for r in conn.execute(
             "SELECT DISTINCT segment_id FROM suggestions WHERE model_version IS NULL")}
-        ids = [s.id for s in predicted if s.id not in imported]
+        ids = [s.id for s in predicted if s.id in untouched and s.id not in imported]
         keep = set(ids)
         project.annotations.replace_suggestions(ids, [r for r in rows if r[0] in keep])

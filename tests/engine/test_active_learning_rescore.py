@@ -136,3 +136,31 @@ def test_rescore_without_model_runs_cold_start(project: Project,
                         lambda *a: (lambda texts: np.eye(len(texts), 16)))
     result = rescore(project)
     assert result.version == COLD_START and queue_key(project) == (COLD_START, COLD_START)
+
+
+def test_rescore_spares_segments_touched_meanwhile(scored_project: Project,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    p = scored_project
+    conn = p.db.connection()
+    seg_id = conn.execute("SELECT id FROM segments WHERE split = 'train' LIMIT 1").fetchone()[0]
+    module = importlib.import_module("engine.active_learning.rescore")
+    real = module.predict_pool
+
+    def predict_then_label(*args, **kwargs):  # type: ignore[no-untyped-def]
+        out = real(*args, **kwargs)
+        p.annotations.set_status(seg_id, "labelled")  # the person labels during the job
+        return out
+
+    monkeypatch.setattr(module, "predict_pool", predict_then_label)
+    rescore(p)
+    assert conn.execute("SELECT count(*) FROM suggestions WHERE segment_id = ?",
+                        (seg_id,)).fetchone()[0] == 0
+    assert seg_id not in {it.segment_id for it in queue_page(p, 0, 100, status="todo")}
+
+
+def test_rescore_empty_pool(scored_project: Project) -> None:
+    with scored_project.db.write() as conn:
+        conn.execute("UPDATE segments SET status = 'labelled'")
+    result = rescore(scored_project)
+    assert result.scored == 0 and result.suggestions == 0
+    assert next_segments(scored_project, 5) == []
