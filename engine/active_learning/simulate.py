@@ -59,9 +59,20 @@ class _Model:
 
     folder: Path
     metrics: dict[str, Any]
+    outcome: Any = None
     export: Path | None = None
+    export_failed: bool = False
     preds: dict[int, Any] | None = None
     head: Any = None
+
+
+@dataclass(frozen=True)
+class _TorchPrediction:
+    """Word probabilities from the torch model (the fallback when the export is refused)."""
+
+    word_probs: np.ndarray
+    word_hidden: None = None
+    mean_hidden: None = None
 
 
 class _Run:
@@ -103,26 +114,47 @@ class _Run:
         metrics = score_model(outcome.model, outcome.tokenizer, self.test, outcome.tags,
                               source="test", max_length=config.max_length, stride=config.stride,
                               cancel=self.cancel)
-        return _Model(folder, metrics)
+        return _Model(folder, metrics, outcome)
 
     def predictions(self, model: _Model, remaining: list[int], hidden: bool) -> list[Any]:
-        """Predictions of the model for ``remaining`` pool items (exported once, cached)."""
+        """Predictions of the model for ``remaining`` pool items, as the app makes them (int8
+        ONNX export, exported once per round, cached); when the export is refused, word
+        probabilities from the torch model (no hidden states: no diversity, no BALD)."""
+        from engine.errors import ExportValidationError
         from engine.inference.export import export_model
         from engine.inference.predictor import Predictor
 
-        if model.export is None:
-            model.export = export_model(model.folder / "model", model.folder / "onnx",
-                                        overwrite=True, cancel=self.cancel).path
+        if model.export is None and not model.export_failed:
+            try:
+                model.export = export_model(model.folder / "model", model.folder / "onnx",
+                                            overwrite=True, cancel=self.cancel).path
+            except ExportValidationError as exc:
+                log.warning("export refused (%s); scoring this round with torch", exc)
+                model.export_failed = True
         model.preds = model.preds or {}
         missing = [i for i in remaining if i not in model.preds]
-        if missing:
+        if missing and model.export is not None:
             predictor = Predictor(model.export, quantized=True)
             segs = [PoolSegment(i, "train", 0, self.pool[i].text, self.pool[i].tokenized)
                     for i in missing]
-            for i, p in zip(missing, predict_pool(predictor, segs, hidden=hidden,
-                                                  cancel=self.cancel), strict=True):
-                model.preds[i] = p
+            preds = predict_pool(predictor, segs, hidden=hidden, cancel=self.cancel)
+        elif missing:
+            preds = self._torch_predictions(model, missing)
+        for i, p in zip(missing, preds if missing else [], strict=True):
+            model.preds[i] = p
         return [model.preds[i] for i in remaining]
+
+    def _torch_predictions(self, model: _Model, indices: list[int]) -> list[Any]:
+        from engine.training.examples import encode_examples, special_tokens
+        from engine.training.predict import word_probabilities
+
+        outcome = model.outcome
+        tag_ids = {t: i for i, t in enumerate(outcome.tags)}
+        encoded = encode_examples([self.pool[i] for i in indices], outcome.tokenizer, tag_ids,
+                                  self.config.max_length, self.config.stride)
+        probs = word_probabilities(outcome.model, encoded, special_tokens(outcome.tokenizer),
+                                   cancel=self.cancel)
+        return [_TorchPrediction(p) for p in probs]
 
     def select(self, strategy: str, model: _Model, labelled: set[int], k: int, seed: int,
                round_: int) -> list[int]:
@@ -134,7 +166,10 @@ class _Run:
         strat = get_strategy(strategy)
         preds = self.predictions(model, remaining, hidden=True)
         if strat.needs_hidden and model.head is None:
-            model.head = load_head(model.export)  # type: ignore[arg-type]
+            if model.export is None:
+                raise ValidationError(f"{strategy} needs the ONNX export, which was refused",
+                                      field="strategy")
+            model.head = load_head(model.export)
         order, _ = rank_train(strat, preds, model.head, rng, k if self.diversity else 0,
                               5 * k)
         return [remaining[int(i)] for i in order[:k]]

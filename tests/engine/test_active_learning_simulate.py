@@ -11,7 +11,7 @@ import pytest
 
 from engine.active_learning.simulate import simulate
 from engine.active_learning.simulate_report import Row, summarise, tokens_to_reach
-from engine.errors import Cancelled
+from engine.errors import Cancelled, ExportValidationError
 from engine.progress import CancelToken, ProgressEvent
 from tests.engine.tiny_model import build_tiny_model
 
@@ -99,6 +99,24 @@ def test_simulation_cancel_keeps_finished_rounds(tmp_path: Path, tiny_base: Path
                  on_event=stop_after_first_row, cancel=token, train_config=_config())
     rows = list(csv.DictReader((tmp_path / "sim" / "results.csv").open()))
     assert [r["round"] for r in rows] == ["0"]
+
+
+def test_simulation_scores_with_torch_when_export_is_refused(
+        tmp_path: Path, tiny_base: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.inference.export as export
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise ExportValidationError("too far from torch")
+
+    monkeypatch.setattr(export, "export_model", refuse)
+    train = write_conll(tmp_path / "train.conll", 30, 0)
+    test = write_conll(tmp_path / "test.conll", 10, 1)
+    result = simulate(train, test, ["mnlp"], [3], seed_size=8, batch_size=4, rounds=1,
+                      out_dir=tmp_path / "sim", base_model=str(tiny_base),
+                      train_config=_config())
+    assert result.rows == 2
+    picked = json.loads((tmp_path / "sim" / "selections.jsonl").read_text())
+    assert picked["seed"] == 3 and len(picked["indices"]) == 4
 
 
 def test_tokens_to_reach_interpolates() -> None:
