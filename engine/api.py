@@ -10,25 +10,31 @@ import json
 import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import (
     CorruptDatabaseError,
     ProjectExistsError,
     ProjectNotFoundError,
-    SchemaTooNewError,
     StoreError,
     ValidationError,
 )
 from engine.progress import CancelToken, EventCallback, ProgressEvent, check, emit
-from engine.store import backups, corpus
+from engine.store import backups, corpus, lifecycle
 from engine.store.annotations import AnnotationStore
 from engine.store.database import Database, integrity_problem
 from engine.store.labels import LabelStore, add_label
 from engine.store.lock import ProjectLock
-from engine.store.schema import MIGRATIONS, SCHEMA_VERSION, create_schema
+from engine.store.schema import create_schema
 from engine.store.versions import VersionStore, cleanup_orphans
 from engine.types import ImportReport, Segment
+
+if TYPE_CHECKING:
+    from engine.active_learning import QueueItem, RescoreResult
+    from engine.active_learning.simulate import SimulationResult
+    from engine.inference.export import ExportResult
+    from engine.inference.predictor import Predictor
+    from engine.training import TrainConfig, TrainResult
 
 log = logging.getLogger(__name__)
 
@@ -133,14 +139,14 @@ class Project:
             problem = integrity_problem(db_path)
             if problem is not None:
                 raise CorruptDatabaseError(db_path, problem, backups.list_backups(folder))
-            _migrate(folder, db_path, read_only)
+            lifecycle.migrate(folder, db_path, read_only)
             db = Database(db_path, read_only=read_only, max_pages=max_pages)
             project = cls(folder, db, lock)
             if not read_only:
                 for sub in ("models", "exports", "backups"):
                     (folder / sub).mkdir(exist_ok=True)
                 cleanup_orphans(db, project.models_dir)
-                _cleanup_temp_files(folder)
+                lifecycle.cleanup_temp_files(folder)
                 if backups.backup_due(folder, float(project.setting("backup_interval_hours"))):
                     backups.make_backup(db, folder, "scheduled")
         except BaseException:
@@ -286,41 +292,84 @@ class Project:
         finally:
             lock.release()
 
+    # -- jobs (each has the shape fn(..., *, on_event, cancel) -> Result) ----------------------
+    def train(self, config: TrainConfig | None = None, *, on_event: EventCallback | None = None,
+              cancel: CancelToken | None = None) -> TrainResult:
+        """Fine-tune on the labelled segments and register the new version as active.
 
-def _migrate(folder: Path, db_path: Path, read_only: bool) -> None:
-    probe = Database(db_path, read_only=True)
-    try:
-        version = int(probe.connection().execute("PRAGMA user_version").fetchone()[0])
-    finally:
-        probe.close()
-    if version > SCHEMA_VERSION:
-        raise SchemaTooNewError(version, SCHEMA_VERSION)
-    if version == SCHEMA_VERSION:
-        return
-    if version == 0 or version not in MIGRATIONS:
-        raise StoreError(f"{db_path} has no Spantune schema (version {version})")
-    if read_only:
-        raise StoreError(f"{db_path} needs an upgrade; open it once for writing")
-    backups.backup_file(db_path, folder, f"pre-migration-v{version}")
-    db = Database(db_path)
-    try:
-        with db.write() as conn:
-            while version < SCHEMA_VERSION:
-                MIGRATIONS[version](conn)
-                version += 1
-                conn.execute(f"PRAGMA user_version = {version}")
-    finally:
-        db.close()
+        Reports TrainEvent; raises Cancelled (nothing written), TrainingError, ModelLoadError.
+        """
+        from engine.training import train
+
+        return train(self, config, on_event=on_event, cancel=cancel)
+
+    def evaluate(self, version: str | None = None, data: str | Path | None = None, *,
+                 cancel: CancelToken | None = None) -> dict[str, Any]:
+        """Entity-level P/R/F1 (micro and per label) on the eval split or a gold file."""
+        from engine.training import evaluate
+
+        return evaluate(self, version, data, cancel=cancel)
+
+    def export_model(self, out: str | Path, *, version: str | None = None,
+                     quantize: bool = True, overwrite: bool = False,
+                     on_event: EventCallback | None = None,
+                     cancel: CancelToken | None = None) -> ExportResult:
+        """Export a version (default: the active one) as a validated ONNX folder at ``out``.
+
+        Raises ValidationError when there is no model, ExportValidationError, Cancelled.
+        """
+        from engine.inference.export import export_model
+
+        chosen = self.versions.get(version) if version else self.versions.active()
+        if chosen is None:
+            raise ValidationError("the project has no trained model yet; train one first",
+                                  field="version")
+        return export_model(Path(chosen.path), Path(out), quantize=quantize,
+                            overwrite=overwrite, on_event=on_event, cancel=cancel)
+
+    def rescore(self, version: str | None = None, strategy: str | None = None, *,
+                on_event: EventCallback | None = None,
+                cancel: CancelToken | None = None) -> RescoreResult:
+        """Score the unlabelled pool with a version's int8 model; store scores and suggestions.
+
+        Without any model, computes the cold-start (diverse) order instead.
+        """
+        from engine.active_learning import cold_start, rescore
+
+        if version is None and self.versions.active() is None:
+            return cold_start(self, on_event=on_event, cancel=cancel)
+        return rescore(self, version, strategy, on_event=on_event, cancel=cancel)
+
+    def next_segments(self, n: int = 10, strategy: str | None = None) -> list[QueueItem]:
+        """The next segments to label, in queue order (eval share mixed in at random)."""
+        from engine.active_learning import next_segments
+
+        return next_segments(self, n, strategy)
+
+    def queue_page(self, offset: int = 0, limit: int = 100, *, status: str | None = None,
+                   search: str | None = None) -> list[QueueItem]:
+        """One page of the queue in active-learning order (for lazy lists)."""
+        from engine.active_learning import queue_page
+
+        return queue_page(self, offset, limit, status=status, search=search)
 
 
-def _cleanup_temp_files(folder: Path) -> None:
-    for pattern in ("*.tmp", ".tmp-*", "project.sqlite.creating", "project.sqlite.restore-tmp"):
-        for p in folder.glob(pattern):
-            if p.is_file():
-                p.unlink(missing_ok=True)
-    exports = folder / "exports"
-    if exports.is_dir():
-        import shutil
+def load_predictor(folder: str | Path, *, quantized: bool = True,
+                   threads: int | None = None) -> Predictor:
+    """A torch-free predictor over an exported model folder."""
+    from engine.inference.predictor import Predictor
 
-        for p in exports.glob(".tmp-*"):
-            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+    return Predictor(folder, quantized=quantized, threads=threads)
+
+
+def simulate(train_file: str | Path, test_file: str | Path, strategies: Sequence[str],
+             seeds: int, seed_size: int, batch_size: int, rounds: int, out_dir: str | Path,
+             *, pool_size: int | None = None, max_minutes: float | None = None,
+             base_model: str | None = None, on_event: EventCallback | None = None,
+             cancel: CancelToken | None = None) -> SimulationResult:
+    """Simulate active learning on a fully labelled file (see engine.active_learning.simulate)."""
+    from engine.active_learning.simulate import simulate as run
+
+    return run(train_file, test_file, strategies, seeds, seed_size, batch_size, rounds, out_dir,
+               pool_size=pool_size, max_minutes=max_minutes, base_model=base_model,
+               on_event=on_event, cancel=cancel)

@@ -58,7 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from engine.training import TrainConfig, train
+    from engine.training.config import TrainConfig
 
     overrides: dict[str, Any] = {"warm_start": args.warm_start}
     for key in ("epochs", "max_minutes", "base_model", "seed"):
@@ -68,7 +68,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     bar = ProgressBar("train")
     with Project.open(args.project) as project:
         try:
-            result = train(project, config, on_event=bar)
+            result = project.train(config, on_event=bar)
         finally:
             bar.close()
     report = result.to_dict()
@@ -94,10 +94,8 @@ def _print_metrics(metrics: dict[str, Any]) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from engine.training import evaluate
-
     with Project.open(args.project, read_only=True) as project:
-        metrics = evaluate(project, version=args.version, data=args.data)
+        metrics = project.evaluate(args.version, args.data)
     if args.json:
         print_json(metrics)
     else:
@@ -127,31 +125,26 @@ def cmd_versions(args: argparse.Namespace) -> int:
 
 
 def cmd_export_model(args: argparse.Namespace) -> int:
-    from engine.inference.export import export_model
-
     with Project.open(args.project, read_only=True) as project:
-        version = project.versions.get(args.version) if args.version else \
-            project.versions.active()
-        if version is None:
-            raise ValidationError("the project has no trained model yet; run `spantune train`",
-                                  field="--version")
         bar = ProgressBar("export")
         try:
-            result = export_model(Path(version.path), args.out, quantize=not args.no_quantize,
-                                  overwrite=args.overwrite, on_event=bar)
+            result = project.export_model(args.out, version=args.version,
+                                          quantize=not args.no_quantize,
+                                          overwrite=args.overwrite, on_event=bar)
         finally:
             bar.close()
-    print(f"exported {version.name} to {args.out}")
-    summary = getattr(result, "summary", None)
-    if callable(summary):
-        print(summary())
+    print(f"exported to {result.path} in {result.seconds:.1f} s")
+    print(f"fp32 validation: max |logit difference| vs torch {result.max_abs_logit_diff:.2e}")
+    if result.quantized:
+        print(f"int8: token agreement {result.token_argmax_agreement:.1%}, "
+              f"entity agreement {result.entity_agreement:.1%} with fp32")
     return 0
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from engine.inference.predictor import Predictor
+    from engine.api import load_predictor
 
-    predictor = Predictor(args.model_dir, quantized=not args.fp32)
+    predictor = load_predictor(args.model_dir, quantized=not args.fp32)
     for name in args.files:
         texts = _read_texts(name)
         bar = ProgressBar(f"predict {name}")

@@ -39,10 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_next(args: argparse.Namespace) -> int:
-    from engine.active_learning import next_segments
-
     with Project.open(args.project, read_only=True) as project:
-        items = next_segments(project, args.n, args.strategy)
+        items = project.next_segments(args.n, args.strategy)
     rows = [{"segment": it.segment_id, "score": it.score, "eval": it.is_eval, "text": it.text}
             for it in items]
     if args.json:
@@ -55,12 +53,10 @@ def cmd_next(args: argparse.Namespace) -> int:
 
 
 def cmd_rescore(args: argparse.Namespace) -> int:
-    from engine.active_learning import rescore
-
     bar = ProgressBar("rescore")
     with Project.open(args.project) as project:
         try:
-            result = rescore(project, args.version, args.strategy, on_event=bar)
+            result = project.rescore(args.version, args.strategy, on_event=bar)
         finally:
             bar.close()
     print(result.message if hasattr(result, "message") else result)
@@ -68,7 +64,7 @@ def cmd_rescore(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from engine.active_learning.simulate import simulate
+    from engine.api import simulate
 
     bar = ProgressBar("simulate")
     try:

@@ -60,9 +60,6 @@ def migration(project_dir: str) -> None:
 
     schema.MIGRATIONS[1] = migrate_1_to_2
     schema.SCHEMA_VERSION = 2
-    import engine.api as api
-
-    api.SCHEMA_VERSION = 2  # type: ignore[attr-defined]
     ack("ready")
     with Project.open(project_dir):
         ack("migrated")
