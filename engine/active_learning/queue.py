@@ -225,13 +225,14 @@ def next_segments(project: Project, n: int = 10, strategy: str | None = None, *,
     """The next ``n`` todo segments to label, in the stored queue order.
 
     Train segments come in strategy order for the active version (see :func:`queue_key`); eval
-    segments are mixed in at the ``eval_share`` rate. With no stored order yet (no model, no cold
-    start), the cold-start order is computed first (stored, or only returned for a read-only
-    project). Labelled and skipped segments never appear.
+    segments are mixed in at the ``eval_share`` rate. With no model and no stored order yet, the
+    cold-start order is computed first (stored, or only returned for a read-only project); with
+    a model that has not scored the pool yet, segments come in import order until
+    :func:`~engine.active_learning.rescore` runs. Labelled and skipped segments never appear.
     """
     if n <= 0:
         return []
-    if queue_key(project, strategy) is None:
+    if queue_key(project, strategy) is None and project.versions.active() is None:
         from engine.active_learning.cold_start import cold_start, cold_start_order
         from engine.active_learning.pool import read_pool
 

@@ -192,3 +192,14 @@ def test_order_rng_is_stable() -> None:
     b = order_rng(0, "v0001/mnlp").random(3)
     c = order_rng(1, "v0001/mnlp").random(3)
     assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+@pytest.mark.slow
+def test_cold_start_with_the_bundled_encoder(project: Project) -> None:
+    topics = topic_corpus(project)
+    result = cold_start(project, size=len(TOPICS))
+    assert result.scored == len(topics)
+    cached = list((project.path / "cache").glob("encoder-*/encoder.onnx"))
+    assert len(cached) == 1
+    first = next_segments(project, len(TOPICS))
+    assert len({topics[it.segment_id] for it in first}) >= 4  # real sentences, real encoder
