@@ -247,16 +247,16 @@ def next_segments(project: Project, n: int = 10, strategy: str | None = None, *,
                 embedder = project_encoder(project.path, str(project.setting("base_model")))
             order, _, _ = cold_start_order(pool, embedder, float(project.setting("eval_share")),
                                            int(project.setting("seed")))
-            return _items_for(project, order[:n])
+            return _items_for(project, order[:n], priorities(len(order))[:n])
     return queue_page(project, 0, n, status="todo", strategy=strategy)
 
 
-def _items_for(project: Project, ids: Sequence[int]) -> list[QueueItem]:
+def _items_for(project: Project, ids: Sequence[int], prios: np.ndarray) -> list[QueueItem]:
     from engine.store.corpus import get_segment
 
     conn = project.db.connection()
     out = []
-    for pos, (seg_id, prio) in enumerate(zip(ids, priorities(len(ids)), strict=True)):
+    for pos, (seg_id, prio) in enumerate(zip(ids, prios, strict=True)):
         seg = get_segment(conn, seg_id)
         is_eval = seg.split == "eval"
         out.append(QueueItem(seg.id, seg.text, None if is_eval else float(prio), is_eval,

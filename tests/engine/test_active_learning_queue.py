@@ -187,6 +187,19 @@ def test_next_segments_is_stable_while_labelling(project: Project) -> None:
     assert first[0] not in later and first[3] not in later
 
 
+def test_read_only_project_gets_the_cold_start_order_without_storing(project: Project) -> None:
+    topic_corpus(project, eval_every=5)
+    ro = Project.open(project.path, read_only=True)
+    try:
+        shown = next_segments(ro, 8, embedder=fake_embedder)
+        assert queue_key(ro) is None  # nothing was written
+    finally:
+        ro.close()
+    stored = next_segments(project, 8, embedder=fake_embedder)
+    assert [(it.segment_id, it.score, it.is_eval) for it in shown] == [
+        (it.segment_id, it.score, it.is_eval) for it in stored]
+
+
 def test_order_rng_is_stable() -> None:
     a = order_rng(0, "v0001/mnlp").random(3)
     b = order_rng(0, "v0001/mnlp").random(3)
