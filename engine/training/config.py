@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -35,6 +34,9 @@ class TrainConfig:
     stride: int = 32                   # sub-tokens shared by consecutive windows
     patience: int | None = 3           # epochs without eval-F1 gain before stopping early
     freeze_embeddings: bool = True     # word-embedding matrix stays fixed (faster, same F1)
+    freeze_layers: int = 0             # also fix all embeddings and the first N encoder layers
+    head_lr_scale: float = 1.0         # learning-rate multiplier of the new classifier head
+    dropout: float | None = None       # None: the checkpoint's own dropout
     bf16: bool | None = False          # bf16 autocast; None: use it where the CPU has AMX/BF16
     threads: int | None = None         # None: the cores this process may use
     eval_batch_size: int = 64
@@ -72,12 +74,10 @@ class TrainConfig:
         return max(self.min_epochs, min(self.max_epochs, wanted))
 
     def thread_count(self) -> int:
-        if self.threads is not None:
-            return self.threads
-        try:
-            return max(1, len(os.sched_getaffinity(0)))
-        except AttributeError:  # not on Linux
-            return max(1, os.cpu_count() or 1)
+        """``threads``, or the cores that are idle right now (see :mod:`engine.training.cpu`)."""
+        from engine.training.cpu import auto_threads
+
+        return self.threads if self.threads is not None else auto_threads()
 
 
 @dataclass(frozen=True)

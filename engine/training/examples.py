@@ -19,11 +19,13 @@ from typing import Any
 import numpy as np
 
 from engine.inference.windows import SpecialTokens, align_words, make_windows
+from engine.progress import CancelToken, check
 from engine.text.tokens import Token, split_tokens_at, whitespace_tokens, word_tokens
 from engine.types import LabelledExample, SpanData
 
 IGNORE = -100
 MAX_REPORTED = 20
+CHUNK = 512
 
 
 @dataclass
@@ -109,17 +111,24 @@ def special_tokens(tokenizer: Any) -> SpecialTokens:
 
 
 def encode_examples(examples: Sequence[LabelledExample], tokenizer: Any, tag_ids: dict[str, int],
-                    max_length: int, stride: int,
-                    report: AlignmentReport | None = None) -> list[EncodedExample]:
-    """Tokenise, align and window ``examples``; add counts and problems to ``report``."""
+                    max_length: int, stride: int, report: AlignmentReport | None = None,
+                    cancel: CancelToken | None = None) -> list[EncodedExample]:
+    """Tokenise, align and window ``examples``; add counts and problems to ``report``.
+
+    ``max_length`` counts the special tokens; ``stride`` is the overlap of consecutive windows.
+    Raises Cancelled (checked every few hundred examples).
+    """
     report = report if report is not None else AlignmentReport()
     special = special_tokens(tokenizer)
     window = max(1, max_length - special.count)
-    encodings = tokenizer.backend_tokenizer.encode_batch(
-        [ex.text for ex in examples], add_special_tokens=False)
     out = []
-    for ex, enc in zip(examples, encodings, strict=True):
-        out.append(_encode_one(ex, enc, tag_ids, window, stride, report))
+    for i in range(0, len(examples), CHUNK):
+        check(cancel)
+        chunk = examples[i:i + CHUNK]
+        encodings = tokenizer.backend_tokenizer.encode_batch(
+            [ex.text for ex in chunk], add_special_tokens=False)
+        for ex, enc in zip(chunk, encodings, strict=True):
+            out.append(_encode_one(ex, enc, tag_ids, window, stride, report))
     return out
 
 

@@ -13,7 +13,6 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from engine.progress import CancelToken, Throttle, TrainEvent, check
@@ -62,17 +61,45 @@ def make_optimizer(model: Any, config: TrainConfig) -> Any:
     """AdamW (fused where this torch supports it) without decay on biases and norms."""
     import torch
 
-    decay, no_decay = [], []
+    decay, no_decay, head = [], [], []
     for name, param in model.named_parameters():
-        if param.requires_grad:
+        if not param.requires_grad:
+            continue
+        if name.startswith("classifier.") and config.head_lr_scale != 1.0:
+            head.append(param)
+        else:
             (no_decay if param.ndim < 2 or "norm" in name.lower() else decay).append(param)
     groups = [{"params": decay, "weight_decay": config.weight_decay},
               {"params": no_decay, "weight_decay": 0.0}]
+    if head:
+        groups.append({"params": head, "weight_decay": 0.0,
+                       "lr": config.lr * config.head_lr_scale})
     try:
         return torch.optim.AdamW(groups, lr=config.lr, fused=True)
     except (RuntimeError, TypeError, ValueError):  # fused needs a recent torch build
         log.info("fused AdamW unavailable; using the default implementation")
         return torch.optim.AdamW(groups, lr=config.lr)
+
+
+def configure_model(model: Any, config: TrainConfig) -> None:
+    """Freeze what the config fixes and set dropout, before the optimiser is built."""
+    import torch
+
+    if config.freeze_embeddings:
+        model.get_input_embeddings().weight.requires_grad_(False)
+    if config.freeze_layers:
+        encoder = getattr(model, "base_model", model)
+        layers = getattr(getattr(encoder, "encoder", None), "layer", None)
+        embeddings = getattr(encoder, "embeddings", None)
+        if layers is None or embeddings is None:
+            log.warning("freeze_layers ignored: %s has no BERT-like encoder", type(model))
+        else:
+            for module in [embeddings, *list(layers)[:config.freeze_layers]]:
+                module.requires_grad_(False)
+    if config.dropout is not None:
+        for module in model.modules():
+            if isinstance(module, torch.nn.Dropout):
+                module.p = config.dropout
 
 
 def linear_schedule(optimizer: Any, warmup: int, total: int) -> Any:
@@ -89,13 +116,9 @@ def linear_schedule(optimizer: Any, warmup: int, total: int) -> Any:
 
 def use_bf16(setting: bool | None) -> bool:
     """bf16 autocast: as asked, or (None) where the CPU has native bf16 matrix units."""
-    if setting is not None:
-        return setting
-    try:
-        flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="ignore")
-    except OSError:
-        return False
-    return "amx_bf16" in flags
+    from engine.training.cpu import has_native_bf16
+
+    return has_native_bf16() if setting is None else setting
 
 
 @dataclass
@@ -159,8 +182,15 @@ class FitLoop:
         import torch
 
         inputs = collate(batch, self.pad_id)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
-            loss = self.model(**inputs).loss
+        try:
+            loss = self._forward(inputs)
+        except RuntimeError:
+            if not (self.bf16 and self.state.steps == 0):
+                raise
+            log.warning("bf16 autocast failed on this CPU; training in float32", exc_info=True)
+            self.bf16 = self.state.bf16 = False
+            self.optimizer.zero_grad(set_to_none=True)
+            loss = self._forward(inputs)
         loss.backward()
         if self.config.clip:
             torch.nn.utils.clip_grad_norm_(
@@ -175,6 +205,12 @@ class FitLoop:
             raise FloatingPointError(f"the training loss became {value} at step {st.steps}")
         st.last_loss = value if st.last_loss is None else 0.9 * st.last_loss + 0.1 * value
         self._report(epoch)
+
+    def _forward(self, inputs: dict[str, Any]) -> Any:
+        import torch
+
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+            return self.model(**inputs).loss
 
     def _report(self, epoch: int, eval_f1: float | None = None, force: bool = False) -> None:
         st = self.state

@@ -76,7 +76,8 @@ def train_examples(train: Sequence[LabelledExample], eval: Sequence[LabelledExam
     seed = config.seed if config.seed is not None else 0
     started = time.monotonic()
     _check_labels(train, eval, labels)
-    with torch_threads(config.thread_count()):
+    threads = config.thread_count()
+    with torch_threads(threads):
         torch.manual_seed(seed)
         try:
             prepared = _prepare(train, eval, labels, config, init, cancel)
@@ -90,7 +91,7 @@ def train_examples(train: Sequence[LabelledExample], eval: Sequence[LabelledExam
                                        "loss": state.last_loss, "stopped": state.stopped,
                                        "seconds": round(time.monotonic() - started, 2)}}
     resolved = {**config.to_dict(), "seed": seed, "epochs": state.epochs,
-                "threads": config.thread_count(), "bf16": state.bf16}
+                "threads": threads, "bf16": state.bf16}
     outcome = TrainOutcome(prepared.model, prepared.tokenizer, prepared.tags, metrics,
                            prepared.counts, prepared.log + state.log,
                            time.monotonic() - started, resolved, prepared.base_name)
@@ -139,6 +140,7 @@ def _prepare(train: Sequence[LabelledExample], eval: Sequence[LabelledExample],
         special_tokens,
         window_rows,
     )
+    from engine.training.loop import configure_model
 
     base = resolve_base_model(init if init is not None else config.base_model)
     check(cancel)
@@ -146,15 +148,16 @@ def _prepare(train: Sequence[LabelledExample], eval: Sequence[LabelledExample],
     model = load_token_classifier(base.folder)
     tags = bio_tags(labels)
     kept = fit_head(model, tags)
-    if config.freeze_embeddings:
-        model.get_input_embeddings().weight.requires_grad_(False)
+    configure_model(model, config)
     check(cancel)
     tag_ids = {t: i for i, t in enumerate(tags)}
     train_report, eval_report = AlignmentReport(), AlignmentReport()
     encoded = encode_examples(train, tokenizer, tag_ids, config.max_length, config.stride,
-                              train_report)
+                              train_report, cancel)
     eval_encoded = encode_examples(eval, tokenizer, tag_ids, config.max_length, config.stride,
-                                   eval_report) if eval else []
+                                   eval_report, cancel) if eval else []
+    for line in train_report.problems:
+        log.warning("training data: %s", line)
     special = special_tokens(tokenizer)
     rows = window_rows(encoded, special)
     if not rows:
@@ -230,6 +233,8 @@ def train(project: Any, config: TrainConfig | None = None, *,
     active = project.versions.active() if config.warm_start else None
     if active is not None:
         init = active.path
+    elif config.warm_start:
+        log.info("warm start asked but no version is active: starting from %s", init)
     run_id = project.versions.start_run(config.to_dict())
     project.models_dir.mkdir(parents=True, exist_ok=True)
     name = project.versions.next_name()

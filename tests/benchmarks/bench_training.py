@@ -58,20 +58,21 @@ def ours(train: list[Any], test: list[Any], labels: list[str], config: Any) -> d
     from engine.training import train_examples
     from engine.training.evaluate import score_model
 
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     outcome = train_examples(train, [], labels, config)
-    seconds = time.monotonic() - started
+    seconds, cpu = time.monotonic() - started, time.process_time() - cpu
     steps_seconds = outcome.metrics["training"]["seconds"]
     epochs = outcome.config["epochs"]
     t0 = time.monotonic()
     metrics = score_model(outcome.model, outcome.tokenizer, test, outcome.tags, source="test")
-    return {"f1": metrics["f1"], "seconds": seconds, "loop_seconds": steps_seconds,
+    return {"f1": metrics["f1"], "seconds": seconds, "loop_seconds": steps_seconds, "cpu": cpu,
             "epochs": epochs, "steps": outcome.metrics["training"]["steps"],
+            "threads": outcome.config["threads"], "bf16": outcome.config["bf16"],
             "sent_per_s": epochs * len(train) / seconds, "eval_seconds": time.monotonic() - t0}
 
 
 def hf_trainer(train: list[Any], test: list[Any], labels: list[str], config: Any,
-               epochs: int) -> dict[str, Any] | None:
+               epochs: int, threads: int) -> dict[str, Any] | None:
     """The same run through transformers.Trainer (group_by_length, fused AdamW)."""
     try:
         import accelerate  # noqa: F401  (Trainer needs it)
@@ -85,6 +86,7 @@ def hf_trainer(train: list[Any], test: list[Any], labels: list[str], config: Any
     from engine.models.base import resolve_base_model
     from engine.training.evaluate import score_model
     from engine.training.examples import encode_examples, special_tokens, window_rows
+    from engine.training.trainer import torch_threads
 
     torch.manual_seed(config.seed or 0)
     folder = resolve_base_model("bundled").folder
@@ -105,9 +107,10 @@ def hf_trainer(train: list[Any], test: list[Any], labels: list[str], config: Any
             use_cpu=True, seed=config.seed or 0, disable_tqdm=True, dataloader_num_workers=0)
         trainer = Trainer(model=model, args=args, train_dataset=rows,
                           data_collator=DataCollatorForTokenClassification(tokenizer))
-        started = time.monotonic()
-        trainer.train()
-        seconds = time.monotonic() - started
+        with torch_threads(threads):
+            started = time.monotonic()
+            trainer.train()
+            seconds = time.monotonic() - started
     metrics = score_model(model, tokenizer, test, tags, source="test")
     return {"f1": metrics["f1"], "seconds": seconds, "sent_per_s": epochs * len(train) / seconds}
 
@@ -141,12 +144,14 @@ def main() -> int:
         train = random.Random(args.seed).sample(pool, size)
         mine = ours(train, test, labels, config)
         print(f"ours    n={size}: F1 {mine['f1']:.4f}, train {mine['seconds']:.1f} s "
+              f"(CPU {mine['cpu']:.1f} s) "
               f"(loop {mine['loop_seconds']:.1f} s, {mine['epochs']} epochs, {mine['steps']} "
-              f"steps), {mine['sent_per_s']:.1f} sent/s; test scored in "
+              f"steps, {mine['threads']} threads, bf16 {mine['bf16']}), {mine['sent_per_s']:.1f} "
+              f"sent/s; test scored in "
               f"{mine['eval_seconds']:.1f} s", flush=True)
         if args.no_trainer or size not in trainer_sizes:
             continue
-        theirs = hf_trainer(train, test, labels, config, mine["epochs"])
+        theirs = hf_trainer(train, test, labels, config, mine["epochs"], mine["threads"])
         if theirs is not None:
             print(f"Trainer n={size}: F1 {theirs['f1']:.4f}, train {theirs['seconds']:.1f} s, "
                   f"{theirs['sent_per_s']:.1f} sent/s; throughput ours/Trainer "

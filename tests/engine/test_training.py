@@ -211,6 +211,22 @@ def test_failure_in_the_loop_is_a_training_error(labelled_project: Project, tiny
     assert run["status"] == "failed" and "simulated" in run["error"]
 
 
+def test_bf16_falls_back_to_float32(tiny_base: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.training.loop import FitLoop
+
+    real = FitLoop._forward
+
+    def forward(self, inputs):
+        if self.bf16:
+            raise RuntimeError("bf16 kernel missing")
+        return real(self, inputs)
+
+    monkeypatch.setattr(FitLoop, "_forward", forward)
+    outcome = train_examples(as_examples(sentences(8)), [], ["PER", "LOC"],
+                             config(tiny_base, bf16=True, epochs=1))
+    assert outcome.config["bf16"] is False and outcome.metrics["training"]["steps"] == 2
+
+
 def test_no_labelled_data_is_a_clear_error(tmp_path: Path, tiny_base: Path) -> None:
     with Project.create(tmp_path / "empty", ["PER"]) as project:
         with pytest.raises(TrainingError, match="no labelled training segments"):
@@ -255,6 +271,20 @@ def test_evaluate_on_eval_split_and_on_a_gold_file(labelled_project: Project, ti
     assert on_file["source"] == str(gold) and on_file["sentences"] == 5
     assert set(on_file["per_label"]) >= {"PER", "LOC"}
     assert on_file["per_label"]["PER"]["support"] == 5
+
+
+def test_evaluate_without_eval_segments_or_model(labelled_project: Project,
+                                                 tiny_base: Path) -> None:
+    from engine.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="no trained model"):
+        evaluate(labelled_project)
+    for seg in labelled_project.segments(limit=100):
+        labelled_project.annotations.set_split(seg.id, "train")
+    result = train(labelled_project, config(tiny_base, epochs=1))
+    assert result.metrics["f1"] is None and result.metrics["sentences"] == 0
+    metrics = evaluate(labelled_project)
+    assert metrics["f1"] is None and "no evaluation segments" in metrics["message"]
 
 
 def test_metrics_are_entity_level() -> None:
