@@ -223,10 +223,15 @@ class FitLoop:
                       force=force)
 
     def _end_epoch(self, epoch: int) -> bool:
-        """Evaluate, keep the best weights; True when training should stop."""
+        """Evaluate, keep the best weights; True when training should stop.
+
+        With a linearly decaying learning rate the best epoch is almost always in the second
+        half, so early epochs are not evaluated (that would cost time, not change the result).
+        """
         st, cfg = self.state, self.config
         stop = st.stopped != "completed"
-        if self.evaluate is None or (cfg.patience is None and epoch < st.epochs and not stop):
+        early = cfg.patience is None or epoch < (st.epochs + 1) // 2
+        if self.evaluate is None or (early and epoch < st.epochs and not stop):
             st.log.append(f"epoch {epoch}: loss {st.last_loss:.4f}")
             return stop
         metrics = self.evaluate(self.model)
