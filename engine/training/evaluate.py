@@ -52,16 +52,23 @@ def no_metrics(source: str, message: str = NO_EVAL_MESSAGE) -> dict[str, Any]:
 
 def score_model(model: Any, tokenizer: Any, examples: Sequence[LabelledExample],
                 tags: Sequence[str], *, source: str, max_length: int = 256, stride: int = 32,
-                batch_size: int = 64, cancel: CancelToken | None = None) -> dict[str, Any]:
-    """Predict ``examples`` with a torch model and score them against their spans."""
+                batch_size: int = 64, cancel: CancelToken | None = None,
+                threads: int | None = None) -> dict[str, Any]:
+    """Predict ``examples`` with a torch model and score them against their spans.
+
+    ``threads`` None uses the cores that are idle now (as training does).
+    """
+    from engine.training.cpu import auto_threads
     from engine.training.examples import encode_examples, special_tokens
     from engine.training.predict import predict_tags
+    from engine.training.trainer import torch_threads
 
     if not examples:
         return no_metrics(source)
     tag_ids = {t: i for i, t in enumerate(tags)}
-    encoded = encode_examples(examples, tokenizer, tag_ids, max_length, stride)
-    pred = predict_tags(model, encoded, special_tokens(tokenizer), tags, batch_size, cancel)
+    encoded = encode_examples(examples, tokenizer, tag_ids, max_length, stride, cancel=cancel)
+    with torch_threads(threads or auto_threads()):
+        pred = predict_tags(model, encoded, special_tokens(tokenizer), tags, batch_size, cancel)
     labels = [t[2:] for t in tags if t.startswith("B-")]
     return entity_metrics([ex.tags for ex in encoded], pred, labels, source)
 

@@ -121,6 +121,10 @@ def use_bf16(setting: bool | None) -> bool:
     return has_native_bf16() if setting is None else setting
 
 
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
 @dataclass
 class LoopState:
     """What the loop reports back: steps run, best eval F1, stop reason, log lines."""
@@ -232,12 +236,11 @@ class FitLoop:
         stop = st.stopped != "completed"
         early = cfg.patience is None or epoch < (st.epochs + 1) // 2
         if self.evaluate is None or (early and epoch < st.epochs and not stop):
-            st.log.append(f"epoch {epoch}: loss {st.last_loss:.4f}")
+            st.log.append(f"epoch {epoch}: loss {_fmt(st.last_loss)}")
             return stop
         metrics = self.evaluate(self.model)
         f1 = metrics.get("f1")
-        st.log.append(f"epoch {epoch}: loss {st.last_loss:.4f}, eval F1 {f1:.4f}"
-                      if f1 is not None else f"epoch {epoch}: loss {st.last_loss:.4f}")
+        st.log.append(f"epoch {epoch}: loss {_fmt(st.last_loss)}, eval F1 {_fmt(f1)}")
         self._report(epoch, f1, force=True)
         if f1 is not None and (st.best_f1 is None or f1 > st.best_f1):
             st.best_f1, st.best_epoch, st.best_metrics = f1, epoch, metrics
