@@ -111,6 +111,7 @@ class MainWindow(QMainWindow):
             "help": self.help_overlay.toggle, "about": self.about})
         self.actions["recent"].menu().aboutToShow.connect(self._fill_recent_menu)
         s.project_opened.connect(self._on_session_project_opened)
+        s.project_closing.connect(lambda: self.queue_model.set_source(None))
         s.project_closed.connect(self._on_session_project_closed)
         s.segment_changed.connect(self._on_session_segment_changed)
         s.labels_changed.connect(self._on_session_labels_changed)
@@ -242,7 +243,6 @@ class MainWindow(QMainWindow):
         self.editor.setFocus()
 
     def _on_session_project_closed(self) -> None:
-        self.queue_model.set_source(None)
         self.model_panel.set_versions([])
         self._show_project_state()
 
@@ -372,4 +372,5 @@ class MainWindow(QMainWindow):
         self.settings.set_geometry("splitter", self.splitter.saveState())
         self.settings.sync()
         self.session.shutdown()
+        self.queue_model.shutdown()
         event.accept()

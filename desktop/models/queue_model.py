@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QCoreApplication,
+    QEventLoop,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
 
+from desktop.models.page_reader import PageReader
 from desktop.services.queue_source import QueueRow, QueueSource
 
 BATCH = 200
@@ -31,11 +40,33 @@ class QueueModel(QAbstractListModel):
         self._total = 0
         self._status: str | None = "todo"
         self._search: str | None = None
+        self._generation = 0
+        self._loading = False
+        self._reader = PageReader(self)
+        self._reader.page_read.connect(self._on_reader_page_read)
 
     # -- configuration -------------------------------------------------------------------------
     def set_source(self, source: QueueSource | None) -> None:
+        if source is None:
+            self.wait_idle()  # the project is about to close: no read may still be running
         self._source = source
         self.reload()
+
+    def shutdown(self) -> None:
+        """Stop the reader thread (call before the model goes away)."""
+        self._generation += 1
+        self._reader.shutdown()
+
+    def wait_idle(self, timeout_s: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while self._loading and time.monotonic() < deadline:
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+            time.sleep(0.002)
+        return not self._loading
+
+    @property
+    def loading(self) -> bool:
+        return self._loading
 
     def set_filter(self, status: str | None, search: str | None = None) -> None:
         self._status = status
@@ -48,14 +79,17 @@ class QueueModel(QAbstractListModel):
         return self._total
 
     def reload(self) -> None:
+        self._generation += 1
+        self._loading = False
         self.beginResetModel()
         self._rows = []
         self._row_of = {}
         self._total = (self._source.count(status=self._status, search=self._search)
                        if self._source is not None else 0)
         self.endResetModel()
-        if self.canFetchMore():
-            self.fetchMore()  # the first page now, so the current segment can be selected
+        if self.canFetchMore():  # the first page now, so the current segment can be selected
+            self._insert(0, self._source.page(0, BATCH, status=self._status,  # type: ignore
+                                              search=self._search))
 
     def refresh_segment(self, segment_id: int) -> None:
         """Re-read one fetched row (its status changed) without moving anything."""
@@ -79,14 +113,27 @@ class QueueModel(QAbstractListModel):
         return 0 if parent.isValid() else len(self._rows)
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and self._source is not None and \
-            len(self._rows) < self._total
+        return not parent.isValid() and self._source is not None and not self._loading \
+            and len(self._rows) < self._total
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
-        if parent.isValid() or self._source is None:
+        """Ask the reader thread for the next page (rows are inserted when it arrives)."""
+        if not self.canFetchMore(parent):
             return
-        start = len(self._rows)
-        page = self._source.page(start, BATCH, status=self._status, search=self._search)
+        self._loading = True
+        self._reader.request(self._generation, self._source, len(self._rows), BATCH,
+                             self._status, self._search)
+
+    def _on_reader_page_read(self, generation: int, offset: int, rows: object) -> None:
+        if generation != self._generation:
+            return  # an answer for a queue that was reset meanwhile
+        self._loading = False
+        if isinstance(rows, list) and offset == len(self._rows):
+            self._insert(offset, rows)
+        else:
+            self._total = len(self._rows)  # a failed read: stop fetching (details logged)
+
+    def _insert(self, start: int, page: list[QueueRow]) -> None:
         page = page[: max(0, self._total - start)]
         if not page:
             self._total = start  # the queue shrank since it was counted

@@ -38,6 +38,7 @@ Then = Callable[[Any], None]
 
 class Session(QObject):
     project_opened = Signal(object)
+    project_closing = Signal()  # views stop reading from the project now
     project_closed = Signal()
     segment_changed = Signal(int)
     labels_changed = Signal()
@@ -105,6 +106,7 @@ class Session(QObject):
             return
         self.runner.cancel()
         self.runner.wait_idle()
+        self.project_closing.emit()
         self.undo_stack.clear()
         project, self._project = self._project, None
         project.close()
