@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QColorDialog,
@@ -19,9 +19,12 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.dialogs import prompts
+from desktop.errors import describe
 from desktop.models.label_list_model import LabelListModel
 from desktop.services.session import Session
 from engine.types import Label
+
+HINT = "Renaming keeps every span; deleting a label deletes its spans."
 
 
 class LabelManagerDialog(QDialog):
@@ -37,7 +40,8 @@ class LabelManagerDialog(QDialog):
         self.hotkey_combo.addItem("No hotkey", None)
         for key in "123456789":
             self.hotkey_combo.addItem(f"Key {key}", key)
-        self.hint = QLabel("Renaming keeps every span; deleting a label deletes its spans.")
+        self.hint = QLabel(HINT)
+        self.hint.setTextFormat(Qt.TextFormat.PlainText)
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("color: palette(placeholder-text);")
         side = QVBoxLayout()
@@ -63,6 +67,8 @@ class LabelManagerDialog(QDialog):
         self.view.selectionModel().currentChanged.connect(self._on_view_current_changed)
         self.hotkey_combo.activated.connect(self._on_hotkey_combo_activated)
         session.labels_changed.connect(self.reload)
+        session.labels_changed.connect(self._on_session_labels_changed)
+        session.write_failed.connect(self._on_session_write_failed)
         self.reload()
 
     # -- operations (the buttons prompt, then call these; tests call them directly) -------------
@@ -92,7 +98,10 @@ class LabelManagerDialog(QDialog):
 
     def rename_current(self, new: str) -> bool:
         lab = self.current()
-        return lab is not None and self.session.change_labels("rename", lab.name, new.strip())
+        ok = lab is not None and self.session.change_labels("rename", lab.name, new.strip())
+        if ok:
+            self.select(new.strip())
+        return ok
 
     def delete_current(self, confirm: bool = True) -> bool:
         lab = self.current()
@@ -116,6 +125,14 @@ class LabelManagerDialog(QDialog):
         return self.session.change_labels("reorder", names)
 
     # -- slots -------------------------------------------------------------------------------------
+    def _on_session_write_failed(self, error: BaseException) -> None:
+        self.hint.setStyleSheet("color: #C62828;")
+        self.hint.setText(describe(error).text)
+
+    def _on_session_labels_changed(self) -> None:
+        self.hint.setStyleSheet("color: palette(placeholder-text);")
+        self.hint.setText(HINT)
+
     def _on_add_clicked(self) -> None:
         name, ok = QInputDialog.getText(self, "Add label", "Label name:")
         if ok and name.strip():

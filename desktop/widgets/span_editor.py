@@ -214,10 +214,13 @@ class SpanEditor(QTextEdit):
                 e.key() in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab) and self.items():
             self.cycle_focus(-1 if e.key() == Qt.Key.Key_Backtab else 1)
             return True
-        if e.type() == QEvent.Type.ToolTip:
-            self._show_tooltip(e)  # type: ignore[arg-type]
-            return True
         return super().event(e)
+
+    def viewportEvent(self, e: QEvent) -> bool:  # noqa: N802
+        if e.type() == QEvent.Type.ToolTip:  # tooltips arrive at the viewport, not here
+            self._show_tooltip(e)
+            return True
+        return super().viewportEvent(e)
 
     def keyPressEvent(self, e: QKeyEvent) -> None:  # noqa: N802
         key, mods = e.key(), e.modifiers()
