@@ -61,6 +61,45 @@ def auto_threads() -> int:
     return threads
 
 
+class ThreadGovernor:
+    """Re-picks the torch thread count during a run as other work starts or stops.
+
+    Every ``interval`` seconds it compares the machine's busy CPU time with this process's own
+    and sets ``torch.set_num_threads`` to the cores the others leave idle.
+    """
+
+    def __init__(self, threads: int, interval: float = 5.0) -> None:
+        self.cores = usable_cores()
+        self.threads = threads
+        self.interval = interval
+        self._mark = (time.monotonic(), _cpu_times(), time.process_time())
+
+    def poll(self) -> int | None:
+        """Adjust the thread count if due; return the new count when it changed."""
+        now = time.monotonic()
+        if now - self._mark[0] < self.interval:
+            return None
+        _, before, own_before = self._mark
+        after, own_after = _cpu_times(), time.process_time()
+        self._mark = (now, after, own_after)
+        if before is None or after is None or after[0] <= before[0]:
+            return None
+        total = after[0] - before[0]
+        busy = total - (after[1] - before[1])
+        own = (own_after - own_before) * os.sysconf("SC_CLK_TCK")
+        others = max(0.0, (busy - own) / total) * (os.cpu_count() or 1)
+        wanted = max(1, min(self.cores, math.floor(self.cores - others + 0.75)))
+        if wanted == self.threads:
+            return None
+        import torch
+
+        torch.set_num_threads(wanted)
+        log.info("threads: %d -> %d (%.1f cores busy with other work)", self.threads, wanted,
+                 others)
+        self.threads = wanted
+        return wanted
+
+
 def has_native_bf16() -> bool:
     """True where the CPU has AMX bf16 tiles (Sapphire Rapids and later)."""
     try:

@@ -17,6 +17,7 @@ from typing import Any
 
 from engine.progress import CancelToken, Throttle, TrainEvent, check
 from engine.training.config import TrainConfig
+from engine.training.cpu import ThreadGovernor
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +156,11 @@ class FitLoop:
         self.state = LoopState()
         self.bf16 = use_bf16(config.bf16)
         self.state.bf16 = self.bf16
+        self.governor: ThreadGovernor | None = None
+        if config.threads is None:
+            import torch
+
+            self.governor = ThreadGovernor(torch.get_num_threads())
 
     def run(self) -> LoopState:
         """Train; raises Cancelled when the token is set (checked every step)."""
@@ -173,6 +179,8 @@ class FitLoop:
         for epoch in range(1, st.epochs + 1):
             for batch in bucketed_batches(lengths, cfg.batch_size, self.rng):
                 check(self.cancel)
+                if self.governor is not None:
+                    self.governor.poll()
                 if time.monotonic() > self.deadline:
                     st.stopped = f"time limit of {cfg.max_minutes} min reached"
                     break

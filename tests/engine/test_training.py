@@ -227,6 +227,39 @@ def test_bf16_falls_back_to_float32(tiny_base: Path, monkeypatch: pytest.MonkeyP
     assert outcome.config["bf16"] is False and outcome.metrics["training"]["steps"] == 2
 
 
+def test_thread_governor_follows_other_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from engine.training import cpu
+
+    clock = {"now": 0.0, "own": 0.0, "total": 0, "idle": 0}
+    monkeypatch.setattr(cpu, "usable_cores", lambda: 2)
+    monkeypatch.setattr(cpu.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(cpu.os, "sysconf", lambda name: 100)
+    monkeypatch.setattr(cpu.time, "monotonic", lambda: clock["now"])
+    monkeypatch.setattr(cpu.time, "process_time", lambda: clock["own"])
+    monkeypatch.setattr(cpu, "_cpu_times", lambda: (clock["total"], clock["idle"]))
+
+    def advance(seconds: float, own_cores: float, other_cores: float) -> None:
+        clock["now"] += seconds
+        clock["own"] += seconds * own_cores
+        clock["total"] += int(seconds * 200)
+        clock["idle"] += int(seconds * 100 * (2 - own_cores - other_cores))
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        governor = cpu.ThreadGovernor(2, interval=5.0)
+        advance(2, 1.0, 1.0)
+        assert governor.poll() is None  # not due yet
+        advance(4, 1.0, 1.0)
+        assert governor.poll() == 1 and torch.get_num_threads() == 1
+        advance(6, 1.0, 0.0)
+        assert governor.poll() == 2 and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(previous)
+
+
 def test_no_labelled_data_is_a_clear_error(tmp_path: Path, tiny_base: Path) -> None:
     with Project.create(tmp_path / "empty", ["PER"]) as project:
         with pytest.raises(TrainingError, match="no labelled training segments"):
