@@ -291,7 +291,9 @@ class MainWindow(QMainWindow):
 
     def _on_session_job_failed(self, name: str, error: BaseException) -> None:
         self._job_ended(name, f"{job_title(name)} failed.")
-        if name not in ("import", "export_model"):  # those dialogs show their own errors
+        if name == "cold_start":  # ordering after an import: the queue still works without
+            self.status.showMessage(describe(error, "Ordering the queue").text, 10000)
+        elif name not in ("import", "export_model"):  # those dialogs show their own errors
             show_error(self, error, job_title(name))
 
     def _on_session_job_cancelled(self, name: str) -> None:

@@ -31,30 +31,25 @@ class ImportOutcome:
 
 def train(project: Any, *, config: Any = None,
           on_event: EventCallback, cancel: CancelToken) -> Any:
-    """``engine.training.train``; ``config`` is a TrainConfig, a dict of its fields, or None."""
-    from engine.training import train as engine_train
-
+    """``Project.train``; ``config`` is a TrainConfig, a dict of its fields, or None."""
     if isinstance(config, Mapping):
         from engine.training import TrainConfig
 
         config = TrainConfig.from_dict(dict(config))
-    return engine_train(project, config, on_event=on_event, cancel=cancel)
+    return project.train(config, on_event=on_event, cancel=cancel)
 
 
 def rescore(project: Any, *, version: str | None = None,
             on_event: EventCallback, cancel: CancelToken) -> Any:
-    from engine.active_learning import rescore as engine_rescore
-
-    return engine_rescore(project, version, on_event=on_event, cancel=cancel)
+    """``Project.rescore``: new suggestions and queue order (the cold-start order without a
+    model)."""
+    return project.rescore(version, on_event=on_event, cancel=cancel)
 
 
 def export_model(project: Any, *, version: str, out_dir: str | Path, quantize: bool = True,
                  overwrite: bool = False, on_event: EventCallback, cancel: CancelToken) -> Any:
-    from engine.inference.export import export_model as engine_export
-
-    version_dir = Path(project.versions.get(version).path)
-    return engine_export(version_dir, Path(out_dir), quantize=quantize, overwrite=overwrite,
-                         on_event=on_event, cancel=cancel)
+    return project.export_model(Path(out_dir), version=version, quantize=quantize,
+                                overwrite=overwrite, on_event=on_event, cancel=cancel)
 
 
 def import_files(project: Any, *, paths: Sequence[str | Path], fmt: str | None = None,
@@ -87,6 +82,7 @@ def export_data(project: Any, *, out: str | Path, fmt: str, only_labelled: bool 
 DEFAULT_JOBS: dict[str, JobFn] = {
     "train": train,
     "rescore": rescore,
+    "cold_start": rescore,
     "export_model": export_model,
     "import": import_files,
     "export_data": export_data,

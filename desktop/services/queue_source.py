@@ -26,15 +26,14 @@ class QueueRow:
     is_eval: bool = False
 
 
-def _engine_queue_page() -> Callable[..., list[Any]] | None:
+def _engine_queue_page(project: Project) -> Callable[..., list[Any]] | None:
+    """``Project.queue_page`` when the active-learning part of the engine is installed."""
     try:
-        from engine.active_learning import queue_page  # type: ignore[attr-defined]
+        import engine.active_learning  # noqa: F401
     except ImportError:
-        try:
-            from engine.active_learning.queue import queue_page
-        except ImportError:
-            return None
-    return queue_page  # type: ignore[no-any-return]
+        log.warning("engine.active_learning is missing: the queue follows import order")
+        return None
+    return getattr(project, "queue_page", None)
 
 
 def _row(item: Any) -> QueueRow:
@@ -51,12 +50,12 @@ class QueueSource:
 
     def __init__(self, project: Project) -> None:
         self.project = project
-        self._page_fn = _engine_queue_page()
+        self._page_fn = _engine_queue_page(project)
 
     def page(self, offset: int, limit: int, *, status: str | None = None,
              search: str | None = None) -> list[QueueRow]:
         if self._page_fn is not None:
-            items = self._page_fn(self.project, offset, limit, status=status, search=search)
+            items = self._page_fn(offset, limit, status=status, search=search)
         else:
             items = self.project.segments(offset=offset, limit=limit, status=status,
                                           search=search)

@@ -245,8 +245,16 @@ class Session(QObject):
 
     def import_files(self, paths: Sequence[str | Path], fmt: str | None, segment: str,
                      as_suggestions: bool) -> bool:
-        return self.start_job("import", then=self._on_data_changed, paths=list(paths),
+        """Import; then order the queue (the cold-start order while there is no model)."""
+        return self.start_job("import", then=self._on_imported, paths=list(paths),
                               fmt=fmt, segment=segment, as_suggestions=as_suggestions)
+
+    def _on_imported(self, result: Any) -> None:
+        self._on_data_changed(result)
+        if getattr(result, "segments", 0) and self._project is not None \
+                and not self._project.read_only:
+            self.start_job("cold_start" if self._project.versions.active() is None
+                           else "rescore", then=self._on_data_changed)
 
     def _on_trained(self, result: Any) -> None:
         version = getattr(result, "version", None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 JOB_TITLES = {
     "train": "Training",
     "rescore": "Updating suggestions",
+    "cold_start": "Ordering the queue",
     "export_model": "Exporting model",
     "import": "Importing",
     "export_data": "Exporting data",

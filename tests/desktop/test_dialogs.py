@@ -23,7 +23,7 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture
 def session(qtbot):  # type: ignore[no-untyped-def]
-    s = Session()
+    s = Session(jobs={"cold_start": fake_jobs.quick_rescore, "rescore": fake_jobs.quick_rescore})
     yield s
     s.shutdown()
 
@@ -62,6 +62,9 @@ def test_import_preview_errors_and_partial_import(qtbot, session, make_project,
     texts = [s.text for s in project.segments(limit=50)]
     assert "Fine line." not in texts                      # the failed file imported nothing
     assert "Ada Lovelace met Babbage." in texts and "Second one." in texts
+    assert session.job_running == "cold_start"  # then the queue is ordered
+    with qtbot.waitSignal(session.queue_changed, timeout=5000):
+        pass
     dialog.reject()
 
 
