@@ -72,7 +72,7 @@ class VersionTableModel(QAbstractTableModel):
             if col == 2:
                 n = version_sentences(v)
                 return "—" if n is None else str(n)
-            return v.created_at[:16].replace("T", " ")
+            return v.created_at[5:16].replace("T", " ")  # MM-DD hh:mm
         if role == Qt.ItemDataRole.FontRole and v.active:
             font = QFont()
             font.setBold(True)
@@ -83,6 +83,7 @@ class VersionTableModel(QAbstractTableModel):
             msg = v.metrics.get("message")
             tip = "Active version (suggestions come from it)" if v.active else \
                 "Double-click to make this the active version"
+            tip += f"\nTrained {v.created_at[:19].replace('T', ' ')} from {v.base_model}"
             return f"{tip}\n{msg}" if msg else tip
         if role == self.VersionRole:
             return v.name

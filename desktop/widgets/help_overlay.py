@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QKeyEvent, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
 SHORTCUTS: tuple[tuple[str, str], ...] = (
@@ -55,8 +55,13 @@ class HelpOverlay(QWidget):
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.fillRect(self.rect(), QColor(20, 24, 30, 170))
+        key_font = QFont(self.font())
+        key_font.setBold(True)
+        key_w = max(QFontMetrics(key_font).horizontalAdvance(k) for k, _ in SHORTCUTS) + 28
+        text_w = max(self.fontMetrics().horizontalAdvance(t) for _, t in SHORTCUTS) + 8
         row_h = self.fontMetrics().height() + 10
-        card_w, card_h = 620, row_h * len(SHORTCUTS) + 90
+        card_w = min(self.width() - 40, 28 + key_w + text_w + 28)
+        card_h = row_h * len(SHORTCUTS) + 110
         card = QRectF((self.width() - card_w) / 2, (self.height() - card_h) / 2, card_w, card_h)
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor("#FFFFFF"))
@@ -68,19 +73,17 @@ class HelpOverlay(QWidget):
         p.setPen(QColor("#1F1F1F"))
         p.drawText(card.adjusted(28, 18, -28, 0), int(Qt.AlignmentFlag.AlignTop),
                    "Keyboard shortcuts")
-        key_font = QFont(self.font())
-        key_font.setBold(True)
         y = card.top() + 62
         for keys, what in SHORTCUTS:
             p.setFont(key_font)
             p.setPen(QColor("#0072B2"))
-            p.drawText(QRectF(card.left() + 28, y, 220, row_h),
+            p.drawText(QRectF(card.left() + 28, y, key_w, row_h),
                        int(Qt.AlignmentFlag.AlignVCenter), keys)
             p.setFont(self.font())
             p.setPen(QColor("#333333"))
-            p.drawText(QRectF(card.left() + 250, y, card_w - 270, row_h),
+            p.drawText(QRectF(card.left() + 28 + key_w, y, text_w, row_h),
                        int(Qt.AlignmentFlag.AlignVCenter), what)
             y += row_h
         p.setPen(QColor("#888888"))
-        p.drawText(QRectF(card.left(), card.bottom() - 26, card_w, 18),
+        p.drawText(QRectF(card.left(), card.bottom() - 34, card_w, 20),
                    int(Qt.AlignmentFlag.AlignHCenter), "Press any key to close")

@@ -93,6 +93,7 @@ class ModelPanel(QWidget):
         self.versions_view.setToolTip("Double-click a version to make it active")
         self.metrics_view = _table(self.metrics_model)
         self.chart = LearningCurveChart()
+        self.chart.setMinimumHeight(190)
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.retrain_button, 1)
@@ -109,7 +110,7 @@ class ModelPanel(QWidget):
         layout.addWidget(_section("Learning curve"))
         layout.addWidget(self.chart)
         layout.addWidget(_section("Per label (active version, held-out)"))
-        layout.addWidget(self.metrics_view, 1)
+        layout.addWidget(self.metrics_view, 2)
         layout.addWidget(_section("Versions"))
         layout.addWidget(self.versions_view, 1)
         layout.addWidget(self.export_button)
