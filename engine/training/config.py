@@ -42,6 +42,7 @@ class TrainConfig:
     freeze_embeddings: bool = True     # word-embedding matrix stays fixed (faster, same F1)
     freeze_layers: int = 0             # also fix all embeddings and the first N encoder layers
     head_lr_scale: float = 10.0        # learning-rate multiplier of the classifier head
+    layer_decay: float = 1.0           # lr multiplier per encoder layer downwards (1: none)
     dropout: float | None = None       # None: the checkpoint's own dropout
     bf16: bool | None = None           # bf16 autocast; None: where the CPU has AMX (1.6x)
     threads: int | None = None         # None: the cores idle right now (engine.training.cpu)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import random
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -58,28 +59,41 @@ def collate(rows: Sequence[Row], pad_id: int) -> dict[str, Any]:
     return {"input_ids": input_ids, "attention_mask": mask, "labels": labels}
 
 
+_LAYER_RE = re.compile(r"\.layer\.(\d+)\.")
+
+
+def _lr_scale(name: str, config: TrainConfig, n_layers: int) -> float:
+    """Learning-rate multiplier of a parameter: head scale, or layer-wise decay downwards."""
+    if name.startswith("classifier."):
+        return config.head_lr_scale
+    if config.layer_decay == 1.0:
+        return 1.0
+    match = _LAYER_RE.search(name)
+    if match:
+        return float(config.layer_decay ** (n_layers - 1 - int(match.group(1))))
+    if ".embeddings." in name:
+        return float(config.layer_decay ** n_layers)
+    return 1.0
+
+
 def make_optimizer(model: Any, config: TrainConfig) -> Any:
     """AdamW (fused where this torch supports it) without decay on biases and norms."""
     import torch
 
-    decay, no_decay, head = [], [], []
+    n_layers = int(getattr(model.config, "num_hidden_layers", 0) or 0)
+    groups: dict[tuple[float, bool], list[Any]] = {}
     for name, param in model.named_parameters():
-        if not param.requires_grad:
-            continue
-        if name.startswith("classifier.") and config.head_lr_scale != 1.0:
-            head.append(param)
-        else:
-            (no_decay if param.ndim < 2 or "norm" in name.lower() else decay).append(param)
-    groups = [{"params": decay, "weight_decay": config.weight_decay},
-              {"params": no_decay, "weight_decay": 0.0}]
-    if head:
-        groups.append({"params": head, "weight_decay": 0.0,
-                       "lr": config.lr * config.head_lr_scale})
+        if param.requires_grad:
+            decays = param.ndim >= 2 and "norm" not in name.lower()
+            groups.setdefault((_lr_scale(name, config, n_layers), decays), []).append(param)
+    param_groups = [{"params": params, "lr": config.lr * scale,
+                     "weight_decay": config.weight_decay if decays else 0.0}
+                    for (scale, decays), params in groups.items()]
     try:
-        return torch.optim.AdamW(groups, lr=config.lr, fused=True)
+        return torch.optim.AdamW(param_groups, lr=config.lr, fused=True)
     except (RuntimeError, TypeError, ValueError):  # fused needs a recent torch build
         log.info("fused AdamW unavailable; using the default implementation")
-        return torch.optim.AdamW(groups, lr=config.lr)
+        return torch.optim.AdamW(param_groups, lr=config.lr)
 
 
 def configure_model(model: Any, config: TrainConfig) -> None:

@@ -245,7 +245,7 @@ def train(project: Any, config: TrainConfig | None = None, *,
         check(cancel)
         if active is not None:
             outcome.log.insert(0, f"warm start from {active.name}")
-        name = _publish(project, tmp, name, outcome, config)
+        name = _publish(project, tmp, name, outcome)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         status = "cancelled" if isinstance(exc, Cancelled | KeyboardInterrupt) else "failed"
@@ -263,8 +263,7 @@ def _project_config(project: Any, config: TrainConfig) -> TrainConfig:
     return replace(config, seed=seed, base_model=base)
 
 
-def _publish(project: Any, tmp: Path, name: str, outcome: TrainOutcome,
-             config: TrainConfig) -> str:
+def _publish(project: Any, tmp: Path, name: str, outcome: TrainOutcome) -> str:
     """Rename the finished folder into place (next free name), then register and activate it."""
     for _ in range(20):
         target = project.models_dir / name

@@ -260,6 +260,25 @@ def test_thread_governor_follows_other_work(monkeypatch: pytest.MonkeyPatch) -> 
         torch.set_num_threads(previous)
 
 
+def test_optimizer_learning_rates(tiny_base: Path) -> None:
+    from engine.models import load_token_classifier
+    from engine.training.loop import configure_model, make_optimizer
+
+    model = load_token_classifier(tiny_base)
+    cfg = TrainConfig(lr=1e-3, head_lr_scale=10.0, layer_decay=0.5)
+    configure_model(model, cfg)
+    optimizer = make_optimizer(model, cfg)
+    lr_of = {id(p): g["lr"] for g in optimizer.param_groups for p in g["params"]}
+    params = dict(model.named_parameters())
+    assert lr_of[id(params["classifier.weight"])] == pytest.approx(1e-2)
+    assert lr_of[id(params["bert.encoder.layer.1.output.dense.weight"])] == pytest.approx(1e-3)
+    assert lr_of[id(params["bert.encoder.layer.0.output.dense.weight"])] == pytest.approx(5e-4)
+    assert lr_of[id(params["bert.embeddings.LayerNorm.weight"])] == pytest.approx(2.5e-4)
+    assert id(params["bert.embeddings.word_embeddings.weight"]) not in lr_of  # frozen
+    decay = {id(p): g["weight_decay"] for g in optimizer.param_groups for p in g["params"]}
+    assert decay[id(params["bert.encoder.layer.0.output.dense.bias"])] == 0.0
+
+
 def test_no_labelled_data_is_a_clear_error(tmp_path: Path, tiny_base: Path) -> None:
     with Project.create(tmp_path / "empty", ["PER"]) as project:
         with pytest.raises(TrainingError, match="no labelled training segments"):
