@@ -21,7 +21,7 @@ def app_icon() -> QIcon:
         from engine.demo import resource_path
     except ImportError:
         return QIcon()
-    for name in ("icon.svg", "icon.png"):
+    for name in ("icon.png", "icon.svg"):  # PNG needs no SVG plugin
         try:
             path = resource_path(name)
         except (ModuleNotFoundError, OSError):

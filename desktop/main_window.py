@@ -346,6 +346,7 @@ class MainWindow(QMainWindow):
         ro = " [read-only]" if project.read_only else ""
         self.setWindowTitle(f"{project.path.name}{ro} — Spantune")
         self.status.set_saved(True, read_only=project.read_only)
+        self.model_panel.set_read_only(project.read_only)
         self._refresh_stats()
 
     def _fill_recent_menu(self) -> None:

@@ -59,6 +59,7 @@ class ModelPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._read_only = False
         self.versions_model = VersionTableModel(self)
         self.metrics_model = LabelMetricsModel(self)
         self.retrain_button = QPushButton("Retrain")
@@ -136,6 +137,14 @@ class ModelPanel(QWidget):
             if (n := version_sentences(v)) is not None and (f1 := version_f1(v)) is not None])
         self.export_button.setEnabled(bool(versions))
 
+    def set_read_only(self, read_only: bool) -> None:
+        """A read-only project cannot store a new version: no Retrain."""
+        self._read_only = read_only
+        self.retrain_button.setEnabled(not read_only)
+        self.retrain_button.setToolTip("The project is open read-only" if read_only else
+                                       "Train a new model on every labelled segment (Ctrl+T). "
+                                       "You can keep labelling meanwhile.")
+
     # -- job state -----------------------------------------------------------------------------
     def show_job_started(self, name: str) -> None:
         self.retrain_button.setEnabled(False)
@@ -155,7 +164,7 @@ class ModelPanel(QWidget):
         self.job_label.setText(describe_progress(name, event))
 
     def show_job_ended(self, message: str) -> None:
-        self.retrain_button.setEnabled(True)
+        self.retrain_button.setEnabled(not self._read_only)
         self.cancel_button.hide()
         self.progress.hide()
         self.job_label.setText(message)

@@ -23,3 +23,25 @@ def test_retrain_demo_with_the_real_engine(qtbot, make_window, tmp_path) -> None
     assert project.stats()["suggestions"] > 0
     window.navigator.next_in_queue()
     assert window.editor.content is not None
+
+
+def test_cancelling_a_real_retrain_is_quick_and_changes_nothing(qtbot, make_window,
+                                                                tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from engine.demo import open_demo_project
+    from engine.progress import TrainEvent
+
+    project = open_demo_project(tmp_path / "demo.spantune")
+    window = make_window(project)
+    s = window.session
+    with qtbot.waitSignal(s.job_progressed, timeout=120_000,
+                          check_params_cb=lambda name, e: isinstance(e, TrainEvent)):
+        s.retrain()
+    started = time.monotonic()
+    with qtbot.waitSignal(s.job_cancelled, timeout=5000):
+        window.model_panel.cancel_button.click()
+    elapsed = time.monotonic() - started
+    print(f"\nreal retrain cancelled in {elapsed:.2f} s")
+    assert elapsed < 2.0
+    assert project.versions.list() == []

@@ -69,6 +69,7 @@ def test_read_only_project_refuses_edits(make_window, make_project, qtbot) -> No
     window = make_window(project)
     assert "[read-only]" in window.windowTitle()
     assert window.status.saved_label.text() == "Read-only"
+    assert not window.model_panel.retrain_button.isEnabled()
     editor = window.editor
     drag_select(qtbot, editor, 0, 6)
     QTest.keyClick(editor, Qt.Key.Key_1)
