@@ -250,4 +250,4 @@ def test_conll2003_train_reads_fast() -> None:
     elapsed = time.perf_counter() - began
     assert sum(len(d.segments or []) for d in docs) == 14041
     assert sum(len(d.spans) for d in docs) == 23499
-    assert elapsed < 3.0  # about 0.2 s on one core; the bound only catches a quadratic slip
+    assert elapsed < 60.0  # about 0.2 s; the bound only catches a quadratic slip
