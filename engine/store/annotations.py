@@ -132,20 +132,19 @@ class AnnotationStore:
 
     # -- segment status --------------------------------------------------------------------------
     def set_status(self, segment_id: int, status: str) -> None:
-        if status not in SEGMENT_STATUSES:
-            raise ValidationError(f"unknown status {status!r}", field="status")
-        with self.db.write() as conn:
-            get_segment(conn, segment_id)
-            conn.execute("UPDATE segments SET status = ?, updated_at = ? WHERE id = ?",
-                         (status, now(), segment_id))
+        self._set_segment_field(segment_id, "status", status, SEGMENT_STATUSES)
 
     def set_split(self, segment_id: int, split: str) -> None:
-        if split not in SEGMENT_SPLITS:
-            raise ValidationError(f"unknown split {split!r}", field="split")
+        self._set_segment_field(segment_id, "split", split, SEGMENT_SPLITS)
+
+    def _set_segment_field(self, segment_id: int, column: str, value: str,
+                           allowed: tuple[str, ...]) -> None:
+        if value not in allowed:
+            raise ValidationError(f"unknown {column} {value!r}", field=column)
         with self.db.write() as conn:
             get_segment(conn, segment_id)
-            conn.execute("UPDATE segments SET split = ?, updated_at = ? WHERE id = ?",
-                         (split, now(), segment_id))
+            conn.execute(f"UPDATE segments SET {column} = ?, updated_at = ? WHERE id = ?",
+                         (value, now(), segment_id))
 
     # -- suggestions -----------------------------------------------------------------------------
     def suggestions(self, segment_id: int) -> list[Suggestion]:
