@@ -31,7 +31,9 @@ from engine.inference.folder import check_target, link_or_copy, move_into_place,
 from engine.inference.model_card import model_card
 from engine.inference.predictor import DEFAULT_STRIDE, Predictor, read_tags
 from engine.inference.validate import (
+    HIDDEN_RTOL,
     HIDDEN_TOLERANCE,
+    LOGIT_RTOL,
     LOGIT_TOLERANCE,
     check_agreement,
     check_parity,
@@ -104,7 +106,7 @@ def export_model(
     a multi-window text). The folder is built next to ``out_dir`` and renamed into place.
 
     Raises :class:`ExportValidationError` when onnxruntime's fp32 logits differ from torch by
-    more than 1e-4 (nothing is written), :class:`ModelLoadError` for an unreadable version,
+    more than 1e-4 + 1e-4·|logit| element-wise (nothing is written), :class:`ModelLoadError` for an unreadable version,
     :class:`ValidationError` when ``out_dir`` is non-empty and ``overwrite`` is False, and
     :class:`Cancelled` (leaving nothing behind) when ``cancel`` is set between stages.
     """
@@ -180,7 +182,9 @@ def _build(
         "validation": {
             **asdict(parity),
             "tolerance": LOGIT_TOLERANCE,
+            "rtol": LOGIT_RTOL,
             "hidden_tolerance": HIDDEN_TOLERANCE,
+            "hidden_rtol": HIDDEN_RTOL,
         },
         "quantization": quant,
         "head": head,

@@ -168,3 +168,41 @@ def test_optimum_loads_the_folder(exported: tuple[ExportResult, list[ProgressEve
     tok = AutoTokenizer.from_pretrained(folder)
     logits = model(**tok(["John Smith lives in Paris"], return_tensors="pt")).logits
     assert logits.shape[-1] == 7
+
+
+class _FixedPredictor:
+    """Stands in for the ONNX side of check_parity: one batch, fixed outputs."""
+
+    def __init__(self, logits: np.ndarray) -> None:
+        self.logits = logits
+
+    def model_inputs(self, texts, batch_size):  # type: ignore[no-untyped-def]
+        yield {"input_ids": np.zeros(self.logits.shape[:2], dtype=np.int64)}
+
+    def run(self, batch, hidden=False):  # type: ignore[no-untyped-def]
+        return {"logits": self.logits, "last_hidden_state": np.zeros((*self.logits.shape[:2], 4))}
+
+
+@pytest.mark.parametrize(
+    ("scale", "drift", "passes"),
+    [
+        (15.0, 1.6e-4, True),  # a real model's large logits: float32 rounding, not a bad export
+        (15.0, 5e-3, False),
+        (0.01, 1.6e-4, False),  # near zero only the absolute bound applies
+        (0.01, 5e-5, True),
+    ],
+)
+def test_parity_tolerance_is_relative_to_the_logit(scale: float, drift: float, passes: bool) -> None:
+    from engine.inference.validate import check_parity
+
+    want = np.full((1, 3, 5), scale, dtype=np.float64)
+    fake = _FixedPredictor(want + drift)
+    hidden = np.zeros((1, 3, 4))
+    run = lambda batch: (want, hidden)  # noqa: E731
+    if passes:
+        report = check_parity(run, fake, ["x"])  # type: ignore[arg-type]
+        assert report.max_abs_logit_diff == pytest.approx(drift)
+        assert report.logit_tolerance_used <= 1.0
+    else:
+        with pytest.raises(ExportValidationError, match="differs from torch"):
+            check_parity(run, fake, ["x"])  # type: ignore[arg-type]
