@@ -51,6 +51,45 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 }
 
 
+def _number(key: str, value: Any, lo: float, hi: float, kind: type = float) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or (kind is int and not float(value).is_integer()) or not lo <= value <= hi:
+        what = "a whole number" if kind is int else "a number"
+        raise ValidationError(f"must be {what} between {lo:g} and {hi:g}, not {value!r}",
+                              field=key)
+    return kind(value)
+
+
+def check_setting(key: str, value: Any) -> Any:
+    """``value`` for setting ``key`` if it is valid (normalised), else :class:`ValidationError`."""
+    if key not in DEFAULT_SETTINGS:
+        raise ValidationError(f"unknown setting {key!r}; known: {', '.join(DEFAULT_SETTINGS)}",
+                              field=key)
+    if key == "eval_share":
+        return _number(key, value, 0.0, 0.5)
+    if key == "max_import_mb":
+        return _number(key, value, 1, 1024 * 1024)
+    if key == "backup_interval_hours":
+        return _number(key, value, 0, 24 * 365)  # 0 turns scheduled backups off
+    if key == "seed":
+        return _number(key, value, 0, 2**32 - 1, int)
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"must be a non-empty text, not {value!r}", field=key)
+    if key == "strategy":
+        from engine.active_learning.strategies import strategy_names
+
+        if value not in strategy_names():
+            raise ValidationError(f"unknown strategy {value!r}; choose one of "
+                                  f"{', '.join(strategy_names())}", field=key)
+    if key == "snap_mode":
+        from engine.text.snap import SNAP_MODES
+
+        if value not in SNAP_MODES:
+            raise ValidationError(f"unknown snap mode {value!r}; choose one of "
+                                  f"{', '.join(SNAP_MODES)}", field=key)
+    return value
+
+
 def resolve_project_path(path: str | Path) -> Path:
     """``P`` names ``P`` when it is a project folder, else ``P.spantune``."""
     p = Path(path)
@@ -91,6 +130,7 @@ class Project:
 
         Raises ProjectExistsError when a project is already there.
         """
+        settings = {k: check_setting(k, v) for k, v in (settings or {}).items()}
         folder = Path(path)
         if folder.suffix != SUFFIX:
             folder = folder.with_name(folder.name + SUFFIX)
@@ -178,10 +218,8 @@ class Project:
         return json.loads(r[0])
 
     def set_setting(self, key: str, value: Any) -> None:
-        if key not in DEFAULT_SETTINGS:
-            raise ValidationError(f"unknown setting {key!r}", field=key)
-        if key == "eval_share" and not (0.0 <= float(value) <= 0.5):
-            raise ValidationError("must be between 0 and 0.5", field="eval_share")
+        """Store one project setting after checking it (:class:`ValidationError` names the key)."""
+        value = check_setting(key, value)
         self.db.execute_write("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
                               (key, json.dumps(value)))
 
@@ -347,11 +385,17 @@ class Project:
         return next_segments(self, n, strategy)
 
     def queue_page(self, offset: int = 0, limit: int = 100, *, status: str | None = None,
-                   search: str | None = None) -> list[QueueItem]:
-        """One page of the queue in active-learning order (for lazy lists)."""
+                   search: str | None = None, strategy: str | None = None,
+                   after: float | None = None) -> list[QueueItem]:
+        """One page of the queue in active-learning order (for lazy lists).
+
+        ``after`` is a cursor: the ``priority`` of the last item already loaded (with ``offset``
+        0); deep pages then cost what the first page costs instead of growing with the offset.
+        """
         from engine.active_learning import queue_page
 
-        return queue_page(self, offset, limit, status=status, search=search)
+        return queue_page(self, offset, limit, status=status, search=search, strategy=strategy,
+                          after=after)
 
 
 def load_predictor(folder: str | Path, *, quantized: bool = True,

@@ -18,18 +18,18 @@ log = logging.getLogger(__name__)
 
 class _Reader(QObject):
     page_read = Signal(int, int, object)  # generation, offset, rows or the error
-    read_requested = Signal(int, object, int, int, object, object)
+    read_requested = Signal(int, object, int, int, object, object, object)
 
     def __init__(self) -> None:
         super().__init__()
         self.read_requested.connect(self._read)  # never disconnected (see workers.py)
 
-    @Slot(int, object, int, int, object, object)
+    @Slot(int, object, int, int, object, object, object)
     def _read(self, generation: int, source: object, offset: int, limit: int, status: object,
-              search: object) -> None:
+              search: object, after: object) -> None:
         try:
             rows: object = source.page(offset, limit, status=status,  # type: ignore[attr-defined]
-                                       search=search)
+                                       search=search, after=after)
         except (EngineError, sqlite3.Error) as exc:
             log.warning("reading the queue failed", exc_info=True)
             rows = exc
@@ -51,8 +51,10 @@ class PageReader(QObject):
         self._thread.start()
 
     def request(self, generation: int, source: object, offset: int, limit: int,
-                status: str | None, search: str | None) -> None:
-        self._reader.read_requested.emit(generation, source, offset, limit, status, search)
+                status: str | None, search: str | None, after: float | None = None) -> None:
+        """Read a page; ``after`` is the priority of the row before ``offset`` (cursor seek)."""
+        self._reader.read_requested.emit(generation, source, offset, limit, status, search,
+                                          after)
 
     def shutdown(self) -> None:
         self._thread.quit()

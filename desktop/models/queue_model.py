@@ -98,7 +98,8 @@ class QueueModel(QAbstractListModel):
             return
         fresh = self._source.row(segment_id)
         old = self._rows[row]
-        self._rows[row] = QueueRow(old.segment_id, old.text, fresh.status, old.score, old.is_eval)
+        self._rows[row] = QueueRow(old.segment_id, old.text, fresh.status, old.score, old.is_eval,
+                                   old.priority)
         index = self.index(row)
         self.dataChanged.emit(index, index)
 
@@ -121,8 +122,9 @@ class QueueModel(QAbstractListModel):
         if not self.canFetchMore(parent):
             return
         self._loading = True
+        after = self._rows[-1].priority if self._rows else None
         self._reader.request(self._generation, self._source, len(self._rows), BATCH,
-                             self._status, self._search)
+                             self._status, self._search, after)
 
     def _on_reader_page_read(self, generation: int, offset: int, rows: object) -> None:
         if generation != self._generation:

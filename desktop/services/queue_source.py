@@ -24,6 +24,8 @@ class QueueRow:
     status: str
     score: float | None = None
     is_eval: bool = False
+    #: position key of the stored order (None outside it): the cursor for the next page
+    priority: float | None = None
 
 
 def _engine_queue_page(project: Project) -> Callable[..., list[Any]] | None:
@@ -42,7 +44,8 @@ def _row(item: Any) -> QueueRow:
         seg_id = item.id
     return QueueRow(segment_id=int(seg_id), text=str(item.text), status=str(item.status),
                     score=getattr(item, "score", None),
-                    is_eval=bool(getattr(item, "is_eval", getattr(item, "split", "") == "eval")))
+                    is_eval=bool(getattr(item, "is_eval", getattr(item, "split", "") == "eval")),
+                    priority=getattr(item, "priority", None))
 
 
 class QueueSource:
@@ -53,9 +56,14 @@ class QueueSource:
         self._page_fn = _engine_queue_page(project)
 
     def page(self, offset: int, limit: int, *, status: str | None = None,
-             search: str | None = None) -> list[QueueRow]:
+             search: str | None = None, after: float | None = None) -> list[QueueRow]:
+        """Rows ``offset`` … ``offset + limit``; with ``after`` (the ``priority`` of the row just
+        before ``offset``) the engine seeks by cursor, as fast deep in the queue as at its top."""
         if self._page_fn is not None:
-            items = self._page_fn(offset, limit, status=status, search=search)
+            if after is not None:
+                items = self._page_fn(0, limit, status=status, search=search, after=after)
+            else:
+                items = self._page_fn(offset, limit, status=status, search=search)
         else:
             items = self.project.segments(offset=offset, limit=limit, status=status,
                                           search=search)

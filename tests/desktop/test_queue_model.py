@@ -78,3 +78,27 @@ def test_fetch_more_pages_in_order(qtbot, big_project_path) -> None:  # type: ig
         assert model.total == 0 and not model.canFetchMore()
         model.set_source(None)
         model.shutdown()
+
+
+def test_pages_follow_the_stored_order_by_cursor(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Deep pages seek by the last row's priority: labelling a loaded row shifts nothing."""
+    from engine.active_learning.queue import COLD_START, store_order
+
+    with Project.create(tmp_path / "p", ["PER"]) as project:
+        lines = [f"Line {i} about Ada." for i in range(3 * BATCH)]
+        starts = [sum(len(x) + 1 for x in lines[:i]) for i in range(len(lines))]
+        ids = add_document(project, "\n".join(lines),
+                           segments=[(s, s + len(x)) for s, x in zip(starts, lines, strict=True)])
+        order = ids[::-1]  # the stored order is the reverse of import order
+        with project.db.write() as conn:
+            store_order(conn, COLD_START, COLD_START, order)
+        model = QueueModel()
+        model.set_source(QueueSource(project))
+        assert [model.segment_at(r) for r in range(BATCH)] == order[:BATCH]
+        project.annotations.set_status(order[3], "labelled")  # a loaded row leaves "todo"
+        model.fetchMore()
+        qtbot.waitUntil(lambda: model.rowCount() == 2 * BATCH, timeout=10_000)
+        # with OFFSET paging the first row of this page would be skipped
+        assert [model.segment_at(r) for r in range(BATCH, 2 * BATCH)] == order[BATCH:2 * BATCH]
+        model.set_source(None)
+        model.shutdown()
