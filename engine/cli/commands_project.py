@@ -1,4 +1,4 @@
-"""Project commands: init, import, export, stats, labels, backup, restore."""
+"""Project commands: init, import, export, stats, labels, settings, backup, restore."""
 
 from __future__ import annotations
 
@@ -66,6 +66,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("names")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_labels)
+
+    p = sub.add_parser("settings", help="show or change project settings (strategy, eval_share…)")
+    p.add_argument("project")
+    p.add_argument("key", nargs="?", help="one setting to show or change")
+    p.add_argument("value", nargs="?", help="new value (JSON for numbers, else text)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_settings)
 
     p = sub.add_parser("backup", help="back up the project database now")
     p.add_argument("project")
@@ -175,6 +182,37 @@ def cmd_labels(args: argparse.Namespace) -> int:
         print_table(["label", "colour", "hotkey", "spans"],
                     [(lab.name, lab.color, lab.hotkey or "", usage.get(lab.name, 0))
                      for lab in labels])
+    return 0
+
+
+def _setting_value(text: str) -> object:
+    """A number where the text is one, else the text itself (``mnlp``, ``/models/x``)."""
+    import json
+
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else text
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    from engine.api import DEFAULT_SETTINGS
+
+    if args.key is not None and args.key not in DEFAULT_SETTINGS:
+        raise ValidationError(f"unknown setting {args.key!r}; known: "
+                              f"{', '.join(DEFAULT_SETTINGS)}", field="key")
+    with Project.open(args.project, read_only=args.value is None) as project:
+        if args.value is not None:
+            project.set_setting(args.key, _setting_value(args.value))
+        keys = [args.key] if args.key else list(DEFAULT_SETTINGS)
+        values = {k: project.setting(k) for k in keys}
+    if args.json:
+        print_json(values)
+    elif args.key:
+        print(values[args.key])
+    else:
+        print_table(["setting", "value"], [(k, str(v)) for k, v in values.items()])
     return 0
 
 

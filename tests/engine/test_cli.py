@@ -96,6 +96,25 @@ def test_labels_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert run(capsys, "labels", proj, "color", "ORG", "blue")[0] == 1
 
 
+def test_settings_show_change_and_refuse(tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    proj = str(tmp_path / "P")
+    run(capsys, "init", proj, "--labels", "PER")
+    settings = json.loads(run(capsys, "settings", proj, "--json")[1])
+    assert settings["strategy"] == "mnlp" and settings["eval_share"] == 0.15
+    assert run(capsys, "settings", proj, "strategy", "bald")[0] == 0
+    assert run(capsys, "settings", proj, "eval_share", "0.2")[0] == 0
+    assert json.loads(run(capsys, "settings", proj, "--json")[1])["eval_share"] == 0.2
+    for key, value, words in (("strategy", "smartest", "unknown strategy"),
+                              ("eval_share", "0.9", "between 0 and 0.5"),
+                              ("seed", "1.5", "whole number"),
+                              ("snap_mode", "wide", "unknown snap mode"),
+                              ("colour", "red", "unknown setting")):
+        code, _, err = run(capsys, "settings", proj, key, value)
+        assert code != 0 and words in err, (key, err)
+    assert run(capsys, "settings", proj, "strategy")[1].strip() == "bald"
+
+
 def test_backup_and_restore(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     proj = str(tmp_path / "P")
     run(capsys, "init", proj, "--labels", "PER")
