@@ -106,9 +106,10 @@ def export_model(
     a multi-window text). The folder is built next to ``out_dir`` and renamed into place.
 
     Raises :class:`ExportValidationError` when onnxruntime's fp32 logits differ from torch by
-    more than 1e-4 + 1e-4·|logit| element-wise (nothing is written), :class:`ModelLoadError` for an unreadable version,
-    :class:`ValidationError` when ``out_dir`` is non-empty and ``overwrite`` is False, and
-    :class:`Cancelled` (leaving nothing behind) when ``cancel`` is set between stages.
+    more than 1e-4 + 1e-4·|logit| element-wise (nothing is written), :class:`ModelLoadError`
+    for an unreadable version, :class:`ValidationError` when ``out_dir`` is non-empty and
+    ``overwrite`` is False, and :class:`Cancelled` (leaving nothing behind) when ``cancel`` is
+    set between stages.
     """
     began = time.monotonic()
     source, target = Path(version_dir), Path(out_dir)

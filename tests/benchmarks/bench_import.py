@@ -2,7 +2,8 @@
 
 Prints sentences/s of the full import (read + validate + store in one transaction), and, measured
 in the same run as baselines, the reader alone and a bare SQLite insert of the same sentences.
-Target: at least 10,000 sentences/s on 2 cores. Run: .venv/bin/python tests/benchmarks/bench_import.py
+Target: at least 10,000 sentences/s on 2 cores.
+Run: .venv/bin/python tests/benchmarks/bench_import.py
 """
 
 from __future__ import annotations
@@ -39,10 +40,10 @@ def main() -> int:
     sentences = sum(len(d.segments or []) for d in docs)
 
     def full_import() -> None:
-        with tempfile.TemporaryDirectory() as tmp:
-            with Project.create(Path(tmp) / "bench", ["PER", "ORG", "LOC", "MISC"]) as p:
-                report = p.import_files([TRAIN], "conll")
-                assert report.segments == sentences, report
+        with tempfile.TemporaryDirectory() as tmp, \
+                Project.create(Path(tmp) / "bench", ["PER", "ORG", "LOC", "MISC"]) as p:
+            report = p.import_files([TRAIN], "conll")
+            assert report.segments == sentences, report
 
     def reader_only() -> None:
         read_file(TRAIN, "conll")

@@ -192,7 +192,8 @@ class _FixedPredictor:
         (0.01, 5e-5, True),
     ],
 )
-def test_parity_tolerance_is_relative_to_the_logit(scale: float, drift: float, passes: bool) -> None:
+def test_parity_tolerance_is_relative_to_the_logit(scale: float, drift: float,
+                                                   passes: bool) -> None:
     from engine.inference.validate import check_parity
 
     want = np.full((1, 3, 5), scale, dtype=np.float64)
