@@ -52,7 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("model_dir", type=Path)
     p.add_argument("files", nargs="*", default=["-"], help="text or JSONL files, or - for stdin")
     p.add_argument("--format", choices=("jsonl", "conll"), default="jsonl")
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="windows per model run (default 8 for int8, 32 for fp32)")
     p.add_argument("--fp32", action="store_true", help="use the fp32 model, not int8")
     p.set_defaults(func=cmd_predict)
 
@@ -143,17 +144,19 @@ def cmd_export_model(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from engine.api import load_predictor
+    from engine.progress import ProgressEvent
 
+    if args.batch_size is not None and args.batch_size < 1:
+        raise ValidationError("must be at least 1", field="--batch-size")
     predictor = load_predictor(args.model_dir, quantized=not args.fp32)
+    step = 512  # texts per progress step; batches are length-sorted within it
     for name in args.files:
         texts = _read_texts(name)
         bar = ProgressBar(f"predict {name}")
         out = []
-        for start in range(0, len(texts), max(1, args.batch_size) * 8):
-            chunk = texts[start:start + args.batch_size * 8]
+        for start in range(0, len(texts), step):
+            chunk = texts[start:start + step]
             out.extend(predictor.predict(chunk, batch_size=args.batch_size))
-            from engine.progress import ProgressEvent
-
             bar(ProgressEvent("predict", min(start + len(chunk), len(texts)), len(texts)))
         bar.close()
         for text, ents in zip(texts, out, strict=True):

@@ -122,7 +122,7 @@ def run_torch(version: Path, texts: list[str], batch_size: int) -> list[list[str
 
 
 def run_predictor(
-    folder: Path, texts: list[str], quantized: bool, batch_size: int, threads: int | None
+    folder: Path, texts: list[str], quantized: bool, batch_size: int | None, threads: int | None
 ) -> list[list[str]]:
     from engine.inference.predictor import Predictor
 
@@ -154,7 +154,7 @@ print(json.dumps({{"cold": cold, "rss_mb": rss, "heavy_imports": bad}}))
 
 
 def child_process(
-    folder: Path, texts: list[str], quantized: bool, batch: int, threads: int | None
+    folder: Path, texts: list[str], quantized: bool, batch: int | None, threads: int | None
 ) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
         json.dump(texts, fh)
@@ -215,15 +215,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.skip_pipeline:
         record("transformers pipeline (batch 1)", lambda: run_pipeline(args.version, texts))
     record(f"torch, length-sorted batch {b}", lambda: run_torch(args.version, texts, b))
-    for quantized in (False, True):
+    from engine.inference.predictor import FP32_BATCH, INT8_BATCH
+
+    for quantized, default in ((False, FP32_BATCH), (True, INT8_BATCH)):
         kind = "int8" if quantized else "fp32"
-        for size in (1, b):
+        for size in sorted({1, b, default}):
             record(
-                f"predictor {kind}, batch {size}",
+                f"predictor {kind}, batch {size}{' (default)' if size == default else ''}",
                 lambda q=quantized, s=size: run_predictor(folder, texts, q, s, args.threads),
             )
+    scores = {name: score for name, _, score in rows}
+    fp32_f1 = scores[f"predictor fp32, batch {FP32_BATCH} (default)"]
+    int8_f1 = scores[f"predictor int8, batch {INT8_BATCH} (default)"]
+    print(f"  int8 F1 drop at the default batch: {100 * (fp32_f1 - int8_f1):.2f} points "
+          f"(target <= 0.3)")
     for quantized in (False, True):
-        info = child_process(folder, texts, quantized, b, args.threads)
+        info = child_process(folder, texts, quantized, None, args.threads)
         print(
             f"  predictor-only process ({'int8' if quantized else 'fp32'}): import+session "
             f"{info['cold']:.2f} s, whole run {info['process_s']:.2f} s, peak RSS "
