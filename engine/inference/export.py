@@ -27,7 +27,13 @@ import numpy as np
 
 from engine.errors import ModelLoadError
 from engine.inference.decode import DECODING_RULE, check_bio_tags
-from engine.inference.folder import check_target, link_or_copy, move_into_place, staging_dir
+from engine.inference.folder import (
+    check_target,
+    link_or_copy,
+    move_into_place,
+    staging_dir,
+    target_lock,
+)
 from engine.inference.model_card import model_card
 from engine.inference.predictor import DEFAULT_STRIDE, Predictor, read_tags
 from engine.inference.validate import (
@@ -113,15 +119,16 @@ def export_model(
     """
     began = time.monotonic()
     source, target = Path(version_dir), Path(out_dir)
-    check_target(target, overwrite)
-    tmp = staging_dir(target)
-    try:
-        result = _build(source, tmp, quantize, list(sample_texts), on_event, cancel)
-        check(cancel)
-        move_into_place(tmp, target, overwrite)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with target_lock(target):
+        check_target(target, overwrite)
+        tmp = staging_dir(target)
+        try:
+            result = _build(source, tmp, quantize, list(sample_texts), on_event, cancel)
+            check(cancel)
+            move_into_place(tmp, target, overwrite)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     emit(on_event, ProgressEvent("write", len(STAGES), len(STAGES), f"exported to {target}"))
     return ExportResult(path=target, seconds=time.monotonic() - began, **result)
 

@@ -42,6 +42,10 @@ except ImportError:  # pragma: no cover - Windows
         msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
 
 
+try_lock_file = _try_lock
+unlock_file = _unlock
+
+
 class ProjectLock:
     def __init__(self, folder: Path) -> None:
         self.path = Path(folder) / "project.lock"

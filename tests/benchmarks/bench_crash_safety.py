@@ -43,8 +43,10 @@ def main() -> int:
             if "training" in only:
                 scenarios["training"] = functools.partial(h.training_trial, base_model=base)
             if "export" in only:
-                trained = _trained_project(root, base)
-                scenarios["export"] = functools.partial(h.export_trial, trained_project=trained)
+                trained = h.trained_project(root, base)
+                previous = h.prepared_export(trained, root / "previous-export")
+                scenarios["export"] = functools.partial(h.export_trial, trained_project=trained,
+                                                        previous_export=previous)
         total_fail = 0
         for name, trial in scenarios.items():
             t0 = time.perf_counter()
@@ -57,19 +59,6 @@ def main() -> int:
                 print("   ", f)
         print(f"total failures: {total_fail}")
     return 1 if total_fail else 0
-
-
-def _trained_project(root: Path, base: Path) -> Path:
-    from engine.api import Project
-    from engine.training import TrainConfig, train
-    from tests.engine import crash_harness as h
-
-    work = root / "trained"
-    work.mkdir()
-    path = h._labelled_project(work)
-    with Project.open(path) as project:
-        train(project, TrainConfig(base_model=str(base), epochs=1, seed=0))
-    return path
 
 
 if __name__ == "__main__":

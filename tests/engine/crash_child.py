@@ -81,7 +81,7 @@ def export(project_dir: str, out: str) -> None:
         version = project.versions.active()
         assert version is not None
         ack("ready")
-        export_model(Path(version.path), Path(out), quantize=True)
+        export_model(Path(version.path), Path(out), quantize=True, overwrite=True)
         ack("exported")
 
 

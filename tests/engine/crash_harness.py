@@ -7,6 +7,7 @@ invariants. ``run_trials`` is shared by the test suite (few trials) and the benc
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -166,23 +167,78 @@ def training_trial(work: Path, rng: random.Random, base_model: Path) -> str | No
     return None
 
 
-def export_trial(work: Path, rng: random.Random, trained_project: Path) -> str | None:
+_EXPORT_FILES = ("model.onnx", "config.json", "tokenizer.json", "spantune.json",
+                 "onnx/model.onnx", "onnx/model_quantized.onnx", "README.md")
+
+
+def _export_problem(out: Path) -> str | None:
+    for f in _EXPORT_FILES:
+        if not (out / f).is_file():
+            return f"export folder visible but incomplete: lacks {f}"
+    try:
+        json.loads((out / "spantune.json").read_text(encoding="utf-8"))
+    except ValueError as exc:
+        return f"spantune.json unreadable: {exc}"
+    return None
+
+
+def export_trial(work: Path, rng: random.Random, trained_project: Path,
+                 previous_export: Path | None = None) -> str | None:
+    """Kill an export; with ``previous_export`` it overwrites that folder (rename-aside path).
+
+    Invariants: the target is a complete export or (only without a previous one) absent; after
+    the next writer's recovery the previous export is back when the new one never landed, and no
+    staging or old folder is left beside it.
+    """
     import shutil
+
+    from engine.inference.folder import target_lock
 
     project_dir = work / "exp.spantune"
     shutil.copytree(trained_project, project_dir)
     (project_dir / "project.lock").unlink(missing_ok=True)
     out = work / "out-model"
-    run_child(["export", str(project_dir), str(out)], rng.uniform(0.0, 10.0))
-    if out.exists():
-        for f in ("model.onnx", "config.json", "tokenizer.json", "spantune.json",
-                  "onnx/model.onnx"):
-            if not (out / f).is_file():
-                return f"export folder visible but incomplete: lacks {f}"
+    if previous_export is not None:
+        shutil.copytree(previous_export, out)
+    trial = run_child(["export", str(project_dir), str(out)], rng.uniform(0.0, 10.0))
+    if out.exists() and (problem := _export_problem(out)):
+        return problem
+    with target_lock(out):  # what the next export into ``out`` does first
+        pass
+    if previous_export is not None or "exported" in trial.acks:
+        if not out.exists():
+            return "the export folder is gone after recovery"
+        if problem := _export_problem(out):
+            return f"after recovery: {problem}"
+    leftovers = sorted(p.name for p in work.iterdir() if p.name.startswith(".out-model."))
+    if leftovers:
+        return f"leftovers after recovery: {leftovers}"
     return None
 
 
 # ---- helpers ------------------------------------------------------------------------------
+
+
+def trained_project(root: Path, base: Path) -> Path:
+    """A small labelled project with one version trained from ``base`` (for export trials)."""
+    from engine.training import TrainConfig, train
+
+    work = root / "trained"
+    work.mkdir()
+    path = _labelled_project(work)
+    with Project.open(path) as project:
+        train(project, TrainConfig(base_model=str(base), epochs=1, seed=0))
+    return path
+
+
+def prepared_export(project_dir: Path, out: Path) -> Path:
+    """An export of the project's active version, to be overwritten in trials."""
+    from engine.inference.export import export_model
+
+    with Project.open(project_dir, read_only=True) as project:
+        version = project.versions.active()
+        assert version is not None
+        return export_model(Path(version.path), out).path
 
 
 def _project_with_sentences(work: Path, n: int) -> Path:

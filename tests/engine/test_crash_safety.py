@@ -38,3 +38,15 @@ def test_training_never_leaves_half_written_versions(tmp_path: Path) -> None:
     trial = functools.partial(h.training_trial, base_model=base)
     outcome = h.run_trials("training", trial, 2, tmp_path, seed=3)
     assert outcome.failures == []
+
+
+@pytest.mark.slow
+def test_export_never_leaves_a_half_written_folder(tmp_path: Path) -> None:
+    from tests.engine.tiny_model import build_tiny_model
+
+    base = build_tiny_model(tmp_path / "tiny", ["PER"])
+    trained = h.trained_project(tmp_path, base)
+    previous = h.prepared_export(trained, tmp_path / "previous-export")
+    trial = functools.partial(h.export_trial, trained_project=trained, previous_export=previous)
+    outcome = h.run_trials("export", trial, 3, tmp_path, seed=4)
+    assert outcome.failures == []

@@ -207,3 +207,41 @@ def test_parity_tolerance_is_relative_to_the_logit(scale: float, drift: float,
     else:
         with pytest.raises(ExportValidationError, match="differs from torch"):
             check_parity(run, fake, ["x"])  # type: ignore[arg-type]
+
+
+def test_a_kill_between_the_renames_gets_the_old_export_back(tmp_path: Path) -> None:
+    from engine.inference.folder import recover_leftovers, target_lock
+
+    target = tmp_path / "out"
+    old = tmp_path / ".out.old-1234abcd"  # a previous export renamed aside, then the kill
+    old.mkdir()
+    (old / "model.onnx").write_bytes(b"old")
+    stale = tmp_path / ".out.staging-xyz.tmp"
+    stale.mkdir()
+    other = tmp_path / ".out.x.staging-abc.tmp"  # another target's build: not ours to touch
+    other.mkdir()
+    with target_lock(target):
+        assert (target / "model.onnx").read_bytes() == b"old"
+        assert not old.exists() and not stale.exists() and other.exists()
+        assert (tmp_path / ".out.lock").exists()
+    assert not (tmp_path / ".out.lock").exists()
+    assert recover_leftovers(target) == []
+
+
+def test_two_writers_of_one_export_folder_are_refused(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from engine.inference.folder import target_lock
+
+    target = tmp_path / "out"
+    with target_lock(target):
+        code = ("import sys; from pathlib import Path; sys.path.insert(0, sys.argv[2]); "
+                "from engine.inference.folder import target_lock\n"
+                "with target_lock(Path(sys.argv[1])): pass")
+        done = subprocess.run([sys.executable, "-c", code, str(target),
+                               str(Path(__file__).resolve().parents[2])],
+                              capture_output=True, text=True)
+        assert done.returncode != 0 and "another process is writing" in done.stderr
+    with target_lock(target):  # free again once released
+        pass
