@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -14,18 +14,15 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop.errors import describe
 from desktop.services.session import Session
-from desktop.widgets.job_progress_text import describe_progress
+from desktop.widgets.job_status_panel import JobStatusPanel
 
 SNIPPET = '''import json
 import numpy as np
@@ -75,11 +72,10 @@ class ExportModelDialog(QDialog):
         folder_row.addWidget(browse)
         self.quantize_check = QCheckBox("Also write an int8 quantised model (4× smaller, faster)")
         self.quantize_check.setChecked(True)
-        self.progress = QProgressBar()
-        self.progress.hide()
-        self.status = QLabel()
-        self.status.setTextFormat(Qt.TextFormat.PlainText)
-        self.status.setWordWrap(True)
+        self.job_panel = JobStatusPanel(session, "export_model", action="Export",
+                                        cancelled_text="Export cancelled; nothing was written.",
+                                        parent=self)
+        self.status = self.job_panel.status
         self.snippet = QPlainTextEdit()
         self.snippet.setReadOnly(True)
         self.snippet.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
@@ -104,8 +100,7 @@ class ExportModelDialog(QDialog):
         result_buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status)
+        layout.addWidget(self.job_panel)
         layout.addWidget(self.snippet, 1)
         layout.addLayout(result_buttons)
         layout.addWidget(self.buttons)
@@ -115,10 +110,9 @@ class ExportModelDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         self.copy_button.clicked.connect(self._on_copy_clicked)
         self.open_button.clicked.connect(self._on_open_clicked)
-        session.job_progressed.connect(self._on_session_job_progressed)
-        session.job_finished.connect(self._on_session_job_finished)
-        session.job_failed.connect(self._on_session_job_failed)
-        session.job_cancelled.connect(self._on_session_job_cancelled)
+        self.job_panel.finished.connect(self._on_job_panel_finished)
+        self.job_panel.failed.connect(self._on_job_panel_failed)
+        self.job_panel.cancelled.connect(self._on_job_panel_cancelled)
         self._suggest_folder()
 
     def _suggest_folder(self, *_: object) -> None:
@@ -137,22 +131,13 @@ class ExportModelDialog(QDialog):
             out_dir=self.folder_edit.text().strip(), quantize=self.quantize_check.isChecked())
         if started:
             self.export_button.setEnabled(False)
-            self.progress.show()
-            self.progress.setRange(0, 0)
-            self.status.setText("Exporting and checking the ONNX model against the trained one…")
+            self.job_panel.start("Exporting and checking the ONNX model against the trained one…")
         return started
 
     def _on_export_clicked(self) -> None:
         self.start_export()
 
-    def _on_session_job_progressed(self, name: str, event: object) -> None:
-        if name == "export_model":
-            self.status.setText(describe_progress(name, event))
-
-    def _on_session_job_finished(self, name: str, result: object) -> None:
-        if name != "export_model":
-            return
-        self.progress.hide()
+    def _on_job_panel_finished(self, result: object) -> None:
         self.export_button.setEnabled(True)
         folder = str(getattr(result, "path", self.folder_edit.text()))
         self.status.setText(f"Exported to {folder}\n\nUse it from Python with onnxruntime:")
@@ -160,17 +145,11 @@ class ExportModelDialog(QDialog):
         for widget in (self.snippet, self.copy_button, self.open_button):
             widget.show()
 
-    def _on_session_job_failed(self, name: str, error: BaseException) -> None:
-        if name == "export_model":
-            self.progress.hide()
-            self.export_button.setEnabled(True)
-            self.status.setText(describe(error, "Export").text)
+    def _on_job_panel_failed(self, _error: BaseException) -> None:
+        self.export_button.setEnabled(True)
 
-    def _on_session_job_cancelled(self, name: str) -> None:
-        if name == "export_model":
-            self.progress.hide()
-            self.export_button.setEnabled(True)
-            self.status.setText("Export cancelled; nothing was written.")
+    def _on_job_panel_cancelled(self) -> None:
+        self.export_button.setEnabled(True)
 
     def _on_copy_clicked(self) -> None:
         QGuiApplication.clipboard().setText(self.snippet.toPlainText())

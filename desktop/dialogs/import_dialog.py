@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QListWidget,
-    QProgressBar,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -29,7 +28,7 @@ from desktop.errors import describe
 from desktop.services.job_runner import JobRunner
 from desktop.services.jobs import FilePreview, ImportOutcome, preview_file
 from desktop.services.session import Session
-from desktop.widgets.job_progress_text import describe_progress
+from desktop.widgets.job_status_panel import JobStatusPanel
 
 SEGMENT_MODES = (("Sentences", "sentences"), ("Lines / paragraphs", "lines"),
                  ("Whole documents", "document"))
@@ -73,11 +72,11 @@ class ImportDialog(QDialog):
             1, QHeaderView.ResizeMode.ResizeToContents)
         self.preview.verticalHeader().hide()
         self.preview.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.progress = QProgressBar()
-        self.progress.hide()
-        self.status = QLabel()
-        self.status.setTextFormat(Qt.TextFormat.PlainText)
-        self.status.setWordWrap(True)
+        self.job_panel = JobStatusPanel(
+            session, "import", action="Import",
+            cancelled_text="Import cancelled; nothing was imported from the current file.",
+            parent=self)
+        self.status = self.job_panel.status
         self.errors = QListWidget()
         self.errors.setStyleSheet("color: #C62828;")
         self.errors.hide()
@@ -104,8 +103,7 @@ class ImportDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(QLabel("Preview (first items of the selected file)"))
         layout.addWidget(self.preview, 1)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status)
+        layout.addWidget(self.job_panel)
         layout.addWidget(self.errors)
         layout.addWidget(self.buttons)
 
@@ -115,10 +113,9 @@ class ImportDialog(QDialog):
         self.format_combo.currentIndexChanged.connect(self._refresh_preview)
         self._preview_runner.job_finished.connect(self._on_preview_finished)
         self._preview_runner.job_failed.connect(self._on_preview_failed)
-        session.job_progressed.connect(self._on_session_job_progressed)
-        session.job_finished.connect(self._on_session_job_finished)
-        session.job_failed.connect(self._on_session_job_failed)
-        session.job_cancelled.connect(self._on_session_job_cancelled)
+        self.job_panel.finished.connect(self._on_job_panel_finished)
+        self.job_panel.failed.connect(self._on_job_panel_failed)
+        self.job_panel.cancelled.connect(self._on_job_panel_cancelled)
 
     # -- files -----------------------------------------------------------------------------------
     def add_files(self, paths: list[str]) -> None:
@@ -175,22 +172,9 @@ class ImportDialog(QDialog):
             self.suggestions_check.isChecked())
         if started:
             self.import_button.setEnabled(False)
-            self.progress.show()
-            self.progress.setRange(0, 0)
-            self.status.setText("Importing…")
+            self.job_panel.start("Importing…")
 
-    def _on_session_job_progressed(self, name: str, event: object) -> None:
-        if name == "import":
-            total = getattr(event, "total", None)
-            if total:
-                self.progress.setRange(0, total)
-                self.progress.setValue(getattr(event, "done", 0))
-            self.status.setText(describe_progress(name, event))
-
-    def _on_session_job_finished(self, name: str, outcome: ImportOutcome) -> None:
-        if name != "import":
-            return
-        self.progress.hide()
+    def _on_job_panel_finished(self, outcome: ImportOutcome) -> None:
         self.import_button.setEnabled(True)
         docs = sum(r.documents for _, r in outcome.reports)
         dups = sum(r.duplicates for _, r in outcome.reports)
@@ -207,17 +191,11 @@ class ImportDialog(QDialog):
                 self.errors.addItem(f"{error.path}{line}: {error.reason}")
         self.status.setText(text)
 
-    def _on_session_job_failed(self, name: str, error: BaseException) -> None:
-        if name == "import":
-            self.progress.hide()
-            self.import_button.setEnabled(True)
-            self.status.setText(describe(error, "Import").text)
+    def _on_job_panel_failed(self, _error: BaseException) -> None:
+        self.import_button.setEnabled(True)
 
-    def _on_session_job_cancelled(self, name: str) -> None:
-        if name == "import":
-            self.progress.hide()
-            self.import_button.setEnabled(True)
-            self.status.setText("Import cancelled; nothing was imported from the current file.")
+    def _on_job_panel_cancelled(self) -> None:
+        self.import_button.setEnabled(True)
 
     def done(self, result: int) -> None:
         # the session's signals are disconnected by Qt when this dialog is deleted (close);
