@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -54,6 +54,11 @@ class MainWindow(QMainWindow):
                                           "redo": stack.createRedoAction(self, "&Redo")})
         self.actions["undo"].setShortcut(QKeySequence.StandardKey.Undo)
         self.actions["redo"].setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.actions["settings"] = QAction("Project &Settings…", self, shortcut=QKeySequence(
+            "Ctrl+,"), menuRole=QAction.MenuRole.NoRole)  # NoRole: not the macOS app menu
+        file_menu = self.menuBar().actions()[0].menu()
+        file_menu.insertAction(self.actions["close"], self.actions["settings"])
+        file_menu.insertSeparator(self.actions["close"])
         self._stats_timer = QTimer(self, singleShot=True, interval=150)
         self._stats_timer.timeout.connect(self._refresh_stats)
         self._wire()
@@ -101,6 +106,7 @@ class MainWindow(QMainWindow):
         connect_actions(self.actions, {
             "new": self.new_project, "open": self.open_project_dialog, "demo": self.open_demo,
             "import": self.import_documents, "export_data": self.export_data,
+            "settings": self.project_settings,
             "export_model": self.export_model, "export_model2": self.export_model,
             "close": s.close_project, "quit": self.close, "accept_all": e.accept_all,
             "reject_all": e.reject_all, "delete": e.delete_focused, "labels": self.manage_labels,
@@ -218,6 +224,19 @@ class MainWindow(QMainWindow):
 
         if self.session.project is not None:
             ExportModelDialog(self.session, self).exec()
+
+    def project_settings(self) -> None:
+        from desktop.dialogs.project_settings_dialog import ProjectSettingsDialog
+
+        project = self.session.project
+        if project is None:
+            return
+        dialog = ProjectSettingsDialog(project, self)
+        if dialog.exec() and "strategy" in dialog.saved:
+            self.session.queue_changed.emit()  # scores stored for that strategy apply at once
+            if project.versions.active() is not None:
+                self.session.start_job("rescore", then=lambda _r: self.session.queue_changed.emit())
+        dialog.deleteLater()
 
     def export_data(self) -> None:
         from desktop.dialogs.export_data_prompt import ask_export_target
@@ -337,6 +356,7 @@ class MainWindow(QMainWindow):
 
     def _show_project_state(self) -> None:
         project = self.session.project
+        self.actions["settings"].setEnabled(project is not None)
         self.stack.setCurrentIndex(1 if project else 0)
         if project is None:
             self.setWindowTitle("Spantune")
