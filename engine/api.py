@@ -219,9 +219,14 @@ class Project:
 
     def set_setting(self, key: str, value: Any) -> None:
         """Store one project setting after checking it (:class:`ValidationError` names the key)."""
-        value = check_setting(key, value)
-        self.db.execute_write("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
-                              (key, json.dumps(value)))
+        self.set_settings({key: value})
+
+    def set_settings(self, values: dict[str, Any]) -> None:
+        """Check every value, then store them all in one transaction (all or nothing)."""
+        checked = {key: check_setting(key, value) for key, value in values.items()}
+        with self.db.write() as conn:
+            conn.executemany("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+                             [(key, json.dumps(value)) for key, value in checked.items()])
 
     # -- import / export -------------------------------------------------------------------------
     def import_files(self, paths: Iterable[str | Path], fmt: str | None = None, *,

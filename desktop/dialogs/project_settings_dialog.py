@@ -1,8 +1,8 @@
 """Project settings: strategy, evaluation share, base model, snapping, limits, backups, seed.
 
 Every changed value is checked (``engine.api.check_setting``) before any is written, so a bad
-value keeps the dialog open and stores nothing; if a write itself fails, the values already
-written are put back.
+value keeps the dialog open and stores nothing; the values are then written in one transaction
+(``Project.set_settings``), so a failed write stores none of them.
 """
 
 from __future__ import annotations
@@ -263,24 +263,13 @@ class ProjectSettingsDialog(QDialog):
         except ValidationError as exc:
             self._show_validation_error(exc)
             return False
-        written: list[str] = []
         try:
-            for key, value in checked.items():
-                self._project.set_setting(key, value)
-                written.append(key)
+            self._project.set_settings(checked)  # one transaction: all or nothing
         except WRITE_ERRORS as exc:
-            self._restore(written)
             show_error(self, exc, "Saving the project settings")
             return False
         self.saved = checked
         return True
-
-    def _restore(self, keys: list[str]) -> None:
-        for key in keys:
-            try:
-                self._project.set_setting(key, self._stored[key])
-            except WRITE_ERRORS as exc:  # the error dialog already says the save failed
-                log.warning("could not restore setting %s: %s", key, exc)
 
     def _show_validation_error(self, exc: ValidationError) -> None:
         field = self.fields.get(exc.field or "")

@@ -80,9 +80,9 @@ def test_ok_stores_only_the_changed_values(qtbot, make_project, monkeypatch) -> 
     project = make_project()
     before = stored(project)
     written: list[str] = []
-    set_setting = project.set_setting
-    monkeypatch.setattr(project, "set_setting",
-                        lambda key, value: written.append(key) or set_setting(key, value))
+    set_settings = project.set_settings
+    monkeypatch.setattr(project, "set_settings",
+                        lambda values: written.extend(values) or set_settings(values))
     dialog = open_dialog(qtbot, project)
     choose(dialog.strategy_combo, "bald")
     assert dialog.strategy_note.isVisible()
@@ -147,23 +147,27 @@ def test_base_model_folder_hub_id_and_bundled(qtbot, make_project, tmp_path) -> 
         assert project.setting("base_model") == expected
 
 
-def test_failed_write_puts_back_what_was_written(qtbot, make_project, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_failed_write_stores_none_of_the_values(qtbot, make_project, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from contextlib import contextmanager
+
     project = make_project()
     before = stored(project)
-    set_setting = project.set_setting
+    real_write = project.db.write
 
-    def fail_on_seed(key: str, value: object) -> None:
-        if key == "seed":
-            raise DiskFullError("the disk is full; nothing was saved")
-        set_setting(key, value)
+    @contextmanager
+    def write_then_fail():  # type: ignore[no-untyped-def]
+        with real_write() as conn:
+            yield conn  # the settings are written inside the transaction ...
+            raise DiskFullError("the disk is full; nothing was saved")  # ... then it fails
 
-    monkeypatch.setattr(project, "set_setting", fail_on_seed)
+    monkeypatch.setattr(project.db, "write", write_then_fail)
     dialog = open_dialog(qtbot, project)
-    choose(dialog.snap_combo, "contract")  # written before the seed fails
+    choose(dialog.snap_combo, "contract")
     dialog.seed_spin.setValue(9)
     press_ok(qtbot, dialog)
     assert dialog.isVisible() and dialog.result() != QDialog.DialogCode.Accepted
     assert [b for b in dialog.findChildren(QMessageBox, "error_dialog") if b.isVisible()]
+    monkeypatch.undo()
     assert stored(project) == before
 
 

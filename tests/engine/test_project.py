@@ -24,3 +24,14 @@ def test_settings_are_checked_on_create_and_set(tmp_path: Path) -> None:
             project.set_setting("seed", True)
         project.set_setting("backup_interval_hours", 0)
         assert project.setting("eval_share") == 0.15 and project.setting("seed") == 0
+
+
+def test_set_settings_is_all_or_nothing(tmp_path: Path) -> None:
+    from engine.errors import ValidationError
+
+    with Project.create(tmp_path / "s", ["PER"]) as project:
+        with pytest.raises(ValidationError, match="seed"):
+            project.set_settings({"strategy": "bald", "seed": -1})
+        assert project.setting("strategy") == "mnlp"
+        project.set_settings({"strategy": "bald", "seed": 7})
+        assert (project.setting("strategy"), project.setting("seed")) == ("bald", 7)
