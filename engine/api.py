@@ -383,6 +383,21 @@ class Project:
             return cold_start(self, on_event=on_event, cancel=cancel)
         return rescore(self, version, strategy, on_event=on_event, cancel=cancel)
 
+    def cold_start(self, *, on_event: EventCallback | None = None,
+                   cancel: CancelToken | None = None) -> RescoreResult:
+        """Order the queue before any model exists: a diverse first sample over the corpus
+        (sentence embeddings of the base encoder), the rest at random; eval share mixed in."""
+        from engine.active_learning import cold_start
+
+        return cold_start(self, on_event=on_event, cancel=cancel)
+
+    @staticmethod
+    def strategy_names() -> list[str]:
+        """The registered active-learning strategies (valid values of the ``strategy`` setting)."""
+        from engine.active_learning import strategy_names
+
+        return strategy_names()
+
     def next_segments(self, n: int = 10, strategy: str | None = None) -> list[QueueItem]:
         """The next segments to label, in queue order (eval share mixed in at random)."""
         from engine.active_learning import next_segments

@@ -216,3 +216,17 @@ def test_cold_start_with_the_bundled_encoder(project: Project) -> None:
     assert len(cached) == 1
     first = next_segments(project, len(TOPICS))
     assert len({topics[it.segment_id] for it in first}) >= 4  # real sentences, real encoder
+
+
+def test_project_cold_start_and_strategy_names(project: Project,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    cold = sys.modules["engine.active_learning.cold_start"]  # the package re-exports the function
+    topics = topic_corpus(project)
+    monkeypatch.setattr(cold, "project_encoder", lambda path, base: fake_embedder)
+    result = project.cold_start()
+    first = project.next_segments(50)  # the default cold-start sample is 50 segments
+    assert result.version == COLD_START and len(first) == 50
+    assert {topics[it.segment_id] for it in first} == set(TOPICS)
+    assert {"mnlp", "random", "bald"} <= set(Project.strategy_names())
