@@ -306,7 +306,9 @@ class MainWindow(QMainWindow):
             self.model_panel.show_progress(name, event)
 
     def _on_session_job_finished(self, name: str, result: object) -> None:
-        self._job_ended(name, f"{job_title(name)} finished.")
+        # a rescore says what it did, e.g. that it scored a random sample of a huge pool
+        detail = getattr(result, "message", None)
+        self._job_ended(name, f"{job_title(name)} finished" + (f": {detail}" if detail else "."))
 
     def _on_session_job_failed(self, name: str, error: BaseException) -> None:
         self._job_ended(name, f"{job_title(name)} failed.")

@@ -57,6 +57,16 @@ def quick_rescore(project: Any, *, version: str | None = None, on_event: Any,
     return None
 
 
+def sampled_rescore(project: Any, *, version: str | None = None, on_event: Any,
+                    cancel: Any) -> Any:
+    """Returns what the real rescore returns for a pool above the scoring limit."""
+    from types import SimpleNamespace
+
+    on_event(ProgressEvent("score", 1, 1))
+    return SimpleNamespace(sampled=True, message="scored a random sample of 50000 of 120000 "
+                           "unlabelled segments (the pool is larger than the scoring limit)")
+
+
 def busy_train(project: Any, *, config: Any = None, on_event: Any, cancel: Any) -> Any:
     """Pure-Python CPU work for 1.5 s (holds the GIL as much as Python allows)."""
     end = time.monotonic() + 1.5

@@ -145,3 +145,12 @@ def test_heartbeat_during_busy_training(qtbot, make_window, project, record_prop
     record_property("heartbeat_max_gap_ms_window", runs)
     print(f"\nheartbeat with the main window during training: largest gap per run {runs} ms")
     # the gap is reported above; the 100 ms target is not asserted on shared CI cores
+
+
+def test_a_sampled_rescore_says_so(qtbot, make_window, project) -> None:  # type: ignore[no-untyped-def]
+    window = make_window(project, jobs={"train": fake_jobs.quick_train,
+                                        "rescore": fake_jobs.sampled_rescore})
+    with qtbot.waitSignal(window.session.queue_changed, timeout=5000):
+        window.session.retrain()
+    qtbot.waitUntil(lambda: "random sample of 50000" in window.status.currentMessage(),
+                    timeout=3000)
