@@ -53,28 +53,17 @@ class RescoreResult:
 
 
 def read_pool(conn: sqlite3.Connection) -> list[PoolSegment]:
-    """Every todo segment, in id order, read in one transaction.
-
-    Document texts are read once and sliced here (``substr`` per segment would re-read a long
-    document for each of its segments).
-    """
+    """Every todo segment, in id order, read in one transaction."""
     segs = conn.execute(
-        'SELECT id, document_id, split, start, "end" FROM segments WHERE status = \'todo\''
+        "SELECT id, document_id, split, start, text FROM segments WHERE status = 'todo'"
         " ORDER BY id").fetchall()
-    doc_ids = sorted({r[1] for r in segs})
-    docs: dict[int, tuple[str, bool]] = {}
-    for lo in range(0, len(doc_ids), 500):
-        part = doc_ids[lo:lo + 500]
-        marks = ",".join("?" * len(part))
-        for doc_id, text, tokenized in conn.execute(
-                f"SELECT id, text, tokenized FROM documents WHERE id IN ({marks})", part):
-            docs[doc_id] = (text, bool(tokenized))
-    out = []
-    for seg_id, doc_id, split, start, end in segs:
-        text, tokenized = docs[doc_id]
-        out.append(PoolSegment(seg_id, split, start, text[start:end], tokenized))
-    return out
-
+    # ``tokenized`` is stored after the document text (reading it walks the text's overflow
+    # pages): once per document
+    tokenized = {doc_id: bool(flag) for doc_id, flag in conn.execute(
+        "SELECT id, tokenized FROM documents WHERE id IN (SELECT DISTINCT document_id"
+        " FROM segments WHERE status = 'todo')")}
+    return [PoolSegment(seg_id, split, start, text, tokenized[doc_id])
+            for seg_id, doc_id, split, start, text in segs]
 
 def sample_pool(pool: list[PoolSegment], max_pool: int | None,
                 rng: np.random.Generator) -> tuple[list[PoolSegment], list[PoolSegment], bool]:

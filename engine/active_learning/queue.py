@@ -141,8 +141,8 @@ WITH page AS (
     ORDER BY a.score DESC LIMIT ? OFFSET ?
 )
 SELECT s.id, s.document_id, s.status, s.split, p.score,
-       substr(d.text, s.start + 1, s."end" - s.start)
-FROM page p JOIN segments s ON s.id = p.id JOIN documents d ON d.id = s.document_id
+       s.text
+FROM page p JOIN segments s ON s.id = p.id
 ORDER BY p.score DESC
 """
 _SCORED_COUNT_SQL = """
@@ -158,8 +158,8 @@ WITH page AS (
     ORDER BY s.id LIMIT ? OFFSET ?
 )
 SELECT s.id, s.document_id, s.status, s.split, NULL,
-       substr(d.text, s.start + 1, s."end" - s.start)
-FROM page p JOIN segments s ON s.id = p.id JOIN documents d ON d.id = s.document_id
+       s.text
+FROM page p JOIN segments s ON s.id = p.id
 ORDER BY s.id
 """
 
@@ -175,8 +175,7 @@ def _filters(status: str | None, search: str | None,
         params.append(status)
     join = ""
     if search:
-        join = "JOIN documents d ON d.id = s.document_id"
-        clauses.append('instr(lower(substr(d.text, s.start + 1, s."end" - s.start)), ?) > 0')
+        clauses.append("instr(lower(s.text), ?) > 0")
         params.append(search.lower())
     if after is not None:
         clauses.append("a.score < ?")

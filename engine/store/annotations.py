@@ -214,11 +214,15 @@ class AnnotationStore:
                     " WHERE g.status = 'labelled' ORDER BY s.segment_id, s.start"):
                 spans.setdefault(seg_id, []).append(
                     SpanData(start - seg_start, end - seg_start, name))
+            # ``tokenized`` is stored after the document text: reading it walks the text's
+            # overflow pages, so it is read once per document, not once per segment.
+            tokenized = {doc_id: bool(flag) for doc_id, flag in conn.execute(
+                "SELECT id, tokenized FROM documents WHERE id IN (SELECT DISTINCT document_id"
+                " FROM segments WHERE status = 'labelled')")}
             train, evaluation = [], []
-            for seg_id, split, text, tokenized in conn.execute(
-                    'SELECT s.id, s.split, substr(d.text, s.start + 1, s."end" - s.start),'
-                    " d.tokenized FROM segments s JOIN documents d ON d.id = s.document_id"
-                    " WHERE s.status = 'labelled' ORDER BY s.id"):
-                ex = LabelledExample(seg_id, text, tuple(spans.get(seg_id, ())), bool(tokenized))
+            for seg_id, split, text, doc_id in conn.execute(
+                    "SELECT id, split, text, document_id FROM segments"
+                    " WHERE status = 'labelled' ORDER BY id"):
+                ex = LabelledExample(seg_id, text, tuple(spans.get(seg_id, ())), tokenized[doc_id])
                 (evaluation if split == "eval" else train).append(ex)
         return TrainingSnapshot(labels, tuple(train), tuple(evaluation))

@@ -114,9 +114,9 @@ def insert_documents(
                    in enumerate(_segments_covering(doc, mode, doc.spans))]
         conn.executemany(
             'INSERT INTO segments (id, document_id, position, start, "end", status, split,'
-            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " created_at, updated_at, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(seg_id, doc_id, seg_id - first_id, start, end, status,
-              "eval" if rng.random() < eval_share else "train", stamp, stamp)
+              "eval" if rng.random() < eval_share else "train", stamp, stamp, doc.text[start:end])
              for seg_id, start, end in seg_ids])
         counts.segments += len(seg_ids)
         starts = [s for _, s, _ in seg_ids]
@@ -156,8 +156,7 @@ def _check_spans(doc: DocumentData, source: str | None) -> None:
 # ---- reading -----------------------------------------------------------------------------------
 
 _SEGMENT_COLUMNS = (
-    's.id, s.document_id, s.position, s.start, s."end", s.status, s.split, '
-    'substr(d.text, s.start + 1, s."end" - s.start)'
+    's.id, s.document_id, s.position, s.start, s."end", s.status, s.split, s.text'
 )
 
 
@@ -168,8 +167,7 @@ def segment_from_row(r: Sequence) -> Segment:
 
 def get_segment(conn: sqlite3.Connection, segment_id: int) -> Segment:
     r = conn.execute(
-        f"SELECT {_SEGMENT_COLUMNS} FROM segments s JOIN documents d ON d.id = s.document_id"
-        " WHERE s.id = ?", (segment_id,)).fetchone()
+        f"SELECT {_SEGMENT_COLUMNS} FROM segments s WHERE s.id = ?", (segment_id,)).fetchone()
     if r is None:
         raise NotFoundError(f"no segment {segment_id}")
     return segment_from_row(r)
@@ -192,7 +190,7 @@ def segment_filter_sql(
         clauses.append("s.document_id = ?")
         params.append(document_id)
     if search:
-        clauses.append('instr(lower(substr(d.text, s.start + 1, s."end" - s.start)), ?) > 0')
+        clauses.append("instr(lower(s.text), ?) > 0")
         params.append(search.lower())
     where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
     return where, params
@@ -203,7 +201,7 @@ def list_segments(
 ) -> list[Segment]:
     where, params = segment_filter_sql(**filters)  # type: ignore[arg-type]
     rows = conn.execute(
-        f"SELECT {_SEGMENT_COLUMNS} FROM segments s JOIN documents d ON d.id = s.document_id"
+        f"SELECT {_SEGMENT_COLUMNS} FROM segments s"
         f"{where} ORDER BY s.document_id, s.position LIMIT ? OFFSET ?",
         (*params, limit, offset)).fetchall()
     return [segment_from_row(r) for r in rows]
@@ -211,8 +209,7 @@ def list_segments(
 
 def count_segments(conn: sqlite3.Connection, **filters: object) -> int:
     where, params = segment_filter_sql(**filters)  # type: ignore[arg-type]
-    join = " JOIN documents d ON d.id = s.document_id" if filters.get("search") else ""
-    return int(conn.execute(f"SELECT COUNT(*) FROM segments s{join}{where}", params).fetchone()[0])
+    return int(conn.execute(f"SELECT COUNT(*) FROM segments s{where}", params).fetchone()[0])
 
 
 def stats(conn: sqlite3.Connection) -> dict:

@@ -176,6 +176,8 @@ def integrity_problem(path: Path, *, full: bool = False) -> str | None:
         conn = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
     except sqlite3.Error as exc:
         return str(exc)
+    # the report can quote damaged bytes (names from a corrupt schema page): never fail on them
+    conn.text_factory = lambda raw: raw.decode("utf-8", "replace")
     try:
         pragma = "integrity_check" if full else "quick_check"
         rows = conn.execute(f"PRAGMA {pragma}").fetchall()
@@ -183,5 +185,7 @@ def integrity_problem(path: Path, *, full: bool = False) -> str | None:
         return None if result == "ok" else result
     except sqlite3.DatabaseError as exc:
         return str(exc)
+    except UnicodeDecodeError:  # SQLite's own error message quoted the damaged bytes
+        return "the database structure is damaged (SQLite's report is unreadable)"
     finally:
         conn.close()

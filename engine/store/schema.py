@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA_V1 = """
 CREATE TABLE settings (
@@ -114,9 +114,14 @@ CREATE INDEX al_scores_rank ON al_scores(model_version, strategy, score);
 
 
 def create_schema(conn: sqlite3.Connection) -> None:
-    """Create the current schema in an empty database (caller holds the write transaction)."""
+    """Create the current schema in an empty database (caller holds the write transaction).
+
+    Version 1 plus every migration: a new project and a migrated one have the same schema.
+    """
     for statement in _statements(SCHEMA_V1):
         conn.execute(statement)
+    for version in range(1, SCHEMA_VERSION):
+        MIGRATIONS[version](conn)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
@@ -138,5 +143,21 @@ def _statements(script: str) -> list[str]:
     return out
 
 
+def _v1_to_v2(conn: sqlite3.Connection) -> None:
+    """Each segment keeps its own text.
+
+    Version 1 cut segment texts out of the document with ``substr`` on every read; SQLite loads
+    the whole document value for that, so a file imported as one document (a CoNLL file, a book)
+    made each queue row cost the size of the file and a search over it quadratic (5 s for
+    CoNLL-2003 train). The text is filled per document from Python, in linear time.
+    """
+    conn.execute("ALTER TABLE segments ADD COLUMN text TEXT NOT NULL DEFAULT ''")
+    for doc_id, text in conn.execute("SELECT id, text FROM documents").fetchall():
+        rows = conn.execute('SELECT id, start, "end" FROM segments WHERE document_id = ?',
+                            (doc_id,)).fetchall()
+        conn.executemany("UPDATE segments SET text = ? WHERE id = ?",
+                         [(text[start:end], seg_id) for seg_id, start, end in rows])
+
+
 # Migration from version N to N + 1; each runs inside the caller's transaction.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2}

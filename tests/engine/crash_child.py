@@ -51,15 +51,7 @@ def big_import(project_dir: str, file: str) -> None:
 
 
 def migration(project_dir: str) -> None:
-    """Run a (test-only) slow migration v1 -> v2 that rewrites every segment row."""
-    from engine.store import schema
-
-    def migrate_1_to_2(conn: object) -> None:
-        conn.execute("ALTER TABLE segments ADD COLUMN note TEXT")  # type: ignore[attr-defined]
-        conn.execute("UPDATE segments SET note = 'migrated-' || id")  # type: ignore[attr-defined]
-
-    schema.MIGRATIONS[1] = migrate_1_to_2
-    schema.SCHEMA_VERSION = 2
+    """Open a version-1 project: the real migration to the current schema runs."""
     ack("ready")
     with Project.open(project_dir):
         ack("migrated")

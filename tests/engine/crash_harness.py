@@ -124,21 +124,29 @@ def import_trial(work: Path, rng: random.Random, big_file: Path, lines: int) -> 
 
 
 def migration_trial(work: Path, rng: random.Random) -> str | None:
+    """Kill the real v1 -> v2 migration (segment texts copied out of one 3,000-sentence
+    document) and check it is all or nothing."""
     project_dir = _project_with_sentences(work, 3000)
-    trial = run_child(["migration", str(project_dir)], rng.uniform(0.0, 1.0))
     db = project_dir / "project.sqlite"
+    downgrade_to_v1(db)
+    trial = run_child(["migration", str(project_dir)], rng.uniform(0.0, 1.0))
     if problem := check_integrity(db):
         return f"integrity: {problem}"
     conn = sqlite3.connect(db)
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         columns = {r[1] for r in conn.execute("PRAGMA table_info(segments)")}
-        if version == 1 and "note" in columns:
+        if version == 1 and "text" in columns:
             return "schema changed but version not bumped"
         if version == 2:
-            nulls = conn.execute("SELECT COUNT(*) FROM segments WHERE note IS NULL").fetchone()[0]
-            if nulls:
-                return f"half-migrated: {nulls} rows without the new column's value"
+            wrong = conn.execute(
+                'SELECT COUNT(*) FROM segments s JOIN documents d ON d.id = s.document_id'
+                ' WHERE s.text IS NOT substr(d.text, s.start + 1, s."end" - s.start)'
+            ).fetchone()[0]
+            if wrong:
+                return f"half-migrated: {wrong} segments without their text"
+        if version not in (1, 2):
+            return f"unexpected schema version {version}"
         if any(a == "migrated" for a in trial.acks) and version != 2:
             return "acknowledged migration lost"
     finally:
@@ -239,6 +247,17 @@ def prepared_export(project_dir: Path, out: Path) -> Path:
         version = project.versions.active()
         assert version is not None
         return export_model(Path(version.path), out).path
+
+
+def downgrade_to_v1(db_path: Path) -> None:
+    """Turn a fresh project database into what Spantune 1 wrote (schema version 1)."""
+    conn = sqlite3.connect(db_path)
+    try:
+        conn.execute("ALTER TABLE segments DROP COLUMN text")
+        conn.execute("PRAGMA user_version = 1")
+        conn.commit()
+    finally:
+        conn.close()
 
 
 def _project_with_sentences(work: Path, n: int) -> Path:

@@ -169,6 +169,27 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
         Project.open(tmp_path / "n")
 
 
+def test_version_1_project_is_migrated_with_a_backup(tmp_path: Path) -> None:
+    from engine.store.backups import list_backups
+    from tests.engine.crash_harness import downgrade_to_v1
+
+    text = "Ana met Bo 😀 in Zoë's café. " * 50 + "東京 is far."
+    with Project.create(tmp_path / "m", ["PER"]) as p:
+        add_document(p, text, spans=[(0, 3, "PER")])
+        before = [(s.id, s.text) for s in p.segments(limit=1000)]
+    db = tmp_path / "m.spantune" / "project.sqlite"
+    downgrade_to_v1(db)
+    with Project.open(tmp_path / "m") as p:
+        assert [(s.id, s.text) for s in p.segments(limit=1000)] == before
+        assert len(before) > 40 and p.segments(search="東京")[0].text.startswith("東京")
+        snapshot = p.annotations.training_snapshot()
+    assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert any("pre-migration-v1" in b.name for b in list_backups(tmp_path / "m.spantune"))
+    examples = (*snapshot.train, *snapshot.eval)
+    assert len(examples) == len(before)  # the document was imported as labelled
+    assert [(ex.text[:3], sp.label) for ex in examples for sp in ex.spans] == [("Ana", "PER")]
+
+
 def _corrupt(db: Path, how: str) -> None:
     data = bytearray(db.read_bytes())
     if how == "truncate":
