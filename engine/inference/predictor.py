@@ -127,13 +127,14 @@ def available_cpus() -> int:
     return os.cpu_count() or 1
 
 
-def session_options(threads: int | None) -> Any:
+def session_options(threads: int | None, spin: bool = True) -> Any:
     """onnxruntime options: ``threads`` intra-op threads (default: every core we may use).
 
-    Intra-op threads do not spin while waiting for work: on 2 cores shared with other jobs
-    (MiniLM, 400 CoNLL sentences, batch 32) spinning cost 10-40 % of throughput, and the desktop
-    always runs the UI, and often training, beside inference. (Not yet measured on an idle
-    machine.) One sequential graph needs no inter-op pool.
+    ``spin``: intra-op threads spin while waiting for work. On the int8 model at its default
+    batch of 8 (CoNLL-2003 test, 2 cores, nothing else running) spinning gave 768-843 sentences/s
+    against 572-592 without; the app runs one job at a time, so the cores are ours. Where other
+    CPU-heavy work runs beside inference, spinning costs that work 10-40 %: pass ``spin=False``.
+    One sequential graph needs no inter-op pool.
     """
     import onnxruntime as ort
 
@@ -141,7 +142,7 @@ def session_options(threads: int | None) -> Any:
     opts.intra_op_num_threads = max(1, threads or available_cpus())
     opts.inter_op_num_threads = 1
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
     opts.log_severity_level = 3
     return opts
 
@@ -169,7 +170,8 @@ class Predictor:
     """Run an exported model folder on texts.
 
     ``quantized`` picks ``onnx/model_quantized.onnx`` (falling back to fp32 when the folder has
-    none); ``threads`` sets onnxruntime's intra-op threads. Raises :class:`ModelLoadError` for a
+    none); ``threads`` sets onnxruntime's intra-op threads, ``spin`` whether they spin while
+    idle (see :func:`session_options`). Raises :class:`ModelLoadError` for a
     folder missing ``config.json``/``tokenizer.json``/a model, an inconsistent label map, a
     truncated model, custom operators or external data outside the folder.
     """
@@ -180,6 +182,8 @@ class Predictor:
         quantized: bool = True,
         threads: int | None = None,
         providers: Sequence[str] | None = None,
+        *,
+        spin: bool = True,
     ) -> None:
         self.folder = Path(folder)
         if not self.folder.is_dir():
@@ -202,7 +206,7 @@ class Predictor:
         self.model_path = self._model_file(quantized)
         self.quantized = self.model_path.name != "model.onnx"
         check_model_file(self.model_path, self.folder)
-        self._session = self._create_session(threads, providers)
+        self._session = self._create_session(threads, providers, spin)
         self._check_io()
 
     # ---- loading ---------------------------------------------------------------------------
@@ -253,13 +257,14 @@ class Predictor:
                 return self.folder / name
         raise ModelLoadError(f"{self.folder} has no model.onnx (export the model first)")
 
-    def _create_session(self, threads: int | None, providers: Sequence[str] | None) -> Any:
+    def _create_session(self, threads: int | None, providers: Sequence[str] | None,
+                        spin: bool) -> Any:
         import onnxruntime as ort
 
         try:
             return ort.InferenceSession(
                 str(self.model_path),
-                sess_options=session_options(threads),
+                sess_options=session_options(threads, spin),
                 providers=choose_providers(providers),
             )
         except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
