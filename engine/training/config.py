@@ -47,7 +47,7 @@ class TrainConfig:
     head_lr_scale: float = 10.0        # learning-rate multiplier of the classifier head
     layer_decay: float = 0.8           # lr multiplier per encoder layer downwards (1: none)
     dropout: float | None = None       # None: the checkpoint's own dropout
-    bf16: bool | None = None           # bf16 autocast; None: where the CPU has AMX (1.6x)
+    bf16: bool | None = None           # bf16 autocast; None: AMX (1.6x) or AVX512-BF16 (1.3x)
     threads: int | None = None         # None: the cores idle right now (engine.training.cpu)
     eval_batch_size: int = 64
 

@@ -4,7 +4,9 @@ Measured on a 2-core VM shared with other work: when another process keeps a cor
 torch threads run a training step 2-3x *slower* than one (each step waits at the OpenMP barrier
 for the thread that lost its core), so the thread count follows the cores that are idle right
 now, not the core count. bf16 autocast roughly halves the step time where the CPU has AMX
-(``amx_bf16``) and leaves entity F1 unchanged; elsewhere it is emulated and slower.
+(``amx_bf16``) and leaves entity F1 unchanged; with AVX512-BF16 alone (``avx512_bf16``, e.g. AMD
+Zen 4) it made a 200-sentence CoNLL run 1.32x faster (26.4 s against 34.9 s, F1 0.695 both);
+elsewhere it is emulated and slower.
 """
 
 from __future__ import annotations
@@ -101,9 +103,9 @@ class ThreadGovernor:
 
 
 def has_native_bf16() -> bool:
-    """True where the CPU has AMX bf16 tiles (Sapphire Rapids and later)."""
+    """True where the CPU multiplies bf16 natively: AMX tiles or AVX512-BF16 dot products."""
     try:
         flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="ignore")
     except OSError:
         return False
-    return "amx_bf16" in flags
+    return "amx_bf16" in flags or "avx512_bf16" in flags
