@@ -5,7 +5,7 @@ Usage (from the repository root)::
     .venv/bin/python tests/benchmarks/bench_active_learning.py [--part all|simulate|rescore|queue]
         [--strategies mnlp,random,bald] [--seeds 3] [--pool-size 5000] [--seed-size 100]
         [--batch-size 100] [--max-labelled 1600] [--test-limit N] [--out DIR]
-        [--max-minutes M] [--quick]
+        [--max-minutes M] [--quick] [--no-diversity]
 
 ``simulate``: pool of ``--pool-size`` train sentences, a random seed set, batches up to
 ``--max-labelled`` labelled sentences, each strategy over ``--seeds`` seeds; prints F1 per round
@@ -58,7 +58,7 @@ def run_simulation(args: argparse.Namespace, tmp: Path) -> None:
     result = simulate(DATA / "train.txt", test, args.strategies.split(","), args.seeds,
                       args.seed_size, args.batch_size, rounds, out, pool_size=args.pool_size,
                       max_minutes=args.max_minutes, base_model=args.base_model,
-                      on_event=_print_rounds)
+                      on_event=_print_rounds, diversity=not args.no_diversity)
     print(f"{result.rows} rows in {time.monotonic() - started:.0f} s "
           f"{'(stopped at the time limit)' if result.stopped_early else ''}")
     print((out / "results.csv").read_text(encoding="utf-8"))
@@ -185,6 +185,8 @@ def main() -> int:
     parser.add_argument("--max-minutes", type=float, default=None)
     parser.add_argument("--base-model", default=None)
     parser.add_argument("--out", default=None)
+    parser.add_argument("--no-diversity", action="store_true",
+                        help="rank batches by the strategy alone (no diversity re-ranking)")
     parser.add_argument("--quick", action="store_true",
                         help="reduced run: pool 600, seed 50, batch 50 up to 150, 1 seed, "
                              "500 test sentences, mnlp,random, rescore pool 2000")
