@@ -213,7 +213,8 @@ class Project:
                                          (key,)).fetchone()
         if r is None:
             if key not in DEFAULT_SETTINGS:
-                raise ValidationError(f"unknown setting {key!r}", field=key)
+                raise ValidationError(f"unknown setting {key!r}; known: "
+                                      f"{', '.join(DEFAULT_SETTINGS)}", field=key)
             return DEFAULT_SETTINGS[key]
         return json.loads(r[0])
 

@@ -199,9 +199,6 @@ def _setting_value(text: str) -> object:
 def cmd_settings(args: argparse.Namespace) -> int:
     from engine.api import DEFAULT_SETTINGS
 
-    if args.key is not None and args.key not in DEFAULT_SETTINGS:
-        raise ValidationError(f"unknown setting {args.key!r}; known: "
-                              f"{', '.join(DEFAULT_SETTINGS)}", field="key")
     with Project.open(args.project, read_only=args.value is None) as project:
         if args.value is not None:
             project.set_setting(args.key, _setting_value(args.value))
