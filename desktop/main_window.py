@@ -54,11 +54,8 @@ class MainWindow(QMainWindow):
                                           "redo": stack.createRedoAction(self, "&Redo")})
         self.actions["undo"].setShortcut(QKeySequence.StandardKey.Undo)
         self.actions["redo"].setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        self.actions["settings"] = QAction("Project &Settings…", self, shortcut=QKeySequence(
-            "Ctrl+,"), menuRole=QAction.MenuRole.NoRole)  # NoRole: not the macOS app menu
-        file_menu = self.menuBar().actions()[0].menu()
-        file_menu.insertAction(self.actions["close"], self.actions["settings"])
-        file_menu.insertSeparator(self.actions["close"])
+        # project settings stay in File, never moved into the macOS application menu
+        self.actions["settings"].setMenuRole(QAction.MenuRole.NoRole)
         self._stats_timer = QTimer(self, singleShot=True, interval=150)
         self._stats_timer.timeout.connect(self._refresh_stats)
         self._wire()
