@@ -75,6 +75,14 @@ def check_setting(key: str, value: Any) -> Any:
         return _number(key, value, 0, 2**32 - 1, int)
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(f"must be a non-empty text, not {value!r}", field=key)
+    if key == "base_model":
+        from engine.errors import ModelLoadError
+        from engine.models.base import check_base_model_name
+
+        try:
+            return check_base_model_name(value)
+        except ModelLoadError as exc:
+            raise ValidationError(str(exc), field=key) from exc
     if key == "strategy":
         from engine.active_learning.strategies import strategy_names
 

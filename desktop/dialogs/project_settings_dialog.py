@@ -74,24 +74,6 @@ def choice_text(name: str, texts: dict[str, str], default: str) -> str:
     return f"{text} (default)" if name == default else text
 
 
-def check_base_model(value: str) -> str:
-    """``value`` if it names the bundled model, a model folder or a hub id; a path that leads
-    nowhere (or to a folder without ``config.json``) raises :class:`ValidationError`."""
-    path = Path(value).expanduser()
-    if value == BUNDLED:
-        return value
-    if path.is_dir():
-        if not (path / "config.json").is_file():
-            raise ValidationError(f"{value} is not a model folder (no config.json)",
-                                  field="base_model")
-    elif path.exists():
-        raise ValidationError(f"{value} is a file; choose the model's folder", field="base_model")
-    elif path.is_absolute() or value.startswith((".", "~", "\\")) or "\\" in value \
-            or value.count("/") > 1:  # a hub id is "name" or "owner/name"
-        raise ValidationError(f"the folder {value} does not exist", field="base_model")
-    return value
-
-
 def _combo(names: list[str], texts: dict[str, str], default: str) -> QComboBox:
     combo = QComboBox()
     for name in names:
@@ -120,9 +102,8 @@ class ProjectSettingsDialog(QDialog):
         self.fields = self._build_fields()
         self.errors = {key: self._error_label() for key in self.fields}
         self._build_layout()
-        self._stored = {key: project.setting(key) for key in self.fields}
         for key, field in self.fields.items():
-            field.show(self._stored[key])
+            field.show(project.setting(key))
         self._initial = self.values()
         self.strategy_combo.currentIndexChanged.connect(self._on_strategy_combo_changed)
         self._on_strategy_combo_changed()
@@ -257,9 +238,7 @@ class ProjectSettingsDialog(QDialog):
         self._clear_errors()
         changed = self.changed_values()
         try:
-            checked = {key: check_setting(key, check_base_model(value)
-                                          if key == "base_model" else value)
-                       for key, value in changed.items()}
+            checked = {key: check_setting(key, value) for key, value in changed.items()}
         except ValidationError as exc:
             self._show_validation_error(exc)
             return False

@@ -35,3 +35,19 @@ def test_set_settings_is_all_or_nothing(tmp_path: Path) -> None:
         assert project.setting("strategy") == "mnlp"
         project.set_settings({"strategy": "bald", "seed": 7})
         assert (project.setting("strategy"), project.setting("seed")) == ("bald", 7)
+
+
+def test_base_model_setting_names_a_model(tmp_path: Path) -> None:
+    from engine.errors import ValidationError
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    with Project.create(tmp_path / "b", ["PER"]) as project:
+        for bad, words in ((tmp_path / "nowhere", "does not exist"), (folder, "no config.json")):
+            with pytest.raises(ValidationError, match=words) as err:
+                project.set_setting("base_model", str(bad))
+            assert err.value.field == "base_model"
+        (folder / "config.json").write_text("{}", encoding="utf-8")
+        for good in (str(folder), "owner/some-model", "bundled"):
+            project.set_setting("base_model", good)  # nothing is downloaded or loaded here
+            assert project.setting("base_model") == good
