@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.store.corpus import tokenized_by_document
 from engine.text.tokens import whitespace_tokens, word_tokens
 
 # Above this many todo train segments a job scores a random subsample (and says so).
@@ -57,11 +58,7 @@ def read_pool(conn: sqlite3.Connection) -> list[PoolSegment]:
     segs = conn.execute(
         "SELECT id, document_id, split, start, text FROM segments WHERE status = 'todo'"
         " ORDER BY id").fetchall()
-    # ``tokenized`` is stored after the document text (reading it walks the text's overflow
-    # pages): once per document
-    tokenized = {doc_id: bool(flag) for doc_id, flag in conn.execute(
-        "SELECT id, tokenized FROM documents WHERE id IN (SELECT DISTINCT document_id"
-        " FROM segments WHERE status = 'todo')")}
+    tokenized = tokenized_by_document(conn, "todo")
     return [PoolSegment(seg_id, split, start, text, tokenized[doc_id])
             for seg_id, doc_id, split, start, text in segs]
 

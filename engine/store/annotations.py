@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from engine.errors import ConflictError, NotFoundError, ValidationError
-from engine.store.corpus import get_segment
+from engine.store.corpus import get_segment, tokenized_by_document
 from engine.store.database import Database
 from engine.store.labels import get_label
 from engine.store.util import now
@@ -214,11 +214,7 @@ class AnnotationStore:
                     " WHERE g.status = 'labelled' ORDER BY s.segment_id, s.start"):
                 spans.setdefault(seg_id, []).append(
                     SpanData(start - seg_start, end - seg_start, name))
-            # ``tokenized`` is stored after the document text: reading it walks the text's
-            # overflow pages, so it is read once per document, not once per segment.
-            tokenized = {doc_id: bool(flag) for doc_id, flag in conn.execute(
-                "SELECT id, tokenized FROM documents WHERE id IN (SELECT DISTINCT document_id"
-                " FROM segments WHERE status = 'labelled')")}
+            tokenized = tokenized_by_document(conn, "labelled")
             train, evaluation = [], []
             for seg_id, split, text, doc_id in conn.execute(
                     "SELECT id, split, text, document_id FROM segments"

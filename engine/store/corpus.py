@@ -160,6 +160,17 @@ _SEGMENT_COLUMNS = (
 )
 
 
+def tokenized_by_document(conn: sqlite3.Connection, status: str) -> dict[int, bool]:
+    """``document id -> tokenized`` for the documents holding ``status`` segments.
+
+    Read once per document, never joined per segment: ``tokenized`` is stored after the
+    document text, so reading it walks the text's overflow pages.
+    """
+    return {doc_id: bool(flag) for doc_id, flag in conn.execute(
+        "SELECT id, tokenized FROM documents WHERE id IN (SELECT DISTINCT document_id"
+        " FROM segments WHERE status = ?)", (status,))}
+
+
 def segment_from_row(r: Sequence) -> Segment:
     return Segment(id=r[0], document_id=r[1], position=r[2], start=r[3], end=r[4], status=r[5],
                    split=r[6], text=r[7])
