@@ -136,7 +136,7 @@ def queue_key(project: Project, strategy: str | None = None) -> tuple[str, str] 
 _SCORED_SQL = """
 WITH page AS (
     SELECT a.segment_id AS id, a.score AS score
-    FROM al_scores a JOIN segments s ON s.id = a.segment_id {join}
+    FROM al_scores a JOIN segments s ON s.id = a.segment_id
     WHERE a.model_version = ? AND a.strategy = ?{where}
     ORDER BY a.score DESC LIMIT ? OFFSET ?
 )
@@ -146,13 +146,13 @@ FROM page p JOIN segments s ON s.id = p.id
 ORDER BY p.score DESC
 """
 _SCORED_COUNT_SQL = """
-SELECT count(*) FROM al_scores a JOIN segments s ON s.id = a.segment_id {join}
+SELECT count(*) FROM al_scores a JOIN segments s ON s.id = a.segment_id
 WHERE a.model_version = ? AND a.strategy = ?{where}
 """
 # Segments imported after the last scoring: after the scored ones, in import order.
 _UNSCORED_SQL = """
 WITH page AS (
-    SELECT s.id AS id FROM segments s {join}
+    SELECT s.id AS id FROM segments s
     WHERE NOT EXISTS (SELECT 1 FROM al_scores a WHERE a.segment_id = s.id
                       AND a.model_version = ? AND a.strategy = ?){where}
     ORDER BY s.id LIMIT ? OFFSET ?
@@ -165,7 +165,7 @@ ORDER BY s.id
 
 
 def _filters(status: str | None, search: str | None,
-             after: float | None = None) -> tuple[str, str, list[object]]:
+             after: float | None = None) -> tuple[str, list[object]]:
     clauses: list[str] = []
     params: list[object] = []
     if status is not None:
@@ -173,14 +173,13 @@ def _filters(status: str | None, search: str | None,
             raise ValidationError(f"unknown status {status!r}", field="status")
         clauses.append("s.status = ?")
         params.append(status)
-    join = ""
     if search:
         clauses.append("instr(lower(s.text), ?) > 0")
         params.append(search.lower())
     if after is not None:
         clauses.append("a.score < ?")
         params.append(float(after))
-    return join, "".join(" AND " + c for c in clauses), params
+    return "".join(" AND " + c for c in clauses), params
 
 
 def queue_page(project: Project, offset: int = 0, limit: int = 100, *,
@@ -198,17 +197,17 @@ def queue_page(project: Project, offset: int = 0, limit: int = 100, *,
         raise ValidationError("offset and limit must be >= 0", field="offset")
     conn = project.db.connection()
     key = queue_key(project, strategy) or ("", "")
-    join, where, params = _filters(status, search, after)
-    rows = conn.execute(_SCORED_SQL.format(join=join, where=where),
+    where, params = _filters(status, search, after)
+    rows = conn.execute(_SCORED_SQL.format(where=where),
                         (*key, *params, limit, offset)).fetchall()
     if len(rows) < limit:
         if rows:
             scored = offset + len(rows)
         else:
-            scored = int(conn.execute(_SCORED_COUNT_SQL.format(join=join, where=where),
+            scored = int(conn.execute(_SCORED_COUNT_SQL.format(where=where),
                                       (*key, *params)).fetchone()[0])
-        join, where, params = _filters(status, search)
-        rows += conn.execute(_UNSCORED_SQL.format(join=join, where=where),
+        where, params = _filters(status, search)
+        rows += conn.execute(_UNSCORED_SQL.format(where=where),
                              (*key, *params, limit - len(rows),
                               max(0, offset - scored))).fetchall()
     return [
