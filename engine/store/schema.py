@@ -152,7 +152,9 @@ def _v1_to_v2(conn: sqlite3.Connection) -> None:
     CoNLL-2003 train). The text is filled per document from Python, in linear time.
     """
     conn.execute("ALTER TABLE segments ADD COLUMN text TEXT NOT NULL DEFAULT ''")
-    for doc_id, text in conn.execute("SELECT id, text FROM documents").fetchall():
+    doc_ids = [r[0] for r in conn.execute("SELECT id FROM documents")]
+    for doc_id in doc_ids:  # one document text in memory at a time
+        text = conn.execute("SELECT text FROM documents WHERE id = ?", (doc_id,)).fetchone()[0]
         rows = conn.execute('SELECT id, start, "end" FROM segments WHERE document_id = ?',
                             (doc_id,)).fetchall()
         conn.executemany("UPDATE segments SET text = ? WHERE id = ?",
