@@ -16,20 +16,20 @@ from engine.errors import ProjectLockedError
 try:  # POSIX
     import fcntl
 
-    def _try_lock(fh: IO[str]) -> bool:
+    def try_lock_file(fh: IO[str]) -> bool:
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             return True
         except OSError:
             return False
 
-    def _unlock(fh: IO[str]) -> None:
+    def unlock_file(fh: IO[str]) -> None:
         fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 except ImportError:  # pragma: no cover - Windows
     import msvcrt
 
-    def _try_lock(fh: IO[str]) -> bool:
+    def try_lock_file(fh: IO[str]) -> bool:
         try:
             fh.seek(0)
             msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
@@ -37,13 +37,9 @@ except ImportError:  # pragma: no cover - Windows
         except OSError:
             return False
 
-    def _unlock(fh: IO[str]) -> None:
+    def unlock_file(fh: IO[str]) -> None:
         fh.seek(0)
         msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
-
-
-try_lock_file = _try_lock
-unlock_file = _unlock
 
 
 class ProjectLock:
@@ -53,7 +49,7 @@ class ProjectLock:
 
     def acquire(self) -> None:
         fh = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release()
-        if not _try_lock(fh):
+        if not try_lock_file(fh):
             fh.seek(0)
             holder = fh.read().strip()
             fh.close()
@@ -69,7 +65,7 @@ class ProjectLock:
             try:
                 self._fh.seek(0)
                 self._fh.truncate()
-                _unlock(self._fh)
+                unlock_file(self._fh)
             finally:
                 self._fh.close()
                 self._fh = None
