@@ -60,10 +60,8 @@ class QueueSource:
         """Rows ``offset`` … ``offset + limit``; with ``after`` (the ``priority`` of the row just
         before ``offset``) the engine seeks by cursor, as fast deep in the queue as at its top."""
         if self._page_fn is not None:
-            if after is not None:
-                items = self._page_fn(0, limit, status=status, search=search, after=after)
-            else:
-                items = self._page_fn(offset, limit, status=status, search=search)
+            items = self._page_fn(0 if after is not None else offset, limit, status=status,
+                                  search=search, after=after)
         else:
             items = self.project.segments(offset=offset, limit=limit, status=status,
                                           search=search)
