@@ -11,6 +11,7 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QColor, QFont, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
+from desktop.binding_check import binding_problem
 from desktop.services.app_settings import APPLICATION, ORGANIZATION, AppSettings
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,13 @@ def run_app(argv: Sequence[str] | None = None, demo: bool = False,
 
     app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
     assert isinstance(app, QApplication)
+    problem = binding_problem()
+    if problem is not None:  # refuse now rather than abort mid-session with none_dealloc
+        print(f"spantune: {problem}", file=sys.stderr)
+        from PySide6.QtWidgets import QMessageBox
+
+        QMessageBox.critical(None, "Spantune cannot start", problem)
+        return 1
     configure(app)
     session = Session()
     window = MainWindow(session, AppSettings())

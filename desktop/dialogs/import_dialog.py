@@ -198,7 +198,6 @@ class ImportDialog(QDialog):
         self.import_button.setEnabled(True)
 
     def done(self, result: int) -> None:
-        # the session's signals are disconnected by Qt when this dialog is deleted (close);
-        # calling Signal.disconnect() is avoided (a PySide6 6.12 refcount bug, see workers.py)
+        # the session's signals are disconnected by Qt when this dialog is deleted (close)
         self._preview_runner.shutdown()
         super().done(result)

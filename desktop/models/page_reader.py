@@ -22,7 +22,7 @@ class _Reader(QObject):
 
     def __init__(self) -> None:
         super().__init__()
-        self.read_requested.connect(self._read)  # never disconnected (see workers.py)
+        self.read_requested.connect(self._read)  # lives as long as the reader
 
     @Slot(int, object, int, int, object, object, object)
     def _read(self, generation: int, source: object, offset: int, limit: int, status: object,

@@ -38,8 +38,7 @@ class Worker(QObject):
 
     def __init__(self, name: str, job: JobCall, token: CancelToken | None = None) -> None:
         super().__init__()
-        # never disconnected: PySide6 6.12's Signal.disconnect() returns an unowned bool (a
-        # refcount bug that aborts the interpreter at exit), so connections here live for good
+        # lives as long as the worker: Qt drops the connection when the worker is deleted
         self.start_requested.connect(self.run)
         self.name = name
         self.token = token or CancelToken()

@@ -46,8 +46,7 @@ class JobStatusPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
-        # Qt drops these connections when the panel is deleted with its dialog; calling
-        # Signal.disconnect() is avoided (a PySide6 6.12 refcount bug, see workers.py)
+        # Qt drops these connections when the panel is deleted with its dialog
         session.job_progressed.connect(self._on_session_job_progressed)
         session.job_finished.connect(self._on_session_job_finished)
         session.job_failed.connect(self._on_session_job_failed)
