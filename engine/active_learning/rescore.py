@@ -55,7 +55,7 @@ def export_folder(version: ModelVersion, *, on_event: EventCallback | None = Non
     for folder in (root / EXPORT_FOLDER, root):
         if any((folder / name).is_file() for name in _MODEL_FILES):
             return folder
-    from engine.inference.export import export_model
+    from engine.export.exporter import export_model
 
     log.info("exporting %s to ONNX for scoring", version.name)
     return export_model(root, root / EXPORT_FOLDER, quantize=True, on_event=on_event,

@@ -121,7 +121,7 @@ class _Run:
         ONNX export, exported once per round, cached); when the export is refused, word
         probabilities from the torch model (no hidden states: no diversity, no BALD)."""
         from engine.errors import ExportValidationError
-        from engine.inference.export import export_model
+        from engine.export.exporter import export_model
         from engine.inference.predictor import Predictor
 
         if model.export is None and not model.export_failed:

@@ -194,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     scratch = tempfile.TemporaryDirectory()
     folder = args.onnx_dir
     if folder is None:
-        from engine.inference.export import export_model
+        from engine.export.exporter import export_model
 
         began = time.perf_counter()
         folder = export_model(args.version, Path(scratch.name) / "onnx").path

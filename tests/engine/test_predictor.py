@@ -14,7 +14,7 @@ import pytest
 
 from engine.errors import ModelLoadError
 from engine.inference.decode import bio_spans, repair_bio, softmax
-from engine.inference.export import export_model
+from engine.export.exporter import export_model
 from engine.inference.predictor import Predictor, choose_providers
 from engine.inference.windows import align_words, make_windows, subtoken_words, window_owners
 from engine.text import word_tokens

@@ -26,17 +26,15 @@ from typing import Any
 import numpy as np
 
 from engine.errors import ModelLoadError
-from engine.inference.decode import DECODING_RULE, check_bio_tags
-from engine.inference.folder import (
+from engine.export.folder import (
     check_target,
     link_or_copy,
     move_into_place,
     staging_dir,
     target_lock,
 )
-from engine.inference.model_card import model_card
-from engine.inference.predictor import DEFAULT_STRIDE, Predictor, read_tags
-from engine.inference.validate import (
+from engine.export.model_card import model_card
+from engine.export.validate import (
     HIDDEN_RTOL,
     HIDDEN_TOLERANCE,
     LOGIT_RTOL,
@@ -46,6 +44,8 @@ from engine.inference.validate import (
     head_error,
     validation_texts,
 )
+from engine.inference.decode import DECODING_RULE, check_bio_tags
+from engine.inference.predictor import DEFAULT_STRIDE, Predictor, read_tags
 from engine.progress import CancelToken, EventCallback, ProgressEvent, check, emit
 
 log = logging.getLogger(__name__)
