@@ -44,9 +44,10 @@ from engine.export.validate import (
     head_error,
     validation_texts,
 )
-from engine.inference.decode import DECODING_RULE, check_bio_tags
+from engine.inference.decode import DECODING_RULE
 from engine.inference.predictor import DEFAULT_STRIDE, Predictor, read_tags
 from engine.progress import CancelToken, EventCallback, ProgressEvent, check, emit
+from engine.text.bio import check_bio_tags
 
 log = logging.getLogger(__name__)
 

@@ -10,31 +10,23 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from engine.inference.decode import bio_spans, decode_entities, repair_bio
+    from engine.inference.decode import decode_entities
     from engine.inference.predictor import Predictor, TextPrediction
-    from engine.inference.windows import align_words, make_windows, subtoken_words, window_owners
+    from engine.inference.windows import make_windows, window_owners
 
 _EXPORTS = {
     "Predictor": "engine.inference.predictor",
     "TextPrediction": "engine.inference.predictor",
-    "align_words": "engine.inference.windows",
-    "subtoken_words": "engine.inference.windows",
     "make_windows": "engine.inference.windows",
     "window_owners": "engine.inference.windows",
-    "bio_spans": "engine.inference.decode",
-    "repair_bio": "engine.inference.decode",
     "decode_entities": "engine.inference.decode",
 }
 
 __all__ = [
     "Predictor",
     "TextPrediction",
-    "align_words",
-    "bio_spans",
     "decode_entities",
     "make_windows",
-    "repair_bio",
-    "subtoken_words",
     "window_owners",
 ]
 

@@ -1,10 +1,10 @@
 """Torch-free predictor over an exported model folder (onnxruntime + tokenizers + numpy).
 
-How a text is read (the same rule training uses, see :mod:`engine.inference.windows`):
+How a text is read (the same rule training uses, see :mod:`engine.text.align`):
 the raw text is tokenised once with offsets; words come from :func:`engine.text.word_tokens`
 (or whitespace for pre-tokenised text); each word takes the logits of its first sub-token; texts
 longer than one window run as overlapping windows and each sub-token keeps the prediction of the
-window where it is most central; tags are decoded with BIO repair (:mod:`engine.inference.decode`).
+window where it is most central; tags are decoded with BIO repair (:mod:`engine.text.bio`).
 An entity's score is the mean over its words of the winning tag's probability.
 
 Only onnxruntime, tokenizers, numpy and torch-free engine modules are imported here.
@@ -23,18 +23,18 @@ from typing import Any
 import numpy as np
 
 from engine.errors import ModelLoadError
-from engine.inference.decode import OUTSIDE, check_bio_tags, decode_entities, softmax
+from engine.inference.decode import decode_entities, softmax
 from engine.inference.onnx_scan import check_model_file
 from engine.inference.windows import (
     SpecialTokens,
     WindowRef,
-    first_subtokens,
     length_sorted_batches,
     make_windows,
     pack_windows,
-    subtoken_words,
     window_owners,
 )
+from engine.text.align import first_subtokens, subtoken_words
+from engine.text.bio import OUTSIDE, check_bio_tags
 from engine.text.tokens import whitespace_tokens, word_tokens
 from engine.types import Entity
 

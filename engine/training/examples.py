@@ -3,7 +3,7 @@
 Words are the whitespace tokens of pre-tokenised text (CoNLL) and :func:`word_tokens` otherwise,
 split at span boundaries. Each span tags its words ``B-X I-X ...``; the tag of a word goes on its
 first sub-token (the sub-token whose start offset lies in the word, from the fast tokenizer's
-offsets on the raw text, as in :mod:`engine.inference.windows`); every other sub-token is -100.
+offsets on the raw text, :mod:`engine.text.align`); every other sub-token is -100.
 A segment longer than the model window is cut into overlapping windows, never truncated.
 
 A span that cannot be aligned (no word, or a word no sub-token starts in) is counted and
@@ -18,8 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from engine.inference.windows import SpecialTokens, align_words, make_windows
+from engine.inference.windows import SpecialTokens, make_windows
 from engine.progress import CancelToken, check
+from engine.text.align import align_words
+from engine.text.bio import offsets_to_bio, span_tokens
 from engine.text.tokens import Token, split_tokens_at, whitespace_tokens, word_tokens
 from engine.types import LabelledExample, SpanData
 
@@ -85,19 +87,8 @@ def example_words(example: LabelledExample) -> list[Token]:
 def word_tags(words: Sequence[Token],
               spans: Sequence[SpanData]) -> tuple[list[str], list[list[int]]]:
     """BIO tag per word and, per span, the indices of the words it covers."""
-    tags = ["O"] * len(words)
-    covered: list[list[int]] = []
-    starts = [w.start for w in words]
-    for span in spans:
-        i = int(np.searchsorted(starts, span.start))
-        inside = []
-        while i < len(words) and words[i].end <= span.end:
-            inside.append(i)
-            i += 1
-        for n, i in enumerate(inside):
-            tags[i] = ("B-" if n == 0 else "I-") + span.label
-        covered.append(inside)
-    return tags, covered
+    covered = span_tokens(words, spans)
+    return offsets_to_bio(words, spans, covered), covered
 
 
 def special_tokens(tokenizer: Any) -> SpecialTokens:

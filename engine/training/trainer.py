@@ -132,8 +132,9 @@ class _Prepared:
 def _prepare(train: Sequence[LabelledExample], eval: Sequence[LabelledExample],
              labels: Sequence[str], config: TrainConfig, init: str | Path | None,
              cancel: CancelToken | None) -> _Prepared:
-    from engine.models import bio_tags, fit_head, load_token_classifier, load_tokenizer
+    from engine.models import fit_head, load_token_classifier, load_tokenizer
     from engine.models.base import resolve_base_model
+    from engine.text.bio import tag_names
     from engine.training.examples import (
         AlignmentReport,
         encode_examples,
@@ -146,7 +147,7 @@ def _prepare(train: Sequence[LabelledExample], eval: Sequence[LabelledExample],
     check(cancel)
     tokenizer = load_tokenizer(base.folder)
     model = load_token_classifier(base.folder)
-    tags = bio_tags(labels)
+    tags = tag_names(labels)
     kept = fit_head(model, tags)
     configure_model(model, config)
     check(cancel)

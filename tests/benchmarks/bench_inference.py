@@ -29,8 +29,8 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 DATA = REPO.parent / "shared" / "data" / "conll2003" / "test.txt"
 
-from engine.inference.decode import check_bio_tags, repair_bio  # noqa: E402
-from engine.inference.windows import align_words  # noqa: E402
+from engine.text.align import align_words  # noqa: E402
+from engine.text.bio import check_bio_tags, repair_bio  # noqa: E402
 from engine.text.tokens import whitespace_tokens  # noqa: E402
 
 Sentence = tuple[list[str], list[str]]

@@ -82,8 +82,9 @@ def hf_trainer(train: list[Any], test: list[Any], labels: list[str], config: Any
     import torch
     from transformers import DataCollatorForTokenClassification, Trainer, TrainingArguments
 
-    from engine.models import bio_tags, fit_head, load_token_classifier, load_tokenizer
+    from engine.models import fit_head, load_token_classifier, load_tokenizer
     from engine.models.base import resolve_base_model
+    from engine.text.bio import tag_names
     from engine.training.evaluate import score_model
     from engine.training.examples import encode_examples, special_tokens, window_rows
     from engine.training.trainer import torch_threads
@@ -91,7 +92,7 @@ def hf_trainer(train: list[Any], test: list[Any], labels: list[str], config: Any
     torch.manual_seed(config.seed or 0)
     folder = resolve_base_model("bundled").folder
     tokenizer, model = load_tokenizer(folder), load_token_classifier(folder)
-    tags = bio_tags(labels)
+    tags = tag_names(labels)
     fit_head(model, tags)
     encoded = encode_examples(train, tokenizer, {t: i for i, t in enumerate(tags)},
                               config.max_length, config.stride)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.models import bio_tags, load_tokenizer
+from engine.models import load_tokenizer
+from engine.text.bio import tag_names
 from engine.training.examples import (
     IGNORE,
     AlignmentReport,
@@ -16,7 +17,7 @@ from engine.training.examples import (
 from engine.types import LabelledExample, SpanData
 from tests.engine.tiny_model import build_tiny_model
 
-TAGS = bio_tags(["PER", "LOC"])
+TAGS = tag_names(["PER", "LOC"])
 TAG_IDS = {t: i for i, t in enumerate(TAGS)}
 
 
