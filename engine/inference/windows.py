@@ -6,6 +6,7 @@ the word ↔ sub-token alignment is :mod:`engine.text.align`):
 - :func:`make_windows`: a sub-token sequence longer than ``max_length - specials`` is cut into
   overlapping windows, never truncated; :func:`window_owners` says, for each sub-token, which
   window predicts it: the one where it is most central (farthest from a window edge).
+- :func:`special_tokens`: the ids around one sequence and the pad id, for training and inference.
 - :func:`pack_windows`: length-sorted, padded model inputs for a list of windows.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -70,6 +72,28 @@ class SpecialTokens:
     @property
     def count(self) -> int:
         return len(self.prefix) + len(self.suffix)
+
+
+def special_tokens(tokenizer: Any, pad_token: object = None,
+                   config_pad_id: object = None) -> SpecialTokens:
+    """The ids ``tokenizer`` (a ``tokenizers.Tokenizer``) puts around one sequence, and [PAD].
+
+    The one rule for training and inference: prefix and suffix are the special tokens framing
+    the encoding of ``"a"`` ([CLS] … [SEP] for BERT). The pad id is that of ``pad_token`` (the
+    tokenizer's pad token, e.g. from ``tokenizer_config.json``) when the vocabulary has it, else
+    ``config_pad_id`` (the model config's ``pad_token_id``) when it is an int, else 0.
+    """
+    framed = tokenizer.encode("a", add_special_tokens=True)
+    mask = list(framed.special_tokens_mask)
+    ids = list(framed.ids)
+    lead = next((i for i, m in enumerate(mask) if not m), len(mask))
+    trail = next((i for i, m in enumerate(reversed(mask)) if not m), 0)
+    pad_id = tokenizer.token_to_id(pad_token) if isinstance(pad_token, str) else None
+    if pad_id is None:
+        pad_id = config_pad_id
+    if not isinstance(pad_id, int) or isinstance(pad_id, bool):
+        pad_id = 0
+    return SpecialTokens(tuple(ids[:lead]), tuple(ids[len(ids) - trail :]), int(pad_id))
 
 
 @dataclass(frozen=True)

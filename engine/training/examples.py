@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.inference.windows import SpecialTokens, make_windows
+from engine.inference.windows import SpecialTokens, make_windows, special_tokens
 from engine.progress import CancelToken, check
 from engine.text.align import align_words
 from engine.text.bio import offsets_to_bio, span_tokens
@@ -91,16 +91,6 @@ def word_tags(words: Sequence[Token],
     return offsets_to_bio(words, spans, covered), covered
 
 
-def special_tokens(tokenizer: Any) -> SpecialTokens:
-    """The ids the tokenizer puts around one sequence ([CLS] … [SEP] for BERT) and [PAD]."""
-    enc = tokenizer.backend_tokenizer.encode("a", add_special_tokens=True)
-    mask = enc.special_tokens_mask
-    content = [i for i, m in enumerate(mask) if not m]
-    first, last = (content[0], content[-1]) if content else (len(mask), len(mask) - 1)
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    return SpecialTokens(tuple(enc.ids[:first]), tuple(enc.ids[last + 1:]), int(pad))
-
-
 def encode_examples(examples: Sequence[LabelledExample], tokenizer: Any, tag_ids: dict[str, int],
                     max_length: int, stride: int, report: AlignmentReport | None = None,
                     cancel: CancelToken | None = None) -> list[EncodedExample]:
@@ -110,7 +100,7 @@ def encode_examples(examples: Sequence[LabelledExample], tokenizer: Any, tag_ids
     Raises Cancelled (checked every few hundred examples).
     """
     report = report if report is not None else AlignmentReport()
-    special = special_tokens(tokenizer)
+    special = special_tokens(tokenizer.backend_tokenizer, tokenizer.pad_token)
     window = max(1, max_length - special.count)
     out = []
     for i in range(0, len(examples), CHUNK):
