@@ -1,4 +1,4 @@
-"""Spantune engine: project store, formats, text, training, inference and active learning.
+"""Spantune engine: project store, formats, text, training, export, inference, active learning.
 
 The engine never imports Qt; the desktop app and the CLI reach it through :mod:`engine.api`.
 """

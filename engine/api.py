@@ -32,7 +32,7 @@ from engine.types import ImportReport, Segment
 if TYPE_CHECKING:
     from engine.active_learning import QueueItem, RescoreResult
     from engine.active_learning.simulate import SimulationResult
-    from engine.inference.export import ExportResult
+    from engine.export.exporter import ExportResult
     from engine.inference.predictor import Predictor
     from engine.training import TrainConfig, TrainResult
 
@@ -370,7 +370,7 @@ class Project:
 
         Raises ValidationError when there is no model, ExportValidationError, Cancelled.
         """
-        from engine.inference.export import export_model
+        from engine.export.exporter import export_model
 
         chosen = self.versions.get(version) if version else self.versions.active()
         if chosen is None:

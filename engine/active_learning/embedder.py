@@ -5,7 +5,10 @@ mean-pooling ONNX graph, quantised to int8 and cached in the project folder
 (``cache/encoder-<hash>/``); from then on embeddings need only onnxruntime + tokenizers + numpy.
 Measured on 2 cores (2000 CoNLL sentences, batch 64, length-sorted): torch fp32 96-190 sent/s,
 onnxruntime fp32 188 sent/s, onnxruntime int8 per-channel 541 sent/s (mean cosine to fp32 0.991);
-the one-off export + quantisation takes about 3 s.
+the one-off export + quantisation takes about 3 s. The graph is made and quantised by the one
+export pipeline (:mod:`engine.export.convert`, the recipe of exported versions: per-channel,
+reduce_range, constant-weight MatMul/Gemm only); on 400 CoNLL test sentences its mean cosine to
+torch fp32 is 0.9906 (min 0.971), the same as the former all-MatMul per-channel recipe.
 
 Any ``Callable[[Sequence[str]], np.ndarray]`` works as an embedder; tests inject fakes.
 """
@@ -16,7 +19,6 @@ import hashlib
 import logging
 import shutil
 import tempfile
-import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -106,8 +108,9 @@ def export_encoder(model_dir: Path, out: Path) -> Path:
     :class:`ExportValidationError` when the exported graph disagrees with torch.
     """
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModel, AutoTokenizer
+
+    from engine.export.convert import quantize_int8, torch_to_onnx
 
     tmp = out.with_name(".tmp-" + out.name)
     shutil.rmtree(tmp, ignore_errors=True)
@@ -126,13 +129,9 @@ def export_encoder(model_dir: Path, out: Path) -> Path:
         with torch.inference_mode():
             expected = pooled(*(sample[k] for k in inputs)).numpy()
         axes = {k: {0: "batch", 1: "sequence"} for k in inputs} | {"embedding": {0: "batch"}}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(pooled, tuple(sample[k] for k in inputs), str(tmp / "fp32.onnx"),
-                              input_names=inputs, output_names=["embedding"],
-                              dynamic_axes=axes, opset_version=17, dynamo=False)
-            quantize_dynamic(str(tmp / "fp32.onnx"), str(tmp / ENCODER_FILE),
-                             per_channel=True, weight_type=QuantType.QInt8)
+        torch_to_onnx(pooled, [sample[k] for k in inputs], inputs, ["embedding"],
+                      tmp / "fp32.onnx", axes)
+        quantize_int8(tmp / "fp32.onnx", tmp / ENCODER_FILE)
         (tmp / "fp32.onnx").unlink()
         got = OnnxEncoder(tmp)(["a short sentence .", "Another, longer sentence here"])
         cos = (_unit(got) * _unit(expected)).sum(axis=1)

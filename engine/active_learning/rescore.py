@@ -45,17 +45,18 @@ EXPORT_FOLDER = "onnx-export"
 CHUNK = 256
 DIVERSITY_K = 50
 DIVERSITY_CANDIDATES = 250
-_MODEL_FILES = ("onnx/model_quantized.onnx", "onnx/model.onnx", "model.onnx")
 
 
 def export_folder(version: ModelVersion, *, on_event: EventCallback | None = None,
                   cancel: CancelToken | None = None) -> Path:
     """The version's ONNX export folder, exported (``models/vNNNN/onnx-export``) if missing."""
+    from engine.inference.predictor import find_model_file
+
     root = Path(version.path)
     for folder in (root / EXPORT_FOLDER, root):
-        if any((folder / name).is_file() for name in _MODEL_FILES):
+        if find_model_file(folder, quantized=True) is not None:
             return folder
-    from engine.inference.export import export_model
+    from engine.export.exporter import export_model
 
     log.info("exporting %s to ONNX for scoring", version.name)
     return export_model(root, root / EXPORT_FOLDER, quantize=True, on_event=on_event,

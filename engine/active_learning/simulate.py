@@ -121,7 +121,7 @@ class _Run:
         ONNX export, exported once per round, cached); when the export is refused, word
         probabilities from the torch model (no hidden states: no diversity, no BALD)."""
         from engine.errors import ExportValidationError
-        from engine.inference.export import export_model
+        from engine.export.exporter import export_model
         from engine.inference.predictor import Predictor
 
         if model.export is None and not model.export_failed:
@@ -145,14 +145,17 @@ class _Run:
         return [model.preds[i] for i in remaining]
 
     def _torch_predictions(self, model: _Model, indices: list[int]) -> list[Any]:
-        from engine.training.examples import encode_examples, special_tokens
+        from engine.inference.windows import special_tokens
+        from engine.training.examples import encode_examples
         from engine.training.predict import word_probabilities
 
         outcome = model.outcome
         tag_ids = {t: i for i, t in enumerate(outcome.tags)}
         encoded = encode_examples([self.pool[i] for i in indices], outcome.tokenizer, tag_ids,
                                   self.config.max_length, self.config.stride)
-        probs = word_probabilities(outcome.model, encoded, special_tokens(outcome.tokenizer),
+        tokenizer = outcome.tokenizer
+        special = special_tokens(tokenizer.backend_tokenizer, tokenizer.pad_token)
+        probs = word_probabilities(outcome.model, encoded, special,
                                    cancel=self.cancel)
         return [_TorchPrediction(p) for p in probs]
 

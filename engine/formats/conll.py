@@ -4,7 +4,7 @@ Reading: columns separated by spaces or tabs, the token first and the tag last (
 such as POS and chunk tags, are ignored); blank lines end sentences; ``-DOCSTART-`` lines start
 a new document (a file without them is one document). A document's text is its sentences'
 tokens joined by " ", sentences joined by "\\n"; each sentence is a segment. Tag schemes are
-detected per file (see :mod:`engine.formats.tags`).
+detected per file (see :mod:`engine.text.bio`).
 
 Writing (IOB2): one sentence per segment (the document's own, else
 :func:`engine.text.segment_text`), tokens from :func:`engine.text.whitespace_tokens` for
@@ -25,12 +25,12 @@ import regex
 
 from engine.errors import FormatError
 from engine.text import segment_text, whitespace_tokens, word_tokens
+from engine.text.bio import TagDecoder, looks_like_tag, offsets_to_bio, parse_tag
 from engine.text.tokens import Token, split_tokens_at
 from engine.types import DocumentData, SpanData
 
 from .atomic import atomic_text_writer
 from .registry import ReadContext, register_reader, register_writer
-from .tags import TagDecoder, iob2_tags, looks_like_tag, parse_tag
 
 log = logging.getLogger(__name__)
 
@@ -121,11 +121,11 @@ def _parsed_tags(docs: list[tuple[int, list[Sentence]]],
             distinct.update(tags)
     parsed = {}
     for tag in distinct:
-        p = parse_tag(tag)
-        if p is None:
+        try:
+            parsed[tag] = parse_tag(tag)
+        except ValueError:
             raise ctx.error(f"unknown tag scheme: tag {tag!r} is not O or B-/I-/E-/S-/L-/U- "
-                            "followed by a type", _line_of_tag(docs, tag))
-        parsed[tag] = p
+                            "followed by a type", _line_of_tag(docs, tag)) from None
     return parsed
 
 
@@ -229,7 +229,7 @@ def document_sentences(doc: DocumentData) -> list[tuple[list[str], list[str]]]:
         while lo > 0 and spans[lo - 1].end > seg_start:
             lo -= 1
         hi = bisect_left(starts, seg_end)
-        tags = iob2_tags(tokens, spans[lo:hi])
+        tags = offsets_to_bio(tokens, spans[lo:hi])
         begun += sum(1 for t in tags if t[0] == "B")
         out.append(([text[a:b] for a, b in tokens], tags))
     if begun < len(spans):

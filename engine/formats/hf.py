@@ -17,6 +17,7 @@ import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from engine.text.bio import tag_names
 from engine.types import DocumentData
 
 from . import jsonio
@@ -29,14 +30,6 @@ def labels_path(path: Path) -> Path:
     """Where the tag names of the dataset at ``path`` are written."""
     return path.with_name(path.stem + ".labels.json") if path.suffix else path.with_name(
         path.name + ".labels.json")
-
-
-def tag_names(labels: Sequence[str]) -> list[str]:
-    """``O`` then ``B-``/``I-`` of each label, in order."""
-    names = ["O"]
-    for label in labels:
-        names += [f"B-{label}", f"I-{label}"]
-    return names
 
 
 @register_writer("hf", extension=".jsonl",

@@ -1,8 +1,7 @@
-"""Inference on exported models: ONNX export + validation, and a torch-free predictor.
+"""Inference on exported models: a torch-free predictor (onnxruntime + tokenizers + numpy).
 
-Importing this package is cheap (no torch, transformers or onnxruntime): names are resolved on
-first use. :class:`Predictor` needs only onnxruntime, tokenizers and numpy; :func:`export_model`
-imports torch and transformers inside the call.
+Importing this package is cheap (no onnxruntime until a model is loaded): names are resolved on
+first use. Nothing here imports torch or transformers; the exporter lives in :mod:`engine.export`.
 """
 
 from __future__ import annotations
@@ -11,36 +10,23 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from engine.inference.decode import bio_spans, decode_entities, repair_bio
-    from engine.inference.export import ExportResult, export_model
+    from engine.inference.decode import decode_entities
     from engine.inference.predictor import Predictor, TextPrediction
-    from engine.inference.windows import align_words, make_windows, subtoken_words, window_owners
+    from engine.inference.windows import make_windows, window_owners
 
 _EXPORTS = {
     "Predictor": "engine.inference.predictor",
     "TextPrediction": "engine.inference.predictor",
-    "export_model": "engine.inference.export",
-    "ExportResult": "engine.inference.export",
-    "align_words": "engine.inference.windows",
-    "subtoken_words": "engine.inference.windows",
     "make_windows": "engine.inference.windows",
     "window_owners": "engine.inference.windows",
-    "bio_spans": "engine.inference.decode",
-    "repair_bio": "engine.inference.decode",
     "decode_entities": "engine.inference.decode",
 }
 
 __all__ = [
-    "ExportResult",
     "Predictor",
     "TextPrediction",
-    "align_words",
-    "bio_spans",
     "decode_entities",
-    "export_model",
     "make_windows",
-    "repair_bio",
-    "subtoken_words",
     "window_owners",
 ]
 

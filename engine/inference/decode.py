@@ -1,4 +1,4 @@
-"""BIO decoding shared by the predictor and evaluation (numpy only).
+"""Entity decoding of per-word predictions, shared by the predictor and evaluation (numpy only).
 
 Rule ("first-subtoken-bio"): each word carries the tag predicted on its first sub-token.
 ``B-X`` starts an entity; ``I-X`` continues an entity of type ``X`` that is open on the previous
@@ -7,7 +7,8 @@ into ``B-X``, as seqeval's default mode reads it); ``O`` closes. An entity is th
 words: ``(start of first word, end of last word)`` in code points on the input text.
 
 The entity score is the mean, over its words, of the probability of the predicted tag (the
-maximum softmax probability on each word's first sub-token).
+maximum softmax probability on each word's first sub-token). The tag rules themselves live in
+:mod:`engine.text.bio`.
 """
 
 from __future__ import annotations
@@ -16,61 +17,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from engine.text.bio import bio_spans
 from engine.types import Entity
 
 DECODING_RULE = "first-subtoken-bio"
-OUTSIDE = "O"
-
-
-def parse_tag(tag: str) -> tuple[str, str]:
-    """``("B"|"I"|"O", type)`` of a BIO tag; raises ValueError for anything else."""
-    if tag == OUTSIDE:
-        return OUTSIDE, ""
-    prefix, sep, kind = tag.partition("-")
-    if sep and prefix in ("B", "I") and kind:
-        return prefix, kind
-    raise ValueError(f"not a BIO tag: {tag!r}")
-
-
-def check_bio_tags(tags: Sequence[str]) -> list[str]:
-    """Validate a tag list (``O`` present, each tag BIO); return its entity types in order."""
-    if OUTSIDE not in tags:
-        raise ValueError("the label map has no 'O' tag")
-    kinds: list[str] = []
-    for tag in tags:
-        _, kind = parse_tag(tag)
-        if kind and kind not in kinds:
-            kinds.append(kind)
-    return kinds
-
-
-def bio_spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
-    """``[(first_word, last_word + 1, type)]`` of the entities in a word tag sequence."""
-    spans: list[tuple[int, int, str]] = []
-    open_start, open_kind = -1, ""
-    for i, tag in enumerate(tags):
-        prefix, kind = parse_tag(tag)
-        continues = prefix == "I" and open_start >= 0 and kind == open_kind
-        if continues:
-            continue
-        if open_start >= 0:
-            spans.append((open_start, i, open_kind))
-            open_start, open_kind = -1, ""
-        if prefix != OUTSIDE:
-            open_start, open_kind = i, kind
-    if open_start >= 0:
-        spans.append((open_start, len(tags), open_kind))
-    return spans
-
-
-def repair_bio(tags: Sequence[str]) -> list[str]:
-    """The tags with every entity-starting ``I-X`` rewritten ``B-X`` (same entities)."""
-    out = [OUTSIDE] * len(tags)
-    for start, end, kind in bio_spans(tags):
-        out[start] = f"B-{kind}"
-        for i in range(start + 1, end):
-            out[i] = f"I-{kind}"
-    return out
 
 
 def softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:

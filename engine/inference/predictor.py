@@ -1,10 +1,10 @@
 """Torch-free predictor over an exported model folder (onnxruntime + tokenizers + numpy).
 
-How a text is read (the same rule training uses, see :mod:`engine.inference.windows`):
+How a text is read (the same rule training uses, see :mod:`engine.text.align`):
 the raw text is tokenised once with offsets; words come from :func:`engine.text.word_tokens`
 (or whitespace for pre-tokenised text); each word takes the logits of its first sub-token; texts
 longer than one window run as overlapping windows and each sub-token keeps the prediction of the
-window where it is most central; tags are decoded with BIO repair (:mod:`engine.inference.decode`).
+window where it is most central; tags are decoded with BIO repair (:mod:`engine.text.bio`).
 An entity's score is the mean over its words of the winning tag's probability.
 
 Only onnxruntime, tokenizers, numpy and torch-free engine modules are imported here.
@@ -23,18 +23,18 @@ from typing import Any
 import numpy as np
 
 from engine.errors import ModelLoadError
-from engine.inference.decode import OUTSIDE, check_bio_tags, decode_entities, softmax
+from engine.inference.decode import decode_entities, softmax
 from engine.inference.onnx_scan import check_model_file
 from engine.inference.windows import (
-    SpecialTokens,
     WindowRef,
-    first_subtokens,
     length_sorted_batches,
     make_windows,
     pack_windows,
-    subtoken_words,
+    special_tokens,
     window_owners,
 )
+from engine.text.align import first_subtokens, subtoken_words
+from engine.text.bio import OUTSIDE, check_bio_tags
 from engine.text.tokens import whitespace_tokens, word_tokens
 from engine.types import Entity
 
@@ -66,6 +66,18 @@ class TextPrediction:
     entities: list[Entity]
     word_hidden: np.ndarray | None = None
     mean_hidden: np.ndarray | None = None
+
+
+def find_model_file(folder: Path, quantized: bool) -> Path | None:
+    """The ONNX file a :class:`Predictor` of ``folder`` loads (None when there is none).
+
+    ``quantized`` prefers the int8 files and falls back to fp32; otherwise only fp32 files count.
+    The one list of model files, for the predictor and active learning alike.
+    """
+    for name in (*INT8_FILES, *FP32_FILES) if quantized else FP32_FILES:
+        if (folder / name).is_file():
+            return folder / name
+    return None
 
 
 def _read_json(path: Path, what: str) -> dict[str, Any]:
@@ -200,7 +212,8 @@ class Predictor:
         stride = self.meta.get("stride", DEFAULT_STRIDE)
         self.stride = int(stride) if isinstance(stride, int) else DEFAULT_STRIDE
         self._tokenizer = self._load_tokenizer()
-        self.special = self._special_tokens(config, tok_config)
+        pad_token = tok_config.get("pad_token")
+        self.special = special_tokens(self._tokenizer, pad_token, config.get("pad_token_id"))
         if self.max_length <= self.special.count:
             raise ModelLoadError(f"max_length {self.max_length} leaves no room for text")
         self.model_path = self._model_file(quantized)
@@ -233,29 +246,14 @@ class Predictor:
         tokenizer.no_padding()
         return tokenizer
 
-    def _special_tokens(self, config: dict[str, Any], tok_config: dict[str, Any]) -> SpecialTokens:
-        framed = self._tokenizer.encode("a", add_special_tokens=True)
-        mask = list(framed.special_tokens_mask)
-        ids = list(framed.ids)
-        lead = next((i for i, m in enumerate(mask) if not m), len(mask))
-        trail = next((i for i, m in enumerate(reversed(mask)) if not m), 0)
-        pad_id = None
-        if isinstance(tok_config.get("pad_token"), str):
-            pad_id = self._tokenizer.token_to_id(tok_config["pad_token"])
-        if pad_id is None:
-            pad_id = config.get("pad_token_id")
-        if not isinstance(pad_id, int):
-            pad_id = 0
-        return SpecialTokens(tuple(ids[:lead]), tuple(ids[len(ids) - trail :]), int(pad_id))
-
     def _model_file(self, quantized: bool) -> Path:
-        order = (*INT8_FILES, *FP32_FILES) if quantized else FP32_FILES
-        for name in order:
-            if (self.folder / name).is_file():
-                if quantized and name in FP32_FILES:
-                    log.warning("%s has no quantised model; using fp32 %s", self.folder, name)
-                return self.folder / name
-        raise ModelLoadError(f"{self.folder} has no model.onnx (export the model first)")
+        path = find_model_file(self.folder, quantized)
+        if path is None:
+            raise ModelLoadError(f"{self.folder} has no model.onnx (export the model first)")
+        if quantized and path.relative_to(self.folder).as_posix() in FP32_FILES:
+            log.warning("%s has no quantised model; using fp32 %s", self.folder,
+                        path.relative_to(self.folder).as_posix())
+        return path
 
     def _create_session(self, threads: int | None, providers: Sequence[str] | None,
                         spin: bool) -> Any:

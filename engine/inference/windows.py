@@ -1,15 +1,12 @@
-"""Word ↔ sub-token alignment and the overlapping windows that keep long texts whole.
+"""The overlapping windows that keep long texts whole, and the special tokens around them.
 
-Shared by inference and training so both see a text the same way (numpy + tokenizers output only):
+Shared by inference and training so both see a text the same way (numpy + tokenizers output only;
+the word ↔ sub-token alignment is :mod:`engine.text.align`):
 
-- :func:`subtoken_words` / :func:`align_words`: the raw text is tokenised once with offsets
-  (``tokenizers`` reports offsets in code points, the same unit as our spans); each sub-token
-  belongs to the word that contains its start offset (or, when it starts in whitespace, to the
-  first word it overlaps). A word is represented by its **first** sub-token; a word that no
-  sub-token reaches (characters the tokenizer drops) gets index -1 and is tagged ``O``.
 - :func:`make_windows`: a sub-token sequence longer than ``max_length - specials`` is cut into
   overlapping windows, never truncated; :func:`window_owners` says, for each sub-token, which
   window predicts it: the one where it is most central (farthest from a window edge).
+- :func:`special_tokens`: the ids around one sequence and the pad id, for training and inference.
 - :func:`pack_windows`: length-sorted, padded model inputs for a list of windows.
 """
 
@@ -17,61 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-
-Offsets = Sequence[tuple[int, int]] | np.ndarray
-
-
-def _as_pairs(offsets: Offsets) -> np.ndarray:
-    arr = np.asarray(offsets, dtype=np.int64)
-    return arr.reshape(-1, 2)
-
-
-def subtoken_words(offsets: Offsets, words: Offsets) -> np.ndarray:
-    """Word index of each sub-token (-1 for none).
-
-    ``offsets`` are the sub-tokens' ``(start, end)`` code-point offsets on the text, ``words``
-    the sorted, non-overlapping word offsets on the same text. A sub-token belongs to the word
-    containing its start; if it starts outside every word (a leading-space piece) it belongs to
-    the first word it overlaps; empty sub-tokens (special tokens) belong to none.
-    """
-    sub = _as_pairs(offsets)
-    wrd = _as_pairs(words)
-    result = np.full(len(sub), -1, dtype=np.int64)
-    if len(sub) == 0 or len(wrd) == 0:
-        return result
-    starts, ends = sub[:, 0], sub[:, 1]
-    w_starts, w_ends = wrd[:, 0], wrd[:, 1]
-    idx = np.searchsorted(w_starts, starts, side="right") - 1
-    inside = (idx >= 0) & (starts < w_ends[np.clip(idx, 0, None)])
-    nxt = idx + 1
-    nxt_ok = nxt < len(wrd)
-    overlaps = nxt_ok & (w_starts[np.clip(nxt, 0, len(wrd) - 1)] < ends)
-    result[inside] = idx[inside]
-    spill = ~inside & overlaps
-    result[spill] = nxt[spill]
-    result[ends <= starts] = -1
-    return result
-
-
-def first_subtokens(word_of_subtoken: np.ndarray, n_words: int) -> np.ndarray:
-    """Index of the first sub-token of each of ``n_words`` words (-1 where a word has none)."""
-    first = np.full(n_words, -1, dtype=np.int64)
-    owned = np.nonzero(word_of_subtoken >= 0)[0]
-    # np.unique's return_index gives each word's first occurrence in ascending sub-token order.
-    words, at = np.unique(word_of_subtoken[owned], return_index=True)
-    first[words] = owned[at]
-    return first
-
-
-def align_words(offsets: Offsets, words: Offsets) -> np.ndarray:
-    """First sub-token index per word (-1 where no sub-token starts in the word).
-
-    The one alignment rule of Spantune: labels go on (and predictions are read from) this
-    sub-token; every other sub-token of the word is ignored (-100 in training).
-    """
-    return first_subtokens(subtoken_words(offsets, words), len(_as_pairs(words)))
 
 
 def make_windows(n_subtokens: int, max_len: int, stride: int) -> list[tuple[int, int]]:
@@ -127,6 +72,28 @@ class SpecialTokens:
     @property
     def count(self) -> int:
         return len(self.prefix) + len(self.suffix)
+
+
+def special_tokens(tokenizer: Any, pad_token: object = None,
+                   config_pad_id: object = None) -> SpecialTokens:
+    """The ids ``tokenizer`` (a ``tokenizers.Tokenizer``) puts around one sequence, and [PAD].
+
+    The one rule for training and inference: prefix and suffix are the special tokens framing
+    the encoding of ``"a"`` ([CLS] … [SEP] for BERT). The pad id is that of ``pad_token`` (the
+    tokenizer's pad token, e.g. from ``tokenizer_config.json``) when the vocabulary has it, else
+    ``config_pad_id`` (the model config's ``pad_token_id``) when it is an int, else 0.
+    """
+    framed = tokenizer.encode("a", add_special_tokens=True)
+    mask = list(framed.special_tokens_mask)
+    ids = list(framed.ids)
+    lead = next((i for i, m in enumerate(mask) if not m), len(mask))
+    trail = next((i for i, m in enumerate(reversed(mask)) if not m), 0)
+    pad_id = tokenizer.token_to_id(pad_token) if isinstance(pad_token, str) else None
+    if pad_id is None:
+        pad_id = config_pad_id
+    if not isinstance(pad_id, int) or isinstance(pad_id, bool):
+        pad_id = 0
+    return SpecialTokens(tuple(ids[:lead]), tuple(ids[len(ids) - trail :]), int(pad_id))
 
 
 @dataclass(frozen=True)

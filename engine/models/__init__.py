@@ -8,12 +8,11 @@ from engine.models.base import (
     load_tokenizer,
     resolve_base_model,
 )
-from engine.models.head import bio_tags, fit_head
+from engine.models.head import fit_head
 
 __all__ = [
     "BUNDLED",
     "BaseModel",
-    "bio_tags",
     "bundled_model_dir",
     "fit_head",
     "load_token_classifier",

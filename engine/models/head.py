@@ -16,11 +16,6 @@ from engine.errors import ModelLoadError
 log = logging.getLogger(__name__)
 
 
-def bio_tags(labels: Sequence[str]) -> list[str]:
-    """``["O", "B-X", "I-X", ...]`` for the entity types ``labels`` in their order."""
-    return ["O"] + [f"{prefix}-{label}" for label in labels for prefix in ("B", "I")]
-
-
 def _old_tags(model: Any) -> list[str]:
     id2label = getattr(model.config, "id2label", None) or {}
     return [str(id2label.get(i, id2label.get(str(i), ""))) for i in range(len(id2label))]

@@ -58,8 +58,9 @@ def score_model(model: Any, tokenizer: Any, examples: Sequence[LabelledExample],
 
     ``threads`` None uses the cores that are idle now (as training does).
     """
+    from engine.inference.windows import special_tokens
     from engine.training.cpu import auto_threads
-    from engine.training.examples import encode_examples, special_tokens
+    from engine.training.examples import encode_examples
     from engine.training.predict import predict_tags
     from engine.training.trainer import torch_threads
 
@@ -68,7 +69,8 @@ def score_model(model: Any, tokenizer: Any, examples: Sequence[LabelledExample],
     tag_ids = {t: i for i, t in enumerate(tags)}
     encoded = encode_examples(examples, tokenizer, tag_ids, max_length, stride, cancel=cancel)
     with torch_threads(threads or auto_threads()):
-        pred = predict_tags(model, encoded, special_tokens(tokenizer), tags, batch_size, cancel)
+        special = special_tokens(tokenizer.backend_tokenizer, tokenizer.pad_token)
+        pred = predict_tags(model, encoded, special, tags, batch_size, cancel)
     labels = [t[2:] for t in tags if t.startswith("B-")]
     return entity_metrics([ex.tags for ex in encoded], pred, labels, source)
 

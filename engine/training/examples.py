@@ -3,7 +3,7 @@
 Words are the whitespace tokens of pre-tokenised text (CoNLL) and :func:`word_tokens` otherwise,
 split at span boundaries. Each span tags its words ``B-X I-X ...``; the tag of a word goes on its
 first sub-token (the sub-token whose start offset lies in the word, from the fast tokenizer's
-offsets on the raw text, as in :mod:`engine.inference.windows`); every other sub-token is -100.
+offsets on the raw text, :mod:`engine.text.align`); every other sub-token is -100.
 A segment longer than the model window is cut into overlapping windows, never truncated.
 
 A span that cannot be aligned (no word, or a word no sub-token starts in) is counted and
@@ -18,8 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from engine.inference.windows import SpecialTokens, align_words, make_windows
+from engine.inference.windows import SpecialTokens, make_windows, special_tokens
 from engine.progress import CancelToken, check
+from engine.text.align import align_words
+from engine.text.bio import offsets_to_bio, span_tokens
 from engine.text.tokens import Token, split_tokens_at, whitespace_tokens, word_tokens
 from engine.types import LabelledExample, SpanData
 
@@ -85,29 +87,8 @@ def example_words(example: LabelledExample) -> list[Token]:
 def word_tags(words: Sequence[Token],
               spans: Sequence[SpanData]) -> tuple[list[str], list[list[int]]]:
     """BIO tag per word and, per span, the indices of the words it covers."""
-    tags = ["O"] * len(words)
-    covered: list[list[int]] = []
-    starts = [w.start for w in words]
-    for span in spans:
-        i = int(np.searchsorted(starts, span.start))
-        inside = []
-        while i < len(words) and words[i].end <= span.end:
-            inside.append(i)
-            i += 1
-        for n, i in enumerate(inside):
-            tags[i] = ("B-" if n == 0 else "I-") + span.label
-        covered.append(inside)
-    return tags, covered
-
-
-def special_tokens(tokenizer: Any) -> SpecialTokens:
-    """The ids the tokenizer puts around one sequence ([CLS] … [SEP] for BERT) and [PAD]."""
-    enc = tokenizer.backend_tokenizer.encode("a", add_special_tokens=True)
-    mask = enc.special_tokens_mask
-    content = [i for i, m in enumerate(mask) if not m]
-    first, last = (content[0], content[-1]) if content else (len(mask), len(mask) - 1)
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    return SpecialTokens(tuple(enc.ids[:first]), tuple(enc.ids[last + 1:]), int(pad))
+    covered = span_tokens(words, spans)
+    return offsets_to_bio(words, spans, covered), covered
 
 
 def encode_examples(examples: Sequence[LabelledExample], tokenizer: Any, tag_ids: dict[str, int],
@@ -119,7 +100,7 @@ def encode_examples(examples: Sequence[LabelledExample], tokenizer: Any, tag_ids
     Raises Cancelled (checked every few hundred examples).
     """
     report = report if report is not None else AlignmentReport()
-    special = special_tokens(tokenizer)
+    special = special_tokens(tokenizer.backend_tokenizer, tokenizer.pad_token)
     window = max(1, max_length - special.count)
     out = []
     for i in range(0, len(examples), CHUNK):

@@ -3,7 +3,7 @@
 Rule ("first-subtoken-bio", :mod:`engine.inference.decode`): a word takes the tag predicted on
 its first sub-token; in overlapping windows each sub-token is read from the window where it is
 most central (:func:`engine.inference.windows.window_owners`); a word no sub-token reaches is
-``O``; ``I-X`` after ``O`` or another type starts an entity.
+``O``; ``I-X`` after ``O`` or another type starts an entity (:func:`engine.text.bio.repair_bio`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.inference.decode import repair_bio, softmax
+from engine.inference.decode import softmax
 from engine.inference.windows import (
     SpecialTokens,
     WindowRef,
@@ -22,6 +22,7 @@ from engine.inference.windows import (
     window_owners,
 )
 from engine.progress import CancelToken, check
+from engine.text.bio import repair_bio
 from engine.training.examples import EncodedExample
 
 

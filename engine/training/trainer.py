@@ -132,12 +132,13 @@ class _Prepared:
 def _prepare(train: Sequence[LabelledExample], eval: Sequence[LabelledExample],
              labels: Sequence[str], config: TrainConfig, init: str | Path | None,
              cancel: CancelToken | None) -> _Prepared:
-    from engine.models import bio_tags, fit_head, load_token_classifier, load_tokenizer
+    from engine.inference.windows import special_tokens
+    from engine.models import fit_head, load_token_classifier, load_tokenizer
     from engine.models.base import resolve_base_model
+    from engine.text.bio import tag_names
     from engine.training.examples import (
         AlignmentReport,
         encode_examples,
-        special_tokens,
         window_rows,
     )
     from engine.training.loop import configure_model
@@ -146,7 +147,7 @@ def _prepare(train: Sequence[LabelledExample], eval: Sequence[LabelledExample],
     check(cancel)
     tokenizer = load_tokenizer(base.folder)
     model = load_token_classifier(base.folder)
-    tags = bio_tags(labels)
+    tags = tag_names(labels)
     kept = fit_head(model, tags)
     configure_model(model, config)
     check(cancel)
@@ -158,7 +159,7 @@ def _prepare(train: Sequence[LabelledExample], eval: Sequence[LabelledExample],
                                    eval_report, cancel) if eval else []
     for line in train_report.problems:
         log.warning("training data: %s", line)
-    special = special_tokens(tokenizer)
+    special = special_tokens(tokenizer.backend_tokenizer, tokenizer.pad_token)
     rows = window_rows(encoded, special)
     if not rows:
         raise TrainingError("no labelled word could be aligned to the model's sub-tokens")

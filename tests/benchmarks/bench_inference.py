@@ -29,8 +29,8 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 DATA = REPO.parent / "shared" / "data" / "conll2003" / "test.txt"
 
-from engine.inference.decode import check_bio_tags, repair_bio  # noqa: E402
-from engine.inference.windows import align_words  # noqa: E402
+from engine.text.align import align_words  # noqa: E402
+from engine.text.bio import check_bio_tags, repair_bio  # noqa: E402
 from engine.text.tokens import whitespace_tokens  # noqa: E402
 
 Sentence = tuple[list[str], list[str]]
@@ -194,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     scratch = tempfile.TemporaryDirectory()
     folder = args.onnx_dir
     if folder is None:
-        from engine.inference.export import export_model
+        from engine.export.exporter import export_model
 
         began = time.perf_counter()
         folder = export_model(args.version, Path(scratch.name) / "onnx").path

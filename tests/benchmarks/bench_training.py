@@ -82,21 +82,24 @@ def hf_trainer(train: list[Any], test: list[Any], labels: list[str], config: Any
     import torch
     from transformers import DataCollatorForTokenClassification, Trainer, TrainingArguments
 
-    from engine.models import bio_tags, fit_head, load_token_classifier, load_tokenizer
+    from engine.inference.windows import special_tokens
+    from engine.models import fit_head, load_token_classifier, load_tokenizer
     from engine.models.base import resolve_base_model
+    from engine.text.bio import tag_names
     from engine.training.evaluate import score_model
-    from engine.training.examples import encode_examples, special_tokens, window_rows
+    from engine.training.examples import encode_examples, window_rows
     from engine.training.trainer import torch_threads
 
     torch.manual_seed(config.seed or 0)
     folder = resolve_base_model("bundled").folder
     tokenizer, model = load_tokenizer(folder), load_token_classifier(folder)
-    tags = bio_tags(labels)
+    tags = tag_names(labels)
     fit_head(model, tags)
     encoded = encode_examples(train, tokenizer, {t: i for i, t in enumerate(tags)},
                               config.max_length, config.stride)
+    special = special_tokens(tokenizer.backend_tokenizer, tokenizer.pad_token)
     rows = [{"input_ids": ids, "attention_mask": [1] * len(ids), "labels": labs}
-            for ids, labs in window_rows(encoded, special_tokens(tokenizer))]
+            for ids, labs in window_rows(encoded, special)]
     with tempfile.TemporaryDirectory() as out:
         args = TrainingArguments(
             output_dir=out, per_device_train_batch_size=config.batch_size,

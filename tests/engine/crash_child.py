@@ -67,7 +67,7 @@ def training(project_dir: str, base_model: str) -> None:
 
 
 def export(project_dir: str, out: str) -> None:
-    from engine.inference.export import export_model
+    from engine.export.exporter import export_model
 
     with Project.open(project_dir) as project:
         version = project.versions.active()

@@ -200,7 +200,7 @@ def export_trial(work: Path, rng: random.Random, trained_project: Path,
     """
     import shutil
 
-    from engine.inference.folder import target_lock
+    from engine.export.folder import target_lock
 
     project_dir = work / "exp.spantune"
     shutil.copytree(trained_project, project_dir)
@@ -241,7 +241,7 @@ def trained_project(root: Path, base: Path) -> Path:
 
 def prepared_export(project_dir: Path, out: Path) -> Path:
     """An export of the project's active version, to be overwritten in trials."""
-    from engine.inference.export import export_model
+    from engine.export.exporter import export_model
 
     with Project.open(project_dir, read_only=True) as project:
         version = project.versions.active()

@@ -35,7 +35,7 @@ def tiny_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "base_model": "tiny", "counts": {}, "metrics": {},
             "decoding": "first-subtoken-bio"}
     folder = build_tiny_model(tmp_path_factory.mktemp("tiny") / "v0001", spantune=meta)
-    from engine.inference.export import export_model
+    from engine.export.exporter import export_model
 
     export_model(folder, folder / EXPORT_FOLDER)
     return folder

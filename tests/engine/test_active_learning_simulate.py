@@ -103,7 +103,7 @@ def test_simulation_cancel_keeps_finished_rounds(tmp_path: Path, tiny_base: Path
 
 def test_simulation_scores_with_torch_when_export_is_refused(
         tmp_path: Path, tiny_base: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import engine.inference.export as export
+    import engine.export.exporter as export
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise ExportValidationError("too far from torch")

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from engine.models import bio_tags, load_tokenizer
+from engine.inference.windows import special_tokens
+from engine.models import load_tokenizer
+from engine.text.bio import tag_names
 from engine.training.examples import (
     IGNORE,
     AlignmentReport,
     encode_examples,
     example_words,
-    special_tokens,
     window_rows,
 )
 from engine.types import LabelledExample, SpanData
 from tests.engine.tiny_model import build_tiny_model
 
-TAGS = bio_tags(["PER", "LOC"])
+TAGS = tag_names(["PER", "LOC"])
 TAG_IDS = {t: i for i, t in enumerate(TAGS)}
 
 
@@ -138,7 +139,7 @@ def test_entity_beyond_the_first_window_is_labelled(tokenizer) -> None:
         assert end - start <= 32 - 2
         covered.update(range(start, end))
     assert covered == set(range(len(encoded.ids)))  # nothing truncated
-    rows = window_rows([encoded], special_tokens(tokenizer))
+    rows = window_rows([encoded], special_tokens(tokenizer.backend_tokenizer, tokenizer.pad_token))
     last_ids, last_labels = rows[-1]
     assert len(last_ids) <= 32
     pieces = tokenizer.convert_ids_to_tokens(last_ids)

@@ -53,3 +53,40 @@ def test_cli_help_does_not_import_torch_or_qt() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
                          text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_inference_imports_no_torch_or_transformers() -> None:
+    """engine.inference runs exported folders on onnxruntime + tokenizers + numpy alone."""
+    inference = [m for m in _engine_modules() if m.startswith("engine.inference")]
+    assert "engine.inference.predictor" in inference
+    code = (
+        "import sys, importlib\n"
+        "for name in ('torch', 'transformers', 'PySide6'):\n"
+        "    sys.modules[name] = None  # importing them now raises ImportError\n"
+        f"for mod in {inference!r}:\n"
+        "    importlib.import_module(mod)\n"
+        "import engine.inference as inf\n"
+        "for name in inf.__all__:\n"
+        "    getattr(inf, name)\n"
+        "print('ok')\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+
+
+def test_inference_source_never_imports_torch_or_the_exporter() -> None:
+    """Also inside functions: an import of torch, transformers or engine.export is a layer break."""
+    forbidden = {"torch", "transformers", "optimum"}
+    for path in (REPO / "engine" / "inference").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                where = path.relative_to(REPO)
+                assert name.split(".")[0] not in forbidden, f"{where} imports {name}"
+                assert not name.startswith(("engine.export", "engine.training")), (
+                    f"{where} imports {name}")

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from engine.errors import Cancelled, ExportValidationError, ValidationError
-from engine.inference import export as export_module
-from engine.inference.export import STAGES, ExportResult, export_model
+from engine.export import exporter as export_module
+from engine.export.exporter import STAGES, ExportResult, export_model
 from engine.inference.predictor import Predictor
 from engine.progress import CancelToken, ProgressEvent
 from tests.engine.tiny_model import build_tiny_model
@@ -194,7 +194,7 @@ class _FixedPredictor:
 )
 def test_parity_tolerance_is_relative_to_the_logit(scale: float, drift: float,
                                                    passes: bool) -> None:
-    from engine.inference.validate import check_parity
+    from engine.export.validate import check_parity
 
     want = np.full((1, 3, 5), scale, dtype=np.float64)
     fake = _FixedPredictor(want + drift)
@@ -210,7 +210,7 @@ def test_parity_tolerance_is_relative_to_the_logit(scale: float, drift: float,
 
 
 def test_a_kill_between_the_renames_gets_the_old_export_back(tmp_path: Path) -> None:
-    from engine.inference.folder import recover_leftovers, target_lock
+    from engine.export.folder import recover_leftovers, target_lock
 
     target = tmp_path / "out"
     old = tmp_path / ".out.old-1234abcd"  # a previous export renamed aside, then the kill
@@ -232,12 +232,12 @@ def test_two_writers_of_one_export_folder_are_refused(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from engine.inference.folder import target_lock
+    from engine.export.folder import target_lock
 
     target = tmp_path / "out"
     with target_lock(target):
         code = ("import sys; from pathlib import Path; sys.path.insert(0, sys.argv[2]); "
-                "from engine.inference.folder import target_lock\n"
+                "from engine.export.folder import target_lock\n"
                 "with target_lock(Path(sys.argv[1])): pass")
         done = subprocess.run([sys.executable, "-c", code, str(target),
                                str(Path(__file__).resolve().parents[2])],

@@ -11,13 +11,13 @@ import pytest
 
 from engine.errors import ModelLoadError
 from engine.models import (
-    bio_tags,
     bundled_model_dir,
     fit_head,
     load_token_classifier,
     load_tokenizer,
     resolve_base_model,
 )
+from engine.text.bio import tag_names
 from tests.engine.tiny_model import build_tiny_model
 
 
@@ -54,7 +54,7 @@ def test_bundled_is_the_installed_package_folder() -> None:
 def test_local_folder_loads_with_a_fitted_head(tiny: Path) -> None:
     base = resolve_base_model(str(tiny))
     model = load_token_classifier(base.folder)
-    kept = fit_head(model, bio_tags(["PER", "LOC", "ORG"]))
+    kept = fit_head(model, tag_names(["PER", "LOC", "ORG"]))
     assert kept == ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
     assert model.classifier.out_features == 7
     assert model.config.label2id["I-ORG"] == 6

@@ -13,11 +13,13 @@ import numpy as np
 import pytest
 
 from engine.errors import ModelLoadError
-from engine.inference.decode import bio_spans, repair_bio, softmax
-from engine.inference.export import export_model
+from engine.export.exporter import export_model
+from engine.inference.decode import softmax
 from engine.inference.predictor import Predictor, choose_providers
-from engine.inference.windows import align_words, make_windows, subtoken_words, window_owners
+from engine.inference.windows import make_windows, window_owners
 from engine.text import word_tokens
+from engine.text.align import align_words, subtoken_words
+from engine.text.bio import bio_spans, repair_bio
 from tests.engine.tiny_model import build_tiny_model
 
 REPO = Path(__file__).resolve().parents[2]

@@ -359,12 +359,13 @@ def test_bundled_encoder_learns(tmp_path: Path) -> None:
     outcome = train_examples(data, [], ["PER", "LOC"],
                              TrainConfig(epochs=6, batch_size=8, seed=0, max_length=64))
     trained = score_model(outcome.model, outcome.tokenizer, data, outcome.tags, source="train")
-    from engine.models import bio_tags, fit_head, load_token_classifier, load_tokenizer
+    from engine.models import fit_head, load_token_classifier, load_tokenizer
     from engine.models.base import resolve_base_model
+    from engine.text.bio import tag_names
 
     folder = resolve_base_model("bundled").folder
     untrained = load_token_classifier(folder)
-    fit_head(untrained, bio_tags(["PER", "LOC"]))
+    fit_head(untrained, tag_names(["PER", "LOC"]))
     baseline = score_model(untrained, load_tokenizer(folder), data, outcome.tags,
                            source="train")
     assert trained["f1"] > max(0.8, baseline["f1"] + 0.3)

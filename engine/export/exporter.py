@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import time
-import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,17 +24,16 @@ from typing import Any
 import numpy as np
 
 from engine.errors import ModelLoadError
-from engine.inference.decode import DECODING_RULE, check_bio_tags
-from engine.inference.folder import (
+from engine.export.convert import OPSET, QUANTIZATION, quantize_int8, torch_to_onnx
+from engine.export.folder import (
     check_target,
     link_or_copy,
     move_into_place,
     staging_dir,
     target_lock,
 )
-from engine.inference.model_card import model_card
-from engine.inference.predictor import DEFAULT_STRIDE, Predictor, read_tags
-from engine.inference.validate import (
+from engine.export.model_card import model_card
+from engine.export.validate import (
     HIDDEN_RTOL,
     HIDDEN_TOLERANCE,
     LOGIT_RTOL,
@@ -46,11 +43,13 @@ from engine.inference.validate import (
     head_error,
     validation_texts,
 )
+from engine.inference.decode import DECODING_RULE
+from engine.inference.predictor import DEFAULT_STRIDE, Predictor, read_tags
 from engine.progress import CancelToken, EventCallback, ProgressEvent, check, emit
+from engine.text.bio import check_bio_tags
 
 log = logging.getLogger(__name__)
 
-OPSET = 17
 STAGES = ("load", "export", "validate", "quantize", "compare", "write")
 TOKENIZER_FILES = (
     "tokenizer.json",
@@ -63,24 +62,6 @@ TOKENIZER_FILES = (
     "sentencepiece.bpe.model",
     "spm.model",
 )
-# Chosen by measurement (MiniLM fine-tuned on 1000 CoNLL sentences, fp32 test F1 0.749, 1500
-# test sentences): per-tensor int8 lost 1.3 F1 points (0.8 in CALIBRATION.md); per-channel
-# 0.07-0.11 with 99.1 % sub-token argmax agreement. reduce_range (7-bit weights) measured the same
-# here (+0.12 points, 99.0 %, entity agreement 96.2 % against 96.1 %) and avoids the u8·s8
-# saturation of AVX2 CPUs without VNNI, which many desktops have. Only MatMul/Gemm with constant
-# weights are quantised (attention's activation×activation MatMuls stay fp32). The classifier
-# stays fp32: measured neutral, tiny, and its rounding would land directly on the logits.
-QUANTIZATION: dict[str, Any] = {
-    "method": "onnxruntime.quantization.quantize_dynamic",
-    "weight_type": "QInt8",
-    "per_channel": True,
-    "reduce_range": True,
-    "op_types": ["MatMul", "Gemm"],
-    "matmul_const_b_only": True,
-    "exclude_classifier": True,
-}
-
-
 @dataclass(frozen=True)
 class ExportResult:
     """What :func:`export_model` wrote and how well it matched torch."""
@@ -170,7 +151,7 @@ def _build(
     agreement, excluded = None, []
     if quantize:
         _stage(on_event, cancel, "quantize")
-        excluded = _quantize(tmp / "model.onnx", tmp / "onnx" / "model_quantized.onnx")
+        excluded = quantize_int8(tmp / "model.onnx", tmp / "onnx" / "model_quantized.onnx")
         _stage(on_event, cancel, "compare")
         agreement = check_agreement(fp32, Predictor(tmp, quantized=True), texts)
         if agreement.entity_agreement < 0.95:
@@ -290,23 +271,8 @@ def _torch_export(wrapper: Any, input_names: list[str], path: Path) -> None:
     example = {"input_ids": ids, "attention_mask": mask, "token_type_ids": torch.zeros_like(ids)}
     axes = {0: "batch", 1: "sequence"}
     outputs = ["logits", "last_hidden_state"]
-    with warnings.catch_warnings():
-        # The TorchScript exporter is deprecated (still the fast, reliable one: 1.3 s against
-        # 10 s for dynamo) and traces emit TracerWarnings; validation checks the result instead.
-        warnings.simplefilter("ignore")
-        with torch.no_grad():
-            torch.onnx.export(
-                wrapper,
-                tuple(example[n] for n in input_names),
-                str(path),
-                dynamo=False,
-                opset_version=OPSET,
-                input_names=input_names,
-                output_names=outputs,
-                dynamic_axes={n: axes for n in [*input_names, *outputs]},
-                do_constant_folding=True,
-            )
-    wrapper.eval()
+    torch_to_onnx(wrapper, [example[n] for n in input_names], input_names, outputs, path,
+                  {n: axes for n in [*input_names, *outputs]})
 
 
 def _torch_runner(wrapper: Any, input_names: list[str]) -> Any:
@@ -338,52 +304,6 @@ def _write_head(model: Any, fp32: Predictor, texts: list[str], tmp: Path) -> dic
         return {"file": None, "max_abs_diff": error}
     np.savez(tmp / "head.npz", weight=weight, bias=bias)
     return {"file": "head.npz", "max_abs_diff": error, "shape": list(weight.shape)}
-
-
-def _classifier_nodes(path: Path) -> list[str]:
-    """Names of the MatMul/Gemm nodes that produce ``logits`` (the classification head)."""
-    import onnx
-
-    graph = onnx.load(str(path), load_external_data=False).graph
-    producer = {out: node for node in graph.node for out in node.output}
-    node = producer.get("logits")
-    found: list[str] = []
-    for _ in range(3):  # logits ← Add ← MatMul, or logits ← Gemm
-        if node is None:
-            break
-        if node.op_type in ("MatMul", "Gemm"):
-            found.append(node.name)
-            break
-        node = next((producer[i] for i in node.input if i in producer), None)
-    return found
-
-
-def _quantize(fp32_path: Path, int8_path: Path) -> list[str]:
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    excluded = _classifier_nodes(fp32_path) if QUANTIZATION["exclude_classifier"] else []
-    root = logging.getLogger()
-    root.addFilter(_quiet_quantizer)
-    try:
-        quantize_dynamic(
-            str(fp32_path),
-            str(int8_path),
-            op_types_to_quantize=QUANTIZATION["op_types"],
-            per_channel=QUANTIZATION["per_channel"],
-            reduce_range=QUANTIZATION["reduce_range"],
-            weight_type=QuantType.QInt8,
-            nodes_to_exclude=excluded,
-            extra_options={"MatMulConstBOnly": QUANTIZATION["matmul_const_b_only"]},
-        )
-    finally:
-        root.removeFilter(_quiet_quantizer)
-    return excluded
-
-
-def _quiet_quantizer(record: logging.LogRecord) -> bool:
-    """Drop onnxruntime.quantization's root-logger advice ("consider pre-processing", ...)."""
-    quantizer = f"onnxruntime{os.sep}quantization"
-    return record.levelno >= logging.ERROR or quantizer not in record.pathname
 
 
 def _versions() -> dict[str, str]:
