@@ -33,16 +33,22 @@ def test_no_engine_source_mentions_qt_or_desktop() -> None:
 
 
 def test_every_engine_module_imports_with_qt_unavailable() -> None:
+    out = _import_without(("PySide6", "shiboken6", "desktop"), _engine_modules(), timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+
+
+def _import_without(blocked: tuple[str, ...], modules: list[str], then: str = "",
+                    timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    """Import ``modules`` in a fresh interpreter where importing ``blocked`` raises."""
     code = (
         "import sys, importlib\n"
-        "for name in ('PySide6', 'shiboken6', 'desktop'):\n"
+        f"for name in {blocked!r}:\n"
         "    sys.modules[name] = None  # importing them now raises ImportError\n"
-        f"for mod in {_engine_modules()!r}:\n"
+        f"for mod in {modules!r}:\n"
         "    importlib.import_module(mod)\n"
-        "print('ok')\n")
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
-                         text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-3000:]
+        f"{then}print('ok')\n")
+    return subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                          text=True, timeout=timeout)
 
 
 def test_cli_help_does_not_import_torch_or_qt() -> None:
@@ -59,18 +65,10 @@ def test_inference_imports_no_torch_or_transformers() -> None:
     """engine.inference runs exported folders on onnxruntime + tokenizers + numpy alone."""
     inference = [m for m in _engine_modules() if m.startswith("engine.inference")]
     assert "engine.inference.predictor" in inference
-    code = (
-        "import sys, importlib\n"
-        "for name in ('torch', 'transformers', 'PySide6'):\n"
-        "    sys.modules[name] = None  # importing them now raises ImportError\n"
-        f"for mod in {inference!r}:\n"
-        "    importlib.import_module(mod)\n"
-        "import engine.inference as inf\n"
-        "for name in inf.__all__:\n"
-        "    getattr(inf, name)\n"
-        "print('ok')\n")
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
-                         text=True, timeout=120)
+    out = _import_without(("torch", "transformers", "PySide6"), inference,
+                          then="import engine.inference as inf\n"
+                               "for name in inf.__all__:\n"
+                               "    getattr(inf, name)\n")
     assert out.returncode == 0, out.stderr[-3000:]
 
 
