@@ -16,6 +16,7 @@ SegmentMode = Literal["sentences", "lines", "document"]
 SEGMENT_STATUSES: tuple[str, ...] = ("todo", "labelled", "skipped")
 SEGMENT_SPLITS: tuple[str, ...] = ("train", "eval")
 SPAN_SOURCES: tuple[str, ...] = ("human", "model", "imported")
+SUGGESTION_SOURCES: tuple[str, ...] = ("model", "pattern", "imported")
 SEGMENT_MODES: tuple[str, ...] = ("sentences", "lines", "document")
 
 
@@ -53,6 +54,7 @@ class Suggestion:
     label: str
     score: float | None
     model_version: str | None
+    source: str = "model"
 
 
 @dataclass(frozen=True)

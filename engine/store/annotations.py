@@ -31,9 +31,33 @@ def _span(r: tuple) -> Span:
                 source=r[6], created_at=r[7])
 
 
+_SUGGESTION_SQL = (
+    'SELECT id, segment_id, start, "end", label, score, model_version, source FROM suggestions'
+)
+
+# A suggestion row is inserted only where no accepted span overlaps it and no person rejected
+# the same (segment, start, end, label) before: a rejection is remembered for every source.
+_INSERT_SUGGESTION_SQL = (
+    'INSERT INTO suggestions (segment_id, start, "end", label, score, model_version, source)'
+    " SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM spans"
+    ' WHERE segment_id = ? AND start < ? AND "end" > ?)'
+    " AND NOT EXISTS (SELECT 1 FROM rejected_suggestions"
+    ' WHERE segment_id = ? AND start = ? AND "end" = ? AND label = ?)'
+)
+
+
 def _suggestion(r: tuple) -> Suggestion:
     return Suggestion(id=r[0], segment_id=r[1], start=r[2], end=r[3], label=r[4], score=r[5],
-                      model_version=r[6])
+                      model_version=r[6], source=r[7])
+
+
+def insert_suggestions(conn: sqlite3.Connection,
+                       rows: list[tuple[int, int, int, str, float | None, str | None, str]]
+                       ) -> None:
+    """Insert (segment, start, end, label, score, model_version, source) rows inside the
+    caller's transaction, skipping rows that overlap a span or were rejected before."""
+    conn.executemany(_INSERT_SUGGESTION_SQL,
+                     [(*r, r[0], r[2], r[1], r[0], r[1], r[2], r[3]) for r in rows])
 
 
 class AnnotationStore:
@@ -149,14 +173,12 @@ class AnnotationStore:
     # -- suggestions -----------------------------------------------------------------------------
     def suggestions(self, segment_id: int) -> list[Suggestion]:
         rows = self.db.connection().execute(
-            'SELECT id, segment_id, start, "end", label, score, model_version FROM suggestions'
-            " WHERE segment_id = ? ORDER BY start", (segment_id,)).fetchall()
+            _SUGGESTION_SQL + " WHERE segment_id = ? ORDER BY start", (segment_id,)).fetchall()
         return [_suggestion(r) for r in rows]
 
     def get_suggestion(self, suggestion_id: int) -> Suggestion:
         r = self.db.connection().execute(
-            'SELECT id, segment_id, start, "end", label, score, model_version FROM suggestions'
-            " WHERE id = ?", (suggestion_id,)).fetchone()
+            _SUGGESTION_SQL + " WHERE id = ?", (suggestion_id,)).fetchone()
         if r is None:
             raise NotFoundError(f"no suggestion {suggestion_id}")
         return _suggestion(r)
@@ -174,32 +196,58 @@ class AnnotationStore:
             return span
 
     def reject_suggestion(self, suggestion_id: int) -> Suggestion:
+        """Delete the suggestion and remember the rejection: it is never suggested again."""
         with self.db.write() as conn:
             sug = self.get_suggestion(suggestion_id)
             conn.execute("DELETE FROM suggestions WHERE id = ?", (suggestion_id,))
+            conn.execute(
+                'INSERT OR IGNORE INTO rejected_suggestions (segment_id, start, "end", label,'
+                " source, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (sug.segment_id, sug.start, sug.end, sug.label, sug.source, now()))
             return sug
 
     def restore_suggestion(self, sug: Suggestion) -> Suggestion:
+        """Put a suggestion back (undo of accept or reject); a rejection of it is forgotten."""
         with self.db.write() as conn:
             conn.execute(
+                'DELETE FROM rejected_suggestions WHERE segment_id = ? AND start = ?'
+                ' AND "end" = ? AND label = ?', (sug.segment_id, sug.start, sug.end, sug.label))
+            conn.execute(
                 'INSERT INTO suggestions (id, segment_id, start, "end", label, score,'
-                " model_version) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " model_version, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (sug.id, sug.segment_id, sug.start, sug.end, sug.label, sug.score,
-                 sug.model_version))
+                 sug.model_version, sug.source))
             return sug
 
-    def replace_suggestions(self, segment_ids: list[int],
-                            rows: list[tuple[int, int, int, str, float, str | None]]) -> None:
-        """Replace the suggestions of ``segment_ids`` with ``rows`` (segment, start, end,
-        label, score, model_version), skipping any that overlap an accepted span."""
+    def add_rejections(self, rows: list[tuple[int, int, int, str, str]]) -> int:
+        """Remember (segment, start, end, label, source) rejections, e.g. from an import;
+        returns how many were new."""
         with self.db.write() as conn:
-            conn.executemany("DELETE FROM suggestions WHERE segment_id = ?",
-                             [(i,) for i in segment_ids])
+            before = conn.total_changes
+            stamp = now()
             conn.executemany(
-                'INSERT INTO suggestions (segment_id, start, "end", label, score, model_version)'
-                " SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM spans"
-                ' WHERE segment_id = ? AND start < ? AND "end" > ?)',
-                [(*r, r[0], r[2], r[1]) for r in rows])
+                'INSERT OR IGNORE INTO rejected_suggestions (segment_id, start, "end", label,'
+                " source, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [(*r, stamp) for r in rows])
+            return conn.total_changes - before
+
+    def rejections(self, segment_id: int) -> list[SpanData]:
+        """The rejected (start, end, label) of a segment, in document offsets."""
+        rows = self.db.connection().execute(
+            'SELECT start, "end", label FROM rejected_suggestions WHERE segment_id = ?'
+            ' ORDER BY start, "end", label', (segment_id,)).fetchall()
+        return [SpanData(*r) for r in rows]
+
+    def replace_suggestions(self, segment_ids: list[int],
+                            rows: list[tuple[int, int, int, str, float, str | None]], *,
+                            source: str = "model") -> None:
+        """Replace the ``source`` suggestions of ``segment_ids`` with ``rows`` (segment, start,
+        end, label, score, model_version), skipping any that overlap an accepted span or were
+        rejected before. Suggestions from other sources stay."""
+        with self.db.write() as conn:
+            conn.executemany("DELETE FROM suggestions WHERE segment_id = ? AND source = ?",
+                             [(i, source) for i in segment_ids])
+            insert_suggestions(conn, [(*r, source) for r in rows])
 
     # -- training snapshot ------------------------------------------------------------------
     def training_snapshot(self) -> TrainingSnapshot:

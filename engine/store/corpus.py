@@ -126,8 +126,8 @@ def insert_documents(
             rows.append((doc_id, seg_id, span.start, span.end, labels[span.label]))
         if as_suggestions:
             conn.executemany(
-                'INSERT INTO suggestions (segment_id, start, "end", label, score, model_version)'
-                " VALUES (?, ?, ?, ?, NULL, NULL)",
+                'INSERT INTO suggestions (segment_id, start, "end", label, score, model_version,'
+                " source) VALUES (?, ?, ?, ?, NULL, NULL, 'imported')",
                 [(r[1], r[2], r[3], span.label) for r, span in zip(rows, doc.spans, strict=True)],
             )
         else:

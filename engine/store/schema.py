@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA_V1 = """
 CREATE TABLE settings (
@@ -161,5 +161,41 @@ def _v1_to_v2(conn: sqlite3.Connection) -> None:
                          [(text[start:end], seg_id) for seg_id, start, end in rows])
 
 
+SCHEMA_V3 = """
+-- Where a suggestion came from: the model, a pattern/dictionary, or an import (--as-suggestions).
+ALTER TABLE suggestions ADD COLUMN source TEXT NOT NULL DEFAULT 'model'
+    CHECK (source IN ('model', 'pattern', 'imported'));
+
+-- A rejected suggestion is remembered and never suggested again, by any source.
+CREATE TABLE rejected_suggestions (
+    segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    source TEXT NOT NULL DEFAULT 'model',
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (segment_id, start, "end", label)
+);
+
+-- Patterns and dictionaries (spaCy/Prodigy pattern JSON, or a term) that propose suggestions.
+CREATE TABLE patterns (
+    id INTEGER PRIMARY KEY,
+    label TEXT NOT NULL,
+    pattern TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (label, pattern)
+);
+
+-- A version whose weights were deleted keeps its metrics (bounded disk use).
+ALTER TABLE model_versions ADD COLUMN weights_deleted INTEGER NOT NULL DEFAULT 0;
+"""
+
+
+def _v2_to_v3(conn: sqlite3.Connection) -> None:
+    """Suggestion sources, remembered rejections, patterns, versions without weights."""
+    for statement in _statements(SCHEMA_V3):
+        conn.execute(statement)
+
+
 # Migration from version N to N + 1; each runs inside the caller's transaction.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from engine.api import Project
 from engine.store.database import integrity_problem
+from engine.store.schema import SCHEMA_VERSION
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -124,8 +125,8 @@ def import_trial(work: Path, rng: random.Random, big_file: Path, lines: int) -> 
 
 
 def migration_trial(work: Path, rng: random.Random) -> str | None:
-    """Kill the real v1 -> v2 migration (segment texts copied out of one 3,000-sentence
-    document) and check it is all or nothing."""
+    """Kill the real v1 -> current migration (segment texts copied out of one 3,000-sentence
+    document, then the v3 tables) and check it is all or nothing."""
     project_dir = _project_with_sentences(work, 3000)
     db = project_dir / "project.sqlite"
     downgrade_to_v1(db)
@@ -138,16 +139,19 @@ def migration_trial(work: Path, rng: random.Random) -> str | None:
         columns = {r[1] for r in conn.execute("PRAGMA table_info(segments)")}
         if version == 1 and "text" in columns:
             return "schema changed but version not bumped"
-        if version == 2:
+        if version == SCHEMA_VERSION:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+            if not {"rejected_suggestions", "patterns"} <= tables:
+                return "version bumped but the v3 tables are missing"
             wrong = conn.execute(
                 'SELECT COUNT(*) FROM segments s JOIN documents d ON d.id = s.document_id'
                 ' WHERE s.text IS NOT substr(d.text, s.start + 1, s."end" - s.start)'
             ).fetchone()[0]
             if wrong:
                 return f"half-migrated: {wrong} segments without their text"
-        if version not in (1, 2):
+        if version not in (1, SCHEMA_VERSION):
             return f"unexpected schema version {version}"
-        if any(a == "migrated" for a in trial.acks) and version != 2:
+        if any(a == "migrated" for a in trial.acks) and version != SCHEMA_VERSION:
             return "acknowledged migration lost"
     finally:
         conn.close()
@@ -254,6 +258,10 @@ def downgrade_to_v1(db_path: Path) -> None:
     conn = sqlite3.connect(db_path)
     try:
         conn.execute("ALTER TABLE segments DROP COLUMN text")
+        conn.execute("ALTER TABLE suggestions DROP COLUMN source")
+        conn.execute("ALTER TABLE model_versions DROP COLUMN weights_deleted")
+        conn.execute("DROP TABLE rejected_suggestions")
+        conn.execute("DROP TABLE patterns")
         conn.execute("PRAGMA user_version = 1")
         conn.commit()
     finally:

@@ -275,6 +275,28 @@ def test_suggestions_accept_reject_restore(project: Project) -> None:
     assert project.annotations.suggestions(seg.id) == []
 
 
+def test_a_rejected_suggestion_is_never_suggested_again(project: Project) -> None:
+    add_document(project, "Ana lives in Rome.")
+    seg = project.segments()[0]
+    ann = project.annotations
+    ann.replace_suggestions([seg.id], [(seg.id, 13, 17, "LOC", 0.6, "v1")])
+    rejected = ann.reject_suggestion(ann.suggestions(seg.id)[0].id)
+    assert [(r.start, r.end, r.label) for r in ann.rejections(seg.id)] == [(13, 17, "LOC")]
+    # the next model, and a pattern, propose it again: it stays rejected
+    ann.replace_suggestions([seg.id], [(seg.id, 13, 17, "LOC", 0.9, "v2")])
+    ann.replace_suggestions([seg.id], [(seg.id, 13, 17, "LOC", None, None)], source="pattern")
+    assert ann.suggestions(seg.id) == []
+    # another label on the same words is still a new proposal; sources replace only their own
+    ann.replace_suggestions([seg.id], [(seg.id, 13, 17, "ORG", 0.4, "v2")])
+    ann.replace_suggestions([seg.id], [(seg.id, 0, 3, "PER", None, None)], source="pattern")
+    assert [(s.label, s.source) for s in ann.suggestions(seg.id)] == [
+        ("PER", "pattern"), ("ORG", "model")]
+    # undo of the rejection forgets it
+    ann.restore_suggestion(rejected)
+    assert ann.rejections(seg.id) == []
+    assert ann.add_rejections([(seg.id, 0, 3, "ORG", "imported")] * 2) == 1
+
+
 def test_version_registry_and_orphan_cleanup(project: Project) -> None:
     versions = project.versions
     assert versions.next_name() == "v0001"
