@@ -270,13 +270,13 @@ class MainWindow(QMainWindow):
 
     def _on_session_labels_changed(self) -> None:
         project = self.session.project
-        self.palette.set_labels(project.labels.list() if project else [])
+        self.palette.set_labels(project.labels.get_all() if project else [])
         self._load_current()
         self._stats_timer.start()
 
     def _on_session_versions_changed(self) -> None:
         project = self.session.project
-        self.model_panel.set_versions(project.versions.list() if project else [])
+        self.model_panel.set_versions(project.versions.get_all() if project else [])
         self._stats_timer.start()
 
     def _on_session_queue_changed(self) -> None:

@@ -285,7 +285,7 @@ class Project:
 
         with self.db.read() as conn:
             docs = corpus.documents_for_export(conn, only_labelled=only_labelled)
-        labels = [lab.name for lab in self.labels.list()]
+        labels = [lab.name for lab in self.labels.get_all()]
         return write_file(docs, Path(out), fmt, labels=labels)
 
     # -- reading -----------------------------------------------------------------------------------
@@ -294,7 +294,7 @@ class Project:
             out = corpus.stats(conn)
         active = self.versions.active()
         out["active_version"] = active.name if active else None
-        out["versions"] = len(self.versions.list())
+        out["versions"] = len(self.versions.get_all())
         return out
 
     def segment(self, segment_id: int) -> Segment:

@@ -27,7 +27,7 @@ def load_content(project: Project, segment_id: int, *, context: int = 1,
         base=start,
         spans=tuple(project.annotations.spans(segment_id)),
         suggestions=tuple(project.annotations.suggestions(segment_id)),
-        labels=tuple(project.labels.list()),
+        labels=tuple(project.labels.get_all()),
         position=f"document {seg.document_id} · segment {seg.position + 1}",
     )
 

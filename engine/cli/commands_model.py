@@ -11,9 +11,10 @@ from typing import Any
 from engine.api import Project
 from engine.cli.output import ProgressBar, print_json, print_table
 from engine.errors import ValidationError
+from engine.types import Entity
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("train", help="fine-tune a model on the project's labelled segments")
     p.add_argument("project")
     p.add_argument("--epochs", type=int, default=None, help="default: chosen from a step budget")
@@ -113,7 +114,7 @@ def cmd_versions(args: argparse.Namespace) -> int:
                 project.versions.activate(args.name)
             else:
                 project.versions.delete(args.name)
-        versions = project.versions.list()
+        versions = project.versions.get_all()
     if args.json:
         print_json([{"name": v.name, "active": v.active, "created_at": v.created_at,
                      "base_model": v.base_model, "f1": v.metrics.get("f1"),
@@ -191,7 +192,7 @@ def _read_texts(name: str) -> list[str]:
     return texts
 
 
-def _write_prediction(text: str, entities: list, fmt: str) -> None:
+def _write_prediction(text: str, entities: list[Entity], fmt: str) -> None:
     if fmt == "jsonl":
         spans = [{"start": e.start, "end": e.end, "label": e.label, "score": round(e.score, 4),
                   "text": text[e.start:e.end]} for e in entities]

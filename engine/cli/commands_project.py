@@ -10,7 +10,7 @@ from engine.cli.output import ProgressBar, print_json, print_table
 from engine.errors import ValidationError
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("init", help="create a project folder NAME.spantune")
     p.add_argument("project")
     p.add_argument("--labels", default="", help="comma-separated label names, e.g. PER,ORG,LOC")
@@ -173,7 +173,7 @@ def cmd_labels(args: argparse.Namespace) -> int:
             store.set_hotkey(args.name, None if args.hotkey.lower() == "none" else args.hotkey)
         elif action == "order":
             store.reorder([x.strip() for x in args.names.split(",") if x.strip()])
-        labels = store.list()
+        labels = store.get_all()
         usage = project.stats()["spans_by_label"]
     if args.json:
         print_json([{"name": lab.name, "color": lab.color, "hotkey": lab.hotkey,

@@ -8,6 +8,7 @@ import random
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from engine.errors import FormatError, NotFoundError, ValidationError
 from engine.store.labels import add_label, label_ids
@@ -171,7 +172,7 @@ def tokenized_by_document(conn: sqlite3.Connection, status: str) -> dict[int, bo
         " FROM segments WHERE status = ?)", (status,))}
 
 
-def segment_from_row(r: Sequence) -> Segment:
+def segment_from_row(r: Sequence[Any]) -> Segment:
     return Segment(id=r[0], document_id=r[1], position=r[2], start=r[3], end=r[4], status=r[5],
                    split=r[6], text=r[7])
 
@@ -187,8 +188,9 @@ def get_segment(conn: sqlite3.Connection, segment_id: int) -> Segment:
 def segment_filter_sql(
     status: str | None = None, split: str | None = None, search: str | None = None,
     document_id: int | None = None,
-) -> tuple[str, list]:
-    clauses, params = [], []
+) -> tuple[str, list[object]]:
+    clauses: list[str] = []
+    params: list[object] = []
     if status is not None:
         if status not in ("todo", "labelled", "skipped"):
             raise ValidationError(f"unknown status {status!r}", field="status")
@@ -223,7 +225,7 @@ def count_segments(conn: sqlite3.Connection, **filters: object) -> int:
     return int(conn.execute(f"SELECT COUNT(*) FROM segments s{where}", params).fetchone()[0])
 
 
-def stats(conn: sqlite3.Connection) -> dict:
+def stats(conn: sqlite3.Connection) -> dict[str, Any]:
     by_status = {k: 0 for k in ("todo", "labelled", "skipped")}
     for status, n in conn.execute("SELECT status, COUNT(*) FROM segments GROUP BY status"):
         by_status[status] = n

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from engine.errors import (
     ConflictError,
@@ -25,6 +26,10 @@ from engine.errors import (
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 15_000
+
+
+# positional or named SQL parameters
+Params = tuple[Any, ...] | dict[str, Any]
 
 
 def translate_error(exc: sqlite3.Error) -> StoreError:
@@ -141,12 +146,12 @@ class Database:
             if conn.in_transaction:
                 conn.execute("COMMIT")
 
-    def execute_write(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+    def execute_write(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
         with self.write() as conn:
             return self._run(conn, sql, params)
 
     @staticmethod
-    def _run(conn: sqlite3.Connection, sql: str, params: tuple | dict) -> sqlite3.Cursor:
+    def _run(conn: sqlite3.Connection, sql: str, params: Params) -> sqlite3.Cursor:
         try:
             return conn.execute(sql, params)
         except sqlite3.Error as exc:

@@ -44,4 +44,4 @@ def test_cancelling_a_real_retrain_is_quick_and_changes_nothing(qtbot, make_wind
     elapsed = time.monotonic() - started
     print(f"\nreal retrain cancelled in {elapsed:.2f} s")
     assert elapsed < 30.0  # stopped by the cancel, not run to the end (target 2 s, printed)
-    assert project.versions.list() == []
+    assert project.versions.get_all() == []
