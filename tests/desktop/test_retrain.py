@@ -69,10 +69,12 @@ def test_cancel_changes_nothing(qtbot, make_window, project) -> None:  # type: i
     with qtbot.waitSignal(s.job_progressed, timeout=3000):
         qtbot.mouseClick(panel.retrain_button, Qt.MouseButton.LeftButton)
     assert panel.cancel_button.isVisible() and not panel.retrain_button.isEnabled()
-    started = time.monotonic()
     with qtbot.waitSignal(s.job_cancelled, timeout=2000):
         qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
-    assert time.monotonic() - started < 30.0  # cancelled, not finished (target: 2 s)
+    late: list[object] = []
+    s.job_progressed.connect(lambda name, event: late.append(event))
+    qtbot.wait(150)
+    assert late == []  # no progress from the cancelled job reaches the panel afterwards
     assert project.versions.get_all() == []
     assert list(project.models_dir.iterdir()) == []
     assert panel.retrain_button.isEnabled() and "cancelled" in panel.job_label.text()
