@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,42 +61,60 @@ def _number(key: str, value: Any, lo: float, hi: float, kind: type = float) -> A
     return kind(value)
 
 
+def _text(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"must be a non-empty text, not {value!r}", field=key)
+    return value
+
+
+def _one_of(key: str, value: Any, choices: tuple[str, ...] | list[str], what: str) -> str:
+    if _text(key, value) not in choices:
+        raise ValidationError(f"unknown {what} {value!r}; choose one of {', '.join(choices)}",
+                              field=key)
+    return str(value)
+
+
+def _base_model(key: str, value: Any) -> str:
+    from engine.errors import ModelLoadError
+    from engine.models.base import check_base_model_name
+
+    try:
+        return check_base_model_name(_text(key, value))
+    except ModelLoadError as exc:
+        raise ValidationError(str(exc), field=key) from exc
+
+
+def _strategy(key: str, value: Any) -> str:
+    from engine.active_learning.strategies import strategy_names
+
+    return _one_of(key, value, strategy_names(), "strategy")
+
+
+def _snap_mode(key: str, value: Any) -> str:
+    from engine.text.snap import SNAP_MODES
+
+    return _one_of(key, value, SNAP_MODES, "snap mode")
+
+
+# one validator per setting: (key, value) -> normalised value, or ValidationError
+_SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
+    "base_model": _base_model,
+    "eval_share": partial(_number, lo=0.0, hi=0.5),
+    "strategy": _strategy,
+    "snap_mode": _snap_mode,
+    "max_import_mb": partial(_number, lo=1, hi=1024 * 1024),
+    "backup_interval_hours": partial(_number, lo=0, hi=24 * 365),  # 0: no scheduled backups
+    "seed": partial(_number, lo=0, hi=2**32 - 1, kind=int),
+}
+
+
 def check_setting(key: str, value: Any) -> Any:
     """``value`` for setting ``key`` if it is valid (normalised), else :class:`ValidationError`."""
     if key not in DEFAULT_SETTINGS:
         raise ValidationError(f"unknown setting {key!r}; known: {', '.join(DEFAULT_SETTINGS)}",
                               field=key)
-    if key == "eval_share":
-        return _number(key, value, 0.0, 0.5)
-    if key == "max_import_mb":
-        return _number(key, value, 1, 1024 * 1024)
-    if key == "backup_interval_hours":
-        return _number(key, value, 0, 24 * 365)  # 0 turns scheduled backups off
-    if key == "seed":
-        return _number(key, value, 0, 2**32 - 1, int)
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError(f"must be a non-empty text, not {value!r}", field=key)
-    if key == "base_model":
-        from engine.errors import ModelLoadError
-        from engine.models.base import check_base_model_name
-
-        try:
-            return check_base_model_name(value)
-        except ModelLoadError as exc:
-            raise ValidationError(str(exc), field=key) from exc
-    if key == "strategy":
-        from engine.active_learning.strategies import strategy_names
-
-        if value not in strategy_names():
-            raise ValidationError(f"unknown strategy {value!r}; choose one of "
-                                  f"{', '.join(strategy_names())}", field=key)
-    if key == "snap_mode":
-        from engine.text.snap import SNAP_MODES
-
-        if value not in SNAP_MODES:
-            raise ValidationError(f"unknown snap mode {value!r}; choose one of "
-                                  f"{', '.join(SNAP_MODES)}", field=key)
-    return value
+    validate: Callable[[str, Any], Any] = _SETTING_CHECKS.get(key, _text)
+    return validate(key, value)
 
 
 def resolve_project_path(path: str | Path) -> Path:

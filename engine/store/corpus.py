@@ -14,7 +14,7 @@ from engine.errors import FormatError, NotFoundError, ValidationError
 from engine.store.labels import add_label, label_ids
 from engine.store.util import dumps, loads, now
 from engine.text.segment import segment_text
-from engine.types import DocumentData, Segment, SpanData
+from engine.types import SEGMENT_SPLITS, SEGMENT_STATUSES, DocumentData, Segment, SpanData
 
 
 def content_hash(text: str) -> str:
@@ -192,7 +192,7 @@ def segment_filter_sql(
     clauses: list[str] = []
     params: list[object] = []
     if status is not None:
-        if status not in ("todo", "labelled", "skipped"):
+        if status not in SEGMENT_STATUSES:
             raise ValidationError(f"unknown status {status!r}", field="status")
         clauses.append("s.status = ?")
         params.append(status)
@@ -226,10 +226,10 @@ def count_segments(conn: sqlite3.Connection, **filters: object) -> int:
 
 
 def stats(conn: sqlite3.Connection) -> dict[str, Any]:
-    by_status = {k: 0 for k in ("todo", "labelled", "skipped")}
+    by_status = dict.fromkeys(SEGMENT_STATUSES, 0)
     for status, n in conn.execute("SELECT status, COUNT(*) FROM segments GROUP BY status"):
         by_status[status] = n
-    by_split = {k: 0 for k in ("train", "eval")}
+    by_split = dict.fromkeys(SEGMENT_SPLITS, 0)
     for split, n in conn.execute("SELECT split, COUNT(*) FROM segments GROUP BY split"):
         by_split[split] = n
     spans_by_label = {
