@@ -54,22 +54,22 @@ def _trimmed(text: str, pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def _lines(text: str) -> list[tuple[int, int]]:
+def _pieces_between(text: str, separator: regex.Pattern[str]) -> list[tuple[int, int]]:
+    """The ``(start, end)`` ranges of ``text`` between matches of ``separator``."""
     out, pos = [], 0
-    for m in _LINE_BREAK_RE.finditer(text):
+    for m in separator.finditer(text):
         out.append((pos, m.start()))
         pos = m.end()
     out.append((pos, len(text)))
     return out
+
+
+def _lines(text: str) -> list[tuple[int, int]]:
+    return _pieces_between(text, _LINE_BREAK_RE)
 
 
 def _paragraphs(text: str) -> list[tuple[int, int]]:
-    out, pos = [], 0
-    for m in _PARAGRAPH_RE.finditer(text):
-        out.append((pos, m.start()))
-        pos = m.end()
-    out.append((pos, len(text)))
-    return out
+    return _pieces_between(text, _PARAGRAPH_RE)
 
 
 def _line_groups(text: str, start: int, end: int) -> list[tuple[int, int]]:
