@@ -9,54 +9,51 @@ from pathlib import Path
 from typing import Any
 
 from engine.api import Project
+from engine.cli.args import Subparsers, add_command
 from engine.cli.output import ProgressBar, print_json, print_table
 from engine.errors import ValidationError
 from engine.types import Entity
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("train", help="fine-tune a model on the project's labelled segments")
-    p.add_argument("project")
+def register(sub: Subparsers) -> None:
+    p = add_command(
+        sub, "train", cmd_train, help="fine-tune a model on the project's labelled segments",
+        json="print the final report as JSON")
     p.add_argument("--epochs", type=int, default=None, help="default: chosen from a step budget")
     p.add_argument("--max-minutes", type=float, default=None)
     p.add_argument("--base-model", default=None, help="'bundled', a local folder or a hub id")
     p.add_argument("--warm-start", action="store_true",
                    help="start from the active version instead of the base encoder")
     p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--json", action="store_true", help="print the final report as JSON")
-    p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("evaluate", help="entity-level precision/recall/F1 of a model version")
-    p.add_argument("project")
+    p = add_command(
+        sub, "evaluate", cmd_evaluate, help="entity-level precision/recall/F1 of a model version",
+        json=True)
     p.add_argument("--version", default=None, help="vNNNN (default: the active version)")
     p.add_argument("--data", type=Path, default=None,
                    help="a gold file (CoNLL/JSONL) instead of the project's evaluation split")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("versions", help="list, activate or delete model versions")
-    p.add_argument("project")
+    p = add_command(
+        sub, "versions", cmd_versions, help="list, activate or delete model versions", json=True)
     p.add_argument("action", nargs="?", choices=("list", "activate", "delete"), default="list")
     p.add_argument("name", nargs="?")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_versions)
 
-    p = sub.add_parser("export-model", help="export a model version as an ONNX folder")
-    p.add_argument("project")
+    p = add_command(
+        sub, "export-model", cmd_export_model, help="export a model version as an ONNX folder")
     p.add_argument("out", type=Path)
     p.add_argument("--version", default=None)
     p.add_argument("--no-quantize", action="store_true", help="skip the int8 model")
     p.add_argument("--overwrite", action="store_true")
-    p.set_defaults(func=cmd_export_model)
 
-    p = sub.add_parser("predict", help="run an exported model on text lines or JSONL")
+    p = add_command(
+        sub, "predict", cmd_predict, help="run an exported model on text lines or JSONL",
+        project=False)
     p.add_argument("model_dir", type=Path)
     p.add_argument("files", nargs="*", default=["-"], help="text or JSONL files, or - for stdin")
     p.add_argument("--format", choices=("jsonl", "conll"), default="jsonl")
     p.add_argument("--batch-size", type=int, default=None,
                    help="windows per model run (default 8 for int8, 32 for fp32)")
     p.add_argument("--fp32", action="store_true", help="use the fp32 model, not int8")
-    p.set_defaults(func=cmd_predict)
 
 
 def cmd_train(args: argparse.Namespace) -> int:

@@ -6,44 +6,37 @@ import argparse
 from pathlib import Path
 
 from engine.api import Project
+from engine.cli.args import Subparsers, add_command
 from engine.cli.output import ProgressBar, print_json, print_table
 from engine.errors import ValidationError
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("init", help="create a project folder NAME.spantune")
-    p.add_argument("project")
+def register(sub: Subparsers) -> None:
+    p = add_command(sub, "init", cmd_init, help="create a project folder NAME.spantune")
     p.add_argument("--labels", default="", help="comma-separated label names, e.g. PER,ORG,LOC")
     p.add_argument("--base-model", default=None, help="'bundled', a local HF folder or a hub id")
     p.add_argument("--eval-share", type=float, default=None,
                    help="share of segments held out for honest evaluation (default 0.15)")
-    p.set_defaults(func=cmd_init)
 
-    p = sub.add_parser("import", help="import documents (and annotations) into a project")
-    p.add_argument("project")
+    p = add_command(
+        sub, "import", cmd_import, help="import documents (and annotations) into a project",
+        json=True)
     p.add_argument("files", nargs="+", type=Path)
     p.add_argument("--format", default=None, help="reader name; auto-detected when omitted")
     p.add_argument("--segment", choices=("sentences", "lines", "document"), default="sentences")
     p.add_argument("--as-suggestions", action="store_true",
                    help="import annotations as suggestions to review, not as labels")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("export", help="export documents and labels to a file")
-    p.add_argument("project")
+    p = add_command(sub, "export", cmd_export, help="export documents and labels to a file")
     p.add_argument("out", type=Path)
     p.add_argument("--format", default=None,
                    help="jsonl, conll, doccano or hf (default: from the file extension)")
     p.add_argument("--only-labelled", action="store_true")
-    p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("stats", help="documents, segments by status, spans per label")
-    p.add_argument("project")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_stats)
+    add_command(
+        sub, "stats", cmd_stats, help="documents, segments by status, spans per label", json=True)
 
-    p = sub.add_parser("labels", help="list or change the label set")
-    p.add_argument("project")
+    p = add_command(sub, "labels", cmd_labels, help="list or change the label set", json=True)
     lsub = p.add_subparsers(dest="action", metavar="ACTION")
     lsub.add_parser("list", help="list labels (default)")
     a = lsub.add_parser("add", help="add a label")
@@ -64,25 +57,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     a.add_argument("hotkey")
     a = lsub.add_parser("order", help="reorder labels: all names, comma-separated")
     a.add_argument("names")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_labels)
 
-    p = sub.add_parser("settings", help="show or change project settings (strategy, eval_share…)")
-    p.add_argument("project")
+    p = add_command(
+        sub, "settings", cmd_settings, json=True,
+        help="show or change project settings (strategy, eval_share…)")
     p.add_argument("key", nargs="?", help="one setting to show or change")
     p.add_argument("value", nargs="?", help="new value (JSON for numbers, else text)")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_settings)
 
-    p = sub.add_parser("backup", help="back up the project database now")
-    p.add_argument("project")
+    p = add_command(sub, "backup", cmd_backup, help="back up the project database now")
     p.add_argument("--list", action="store_true", help="list existing backups")
-    p.set_defaults(func=cmd_backup)
 
-    p = sub.add_parser("restore", help="restore the project database from a backup")
-    p.add_argument("project")
+    p = add_command(sub, "restore", cmd_restore, help="restore the project database from a backup")
     p.add_argument("backup", nargs="?", type=Path, help="backup file (default: the latest)")
-    p.set_defaults(func=cmd_restore)
 
 
 def cmd_init(args: argparse.Namespace) -> int:

@@ -7,24 +7,23 @@ from pathlib import Path
 from typing import Any
 
 from engine.api import Project
+from engine.cli.args import Subparsers, add_command
 from engine.cli.output import ProgressBar, print_json, print_table
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("next", help="the next segments worth labelling")
-    p.add_argument("project")
+def register(sub: Subparsers) -> None:
+    p = add_command(sub, "next", cmd_next, help="the next segments worth labelling", json=True)
     p.add_argument("-n", type=int, default=10)
     p.add_argument("--strategy", default=None)
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_next)
 
-    p = sub.add_parser("rescore", help="re-score the unlabelled pool with the active model")
-    p.add_argument("project")
+    p = add_command(
+        sub, "rescore", cmd_rescore, help="re-score the unlabelled pool with the active model")
     p.add_argument("--strategy", default=None)
     p.add_argument("--version", default=None)
-    p.set_defaults(func=cmd_rescore)
 
-    p = sub.add_parser("simulate", help="simulate active learning on a fully labelled file")
+    p = add_command(
+        sub, "simulate", cmd_simulate, help="simulate active learning on a fully labelled file",
+        project=False)
     p.add_argument("--train", type=Path, required=True)
     p.add_argument("--test", type=Path, required=True)
     p.add_argument("--strategies", default="mnlp,random")
@@ -36,7 +35,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--pool-size", type=int, default=None)
     p.add_argument("--max-minutes", type=float, default=None)
     p.add_argument("--base-model", default=None)
-    p.set_defaults(func=cmd_simulate)
 
 
 def cmd_next(args: argparse.Namespace) -> int:
