@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import html
 import re
-import time
 from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
-    QCoreApplication,
-    QEventLoop,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
@@ -18,6 +15,7 @@ from PySide6.QtCore import (
 
 from desktop.models.page_reader import PageReader
 from desktop.services.queue_source import QueueRow, QueueSource
+from desktop.services.workers import wait_until
 
 BATCH = 200
 PREVIEW_CHARS = 240
@@ -58,11 +56,7 @@ class QueueModel(QAbstractListModel):
         self._reader.shutdown()
 
     def wait_idle(self, timeout_s: float = 10.0) -> bool:
-        deadline = time.monotonic() + timeout_s
-        while self._loading and time.monotonic() < deadline:
-            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
-            time.sleep(0.002)
-        return not self._loading
+        return wait_until(lambda: not self._loading, (self._reader.page_read,), timeout_s)
 
     @property
     def loading(self) -> bool:

@@ -7,11 +7,10 @@ no thread to tear down between a training run and the rescore that follows it.
 from __future__ import annotations
 
 import logging
-import time
 
-from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QThread, QTimer, Signal
+from PySide6.QtCore import QObject, QThread, Signal
 
-from desktop.services.workers import MAX_RATE, JobCall, Worker
+from desktop.services.workers import JobCall, Worker, wait_until
 
 log = logging.getLogger(__name__)
 
@@ -27,13 +26,6 @@ class JobRunner(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        # the worker throttles at the source; this second gate holds the GUI side to the same
-        # rate even when queued events arrive bunched up after a busy moment
-        self._last_forward = float("-inf")
-        self._pending: tuple[str, object] | None = None
-        self._flush_timer = QTimer(self)
-        self._flush_timer.setSingleShot(True)
-        self._flush_timer.timeout.connect(self._flush_progress)
         self._thread = QThread()
         self._thread.setObjectName("spantune-jobs")
         self._thread.start()
@@ -53,7 +45,7 @@ class JobRunner(QObject):
             return False
         worker = Worker(name, job)
         worker.moveToThread(self._thread)
-        worker.progress.connect(self._on_worker_progress)
+        worker.progress_ready.connect(self._on_worker_progress_ready)
         worker.finished.connect(self._on_worker_finished)
         worker.failed.connect(self._on_worker_failed)
         worker.cancelled.connect(self._on_worker_cancelled)
@@ -69,14 +61,9 @@ class JobRunner(QObject):
 
     def wait_idle(self, timeout_s: float | None = None) -> bool:
         """Process events until the running job has returned; False on timeout."""
-        deadline = None if timeout_s is None else time.monotonic() + timeout_s
-        while self._worker is not None:
-            if deadline is not None and time.monotonic() > deadline:
-                return False
-            # the worker's end signal is queued to this thread: let it arrive
-            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
-            time.sleep(0.005)
-        return True
+        # the worker's end signal is queued to this thread: the local loop lets it arrive
+        return wait_until(lambda: self._worker is None,
+                          (self.job_finished, self.job_failed, self.job_cancelled), timeout_s)
 
     def shutdown(self) -> None:
         """Cancel any job, wait for it to return, and stop the thread (idempotent)."""
@@ -87,21 +74,11 @@ class JobRunner(QObject):
         self._worker = None  # the thread has stopped: Python may delete the worker now
 
     # -- worker signals (arrive in the GUI thread) ------------------------------------------------
-    def _on_worker_progress(self, event: object) -> None:
-        if self._worker is None:
-            return
-        self._pending = (self._worker.name, event)
-        wait = self._last_forward + 1.0 / MAX_RATE - time.monotonic()
-        if wait <= 0:
-            self._flush_progress()
-        elif not self._flush_timer.isActive():
-            self._flush_timer.start(int(wait * 1000) + 1)
-
-    def _flush_progress(self) -> None:
-        pending, self._pending = self._pending, None
-        if pending is not None and self._worker is not None and pending[0] == self._worker.name:
-            self._last_forward = time.monotonic()
-            self.job_progressed.emit(*pending)
+    def _on_worker_progress_ready(self) -> None:
+        # throttled where it was produced (the worker), so forwarded as it comes
+        event = self._worker.take_progress() if self._worker is not None else None
+        if event is not None and self._worker is not None:
+            self.job_progressed.emit(self._worker.name, event)
 
     def _on_worker_finished(self, result: object) -> None:
         name = self._release()
@@ -119,8 +96,6 @@ class JobRunner(QObject):
             self.job_cancelled.emit(name)
 
     def _release(self) -> str | None:
-        self._flush_timer.stop()
-        self._pending = None
         worker, self._worker = self._worker, None
         if worker is None:
             return None

@@ -1,8 +1,11 @@
-"""A :class:`Worker` runs one engine job in a worker thread and reports back through signals.
+"""The desktop's worker helper: :class:`Worker` runs one engine job in a worker thread and
+reports back through signals; :func:`wait_until` waits for one without polling.
 
 The job has the engine's shape ``fn(*, on_event, cancel) -> result`` (arguments bound before).
-Progress events are throttled here, in the worker thread, so at most ``MAX_RATE`` per second
-cross into the GUI thread however fast the job reports.
+Progress events are throttled in the worker thread (the engine's :class:`Throttle`), so at most
+``MAX_RATE`` per second cross into the GUI thread however fast the job reports: one event is in
+flight at a time and the interval counts from when the GUI took the previous one, so events
+cannot arrive bunched up after a busy moment.
 """
 
 from __future__ import annotations
@@ -10,13 +13,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal, SignalInstance, Slot
 
 from engine.errors import Cancelled
-from engine.progress import CancelToken
+from engine.progress import CancelToken, Throttle
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +33,7 @@ class Worker(QObject):
     Exactly one of ``finished(result)``, ``failed(error)`` or ``cancelled()`` is emitted at the end.
     """
 
-    progress = Signal(object)
+    progress_ready = Signal()  # take the event with take_progress()
     finished = Signal(object)
     failed = Signal(object)
     cancelled = Signal()
@@ -43,10 +46,10 @@ class Worker(QObject):
         self.name = name
         self.token = token or CancelToken()
         self._job = job
-        self._interval = 1.0 / MAX_RATE
-        self._last_emit = float("-inf")
-        self._pending: object | None = None
+        self._throttle = Throttle(self._post, 1.0 / MAX_RATE)
         self._lock = threading.Lock()
+        self._latest: object | None = None
+        self._posted = False
 
     def cancel(self) -> None:
         """Ask the job to stop; safe from any thread (the GUI's Cancel button calls this)."""
@@ -55,28 +58,53 @@ class Worker(QObject):
     @Slot()
     def run(self) -> None:
         try:
-            result = self._job(on_event=self._on_event, cancel=self.token)
+            result = self._job(on_event=self._throttle, cancel=self.token)
         except Cancelled:
             self.cancelled.emit()
         except Exception as exc:  # noqa: BLE001 - reported to the person through failed()
             log.warning("job %s failed", self.name, exc_info=True)
             self.failed.emit(exc)
         else:
-            self._flush()
+            self._throttle.flush()
             self.finished.emit(result)
 
-    def _on_event(self, event: object) -> None:
-        now = time.monotonic()
+    def take_progress(self) -> object | None:
+        """The latest progress event (GUI thread, on ``progress_ready``); None if taken."""
         with self._lock:
-            if now - self._last_emit < self._interval:
-                self._pending = event
-                return
-            self._last_emit = now
-            self._pending = None
-        self.progress.emit(event)
+            event, self._latest = self._latest, None
+            self._posted = False
+        self._throttle.restart()
+        return event
 
-    def _flush(self) -> None:
+    def _post(self, event: object) -> None:
         with self._lock:
-            event, self._pending = self._pending, None
-        if event is not None:
-            self.progress.emit(event)
+            self._latest = event
+            first, self._posted = not self._posted, True
+        if first:
+            self.progress_ready.emit()
+
+
+def wait_until(done: Callable[[], bool], wake: Sequence[SignalInstance],
+               timeout_s: float | None = None) -> bool:
+    """Run a local event loop until ``done()`` holds, re-checking whenever one of the ``wake``
+    signals fires (no polling); False when ``timeout_s`` passed first."""
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(loop.quit)
+    for signal in wake:
+        signal.connect(loop.quit)
+    try:
+        while not done():
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                timer.start(max(1, int(left * 1000)))
+            loop.exec()
+        return True
+    finally:
+        timer.stop()
+        for signal in wake:
+            signal.disconnect(loop.quit)

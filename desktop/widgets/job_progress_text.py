@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from engine.progress import ProgressEvent, TrainEvent, progress_counts
+
 JOB_TITLES = {
     "train": "Training",
     "rescore": "Updating suggestions",
@@ -27,29 +29,25 @@ def fmt_eta(seconds: float | None) -> str:
 
 def describe_progress(name: str, event: object | None) -> str:
     title = job_title(name)
-    if event is None:
-        return title
+    done, total = progress_counts(event) or (0, None)
     parts = [title]
-    epoch, epochs = getattr(event, "epoch", None), getattr(event, "epochs", None)
-    if epoch is not None:
-        parts.append(f"epoch {epoch}/{epochs}" if epochs else f"epoch {epoch}")
-        step, total = getattr(event, "step", None), getattr(event, "total_steps", None)
-        if step is not None and total:
-            parts.append(f"{100 * step / total:.0f}%")
-    else:
-        done, total = getattr(event, "done", None), getattr(event, "total", None)
-        if done is not None and total:
+    if isinstance(event, TrainEvent):
+        parts.append(f"epoch {event.epoch}/{event.epochs}" if event.epochs
+                     else f"epoch {event.epoch}")
+        if total:
+            parts.append(f"{100 * done / total:.0f}%")
+        if event.loss is not None:
+            parts.append(f"loss {event.loss:.3f}")
+        if event.eval_f1 is not None:
+            parts.append(f"F1 {event.eval_f1:.3f}")
+    elif isinstance(event, ProgressEvent):
+        if total:
             parts.append(f"{done}/{total}")
-        message = getattr(event, "message", "")
-        if message:
-            parts.append(str(message))
-    loss = getattr(event, "loss", None)
-    if loss is not None:
-        parts.append(f"loss {loss:.3f}")
-    f1 = getattr(event, "eval_f1", None)
-    if f1 is not None:
-        parts.append(f"F1 {f1:.3f}")
-    eta = fmt_eta(getattr(event, "eta_seconds", None))
+        if event.message:
+            parts.append(str(event.message))
+    else:
+        return title
+    eta = fmt_eta(event.eta_seconds)
     if eta:
         parts.append(f"ETA {eta}")
     return " · ".join(parts)

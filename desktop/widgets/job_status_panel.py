@@ -8,16 +8,7 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
 from desktop.errors import describe
 from desktop.services.session import Session
 from desktop.widgets.job_progress_text import describe_progress
-
-
-def progress_range(event: object) -> tuple[int, int] | None:
-    """``(done, total)`` of a progress event, or None when it has no total (a busy bar)."""
-    done, total = getattr(event, "step", None), getattr(event, "total_steps", None)
-    if done is None:
-        done, total = getattr(event, "done", None), getattr(event, "total", None)
-    if isinstance(done, int) and isinstance(total, int) and total > 0:
-        return min(done, total), total
-    return None
+from engine.progress import progress_range
 
 
 class JobStatusPanel(QWidget):

@@ -25,6 +25,7 @@ from desktop.models.version_table_model import (
 )
 from desktop.widgets.job_progress_text import describe_progress
 from desktop.widgets.learning_curve_chart import CurvePoint, LearningCurveChart
+from engine.progress import progress_range
 from engine.types import ModelVersion
 
 
@@ -155,12 +156,10 @@ class ModelPanel(QWidget):
         self.job_label.setText(f"{describe_progress(name, None)}…")
 
     def show_progress(self, name: str, event: object) -> None:
-        done, total = getattr(event, "step", None), getattr(event, "total_steps", None)
-        if done is None:
-            done, total = getattr(event, "done", None), getattr(event, "total", None)
-        if isinstance(done, int) and isinstance(total, int) and total > 0:
-            self.progress.setRange(0, total)
-            self.progress.setValue(min(done, total))
+        fraction = progress_range(event)
+        if fraction is not None:
+            self.progress.setRange(0, fraction[1])
+            self.progress.setValue(fraction[0])
         self.job_label.setText(describe_progress(name, event))
 
     def show_job_ended(self, message: str) -> None:

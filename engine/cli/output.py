@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from engine.progress import Event, ProgressEvent, TrainEvent
+from engine.progress import Event, ProgressEvent, TrainEvent, progress_counts
 
 
 class ProgressBar:
@@ -25,12 +25,11 @@ class ProgressBar:
         if not self.enabled:
             return
         now = time.monotonic()
-        total: int | None
         if now - self._last < 0.1:
             return
         self._last = now
+        done, total = progress_counts(event) or (0, None)
         if isinstance(event, TrainEvent):
-            done, total = event.step, event.total_steps
             extra = f" epoch {event.epoch}/{event.epochs}"
             if event.loss is not None:
                 extra += f" loss {event.loss:.3f}"
@@ -41,7 +40,6 @@ class ProgressBar:
             label = self.label or "train"
         else:
             assert isinstance(event, ProgressEvent)
-            done, total = event.done, event.total
             extra = f" {event.message}" if event.message else ""
             label = self.label or event.stage
         if total:
