@@ -18,10 +18,8 @@ log = logging.getLogger(__name__)
 
 
 def app_icon() -> QIcon:
-    try:
-        from engine.demo import resource_path
-    except ImportError:
-        return QIcon()
+    from engine.api import resource_path
+
     for name in ("icon.png", "icon.svg"):  # PNG needs no SVG plugin
         try:
             path = resource_path(name)

@@ -39,6 +39,10 @@ from engine.errors import ConflictError, EngineError, ProjectLockedError, Valida
 PANEL_JOBS = ("train", "rescore", "export_model")
 
 
+# jobs that return a RescoreResult
+SCORING_JOBS = ("rescore", "cold_start")
+
+
 class MainWindow(QMainWindow):
     def __init__(self, session: Session, settings: AppSettings | None = None) -> None:
         super().__init__()
@@ -304,7 +308,7 @@ class MainWindow(QMainWindow):
 
     def _on_session_job_finished(self, name: str, result: object) -> None:
         # a rescore says what it did, e.g. that it scored a random sample of a huge pool
-        detail = getattr(result, "message", None)
+        detail = result.message if name in SCORING_JOBS else None  # type: ignore[attr-defined]
         self._job_ended(name, f"{job_title(name)} finished" + (f": {detail}" if detail else "."))
 
     def _on_session_job_failed(self, name: str, error: BaseException) -> None:

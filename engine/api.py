@@ -13,6 +13,17 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.catalog import (  # noqa: F401  (re-exported: the desktop reaches them here)
+    demo_labels,
+    detect_format,
+    open_demo_project,
+    read_file,
+    readers,
+    resource_path,
+    strategy_names,
+    train_config,
+    writers,
+)
 from engine.errors import (
     CorruptDatabaseError,
     ProjectExistsError,
@@ -28,6 +39,7 @@ from engine.store.labels import LabelStore, add_label
 from engine.store.lock import ProjectLock
 from engine.store.schema import create_schema
 from engine.store.versions import VersionStore, cleanup_orphans
+from engine.text.snap import SNAP_MODES, snap_span  # noqa: F401  (re-exported)
 from engine.types import ImportReport, Segment
 
 if TYPE_CHECKING:
@@ -85,14 +97,10 @@ def _base_model(key: str, value: Any) -> str:
 
 
 def _strategy(key: str, value: Any) -> str:
-    from engine.active_learning.strategies import strategy_names
-
     return _one_of(key, value, strategy_names(), "strategy")
 
 
 def _snap_mode(key: str, value: Any) -> str:
-    from engine.text.snap import SNAP_MODES
-
     return _one_of(key, value, SNAP_MODES, "snap mode")
 
 
@@ -266,8 +274,6 @@ class Project:
         Raises FormatError (file and line) for a malformed file and Cancelled when cancelled; in
         both cases nothing is stored. Reports ProgressEvent(stage="read"/"store").
         """
-        from engine.formats import read_file
-
         if segment not in ("sentences", "lines", "document"):
             raise ValidationError(f"unknown segmentation {segment!r}", field="segment")
         files = [Path(p) for p in paths]
@@ -422,8 +428,6 @@ class Project:
     @staticmethod
     def strategy_names() -> list[str]:
         """The registered active-learning strategies (valid values of the ``strategy`` setting)."""
-        from engine.active_learning import strategy_names
-
         return strategy_names()
 
     def next_segments(self, n: int = 10, strategy: str | None = None) -> list[QueueItem]:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from engine.api import writers
+
 
 def writer_filters() -> list[tuple[str, str]]:
-    try:
-        from engine.formats import WRITERS
-    except ImportError:
-        return [("JSON Lines (*.jsonl)", "jsonl")]
-    return [(f"{w.description} (*{w.extension})", w.name) for w in WRITERS.values()]
+    return [(f"{w.description} (*{w.extension})", w.name) for w in writers()]
 
 
 def ask_export_target(parent: QWidget | None) -> tuple[str, str] | None:

@@ -29,17 +29,14 @@ from desktop.services.job_runner import JobRunner
 from desktop.services.jobs import FilePreview, ImportOutcome, preview_file
 from desktop.services.session import Session
 from desktop.widgets.job_status_panel import JobStatusPanel
+from engine.api import readers
 
 SEGMENT_MODES = (("Sentences", "sentences"), ("Lines / paragraphs", "lines"),
                  ("Whole documents", "document"))
 
 
 def reader_choices() -> list[tuple[str, str]]:
-    try:
-        from engine.formats import READERS
-    except ImportError:
-        return []
-    return [(f"{r.description} ({r.name})", r.name) for r in READERS.values()]
+    return [(f"{r.description} ({r.name})", r.name) for r in readers()]
 
 
 class ImportDialog(QDialog):

@@ -24,11 +24,11 @@ DEFAULT_LABELS = ("PER", "ORG", "LOC", "MISC")
 
 
 def default_labels() -> list[str]:
-    try:
-        from engine.demo import default_labels as bundled
+    from engine.api import demo_labels
 
-        return [str(lab["name"]) for lab in bundled()]
-    except (ImportError, OSError, ValueError, KeyError):
+    try:
+        return [str(lab["name"]) for lab in demo_labels()]
+    except (OSError, ValueError, KeyError):
         return list(DEFAULT_LABELS)
 
 

@@ -112,8 +112,7 @@ class ProjectSettingsDialog(QDialog):
 
     # -- building --------------------------------------------------------------------------------
     def _build_widgets(self) -> None:
-        from engine.active_learning import strategy_names
-        from engine.text.snap import SNAP_MODES
+        from engine.api import SNAP_MODES, strategy_names
 
         names = strategy_names()
         ordered = [n for n in STRATEGY_TEXTS if n in names] + \

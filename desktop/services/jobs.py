@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.api import detect_format, read_file, train_config
 from engine.errors import FormatError
 from engine.progress import CancelToken, EventCallback, ProgressEvent, check, emit
 from engine.types import ImportReport
@@ -33,9 +34,7 @@ def train(project: Any, *, config: Any = None,
           on_event: EventCallback, cancel: CancelToken) -> Any:
     """``Project.train``; ``config`` is a TrainConfig, a dict of its fields, or None."""
     if isinstance(config, Mapping):
-        from engine.training import TrainConfig
-
-        config = TrainConfig.from_dict(dict(config))
+        config = train_config(config)
     return project.train(config, on_event=on_event, cancel=cancel)
 
 
@@ -104,8 +103,6 @@ def preview_file(*, path: str | Path, fmt: str | None = None, limit: int = 20,
 
     Not bound to a project: the import dialog runs it on its own worker. Raises FormatError.
     """
-    from engine.formats import detect_format, read_file
-
     path = Path(path)
     name = fmt or detect_format(path)
     check(cancel)

@@ -10,13 +10,13 @@ import functools
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from desktop.services.job_runner import JobRunner
-from desktop.services.jobs import DEFAULT_JOBS, JobFn
+from desktop.services.jobs import DEFAULT_JOBS, ImportOutcome, JobFn
 from desktop.services.undo import (
     WRITE_ERRORS,
     AcceptSuggestionsCommand,
@@ -27,10 +27,12 @@ from desktop.services.undo import (
     SetStatusCommand,
     UpdateSpanCommand,
 )
-from engine.api import Project
+from engine.api import Project, snap_span
 from engine.errors import ConflictError, ReadOnlyProjectError
-from engine.text.snap import snap_span
 from engine.types import Suggestion
+
+if TYPE_CHECKING:
+    from engine.api import TrainResult
 
 log = logging.getLogger(__name__)
 Then = Callable[[Any], None]
@@ -89,7 +91,7 @@ class Session(QObject):
         return project
 
     def open_demo(self, folder: str | Path | None = None) -> Project:
-        from engine.demo import open_demo_project
+        from engine.api import open_demo_project
 
         project = open_demo_project(folder)
         self.adopt(project)
@@ -249,18 +251,17 @@ class Session(QObject):
         return self.start_job("import", then=self._on_imported, paths=list(paths),
                               fmt=fmt, segment=segment, as_suggestions=as_suggestions)
 
-    def _on_imported(self, result: Any) -> None:
+    def _on_imported(self, result: ImportOutcome) -> None:
         self._on_data_changed(result)
-        if getattr(result, "segments", 0) and self._project is not None \
+        if result.segments and self._project is not None \
                 and not self._project.read_only:
             self.start_job("cold_start" if self._project.versions.active() is None
                            else "rescore", then=self._on_data_changed)
 
-    def _on_trained(self, result: Any) -> None:
-        version = getattr(result, "version", None)
-        name = getattr(version, "name", version)
+    def _on_trained(self, result: TrainResult) -> None:
+        name = result.version
         project = self._require()
-        if isinstance(name, str):
+        if name is not None:
             active = project.versions.active()
             if active is None or active.name != name:
                 project.versions.activate(name)

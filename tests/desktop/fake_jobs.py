@@ -6,13 +6,20 @@ import threading
 import time
 from typing import Any
 
+from engine.active_learning import RescoreResult
 from engine.errors import TrainingError
 from engine.progress import ProgressEvent, TrainEvent
+from engine.training import TrainResult
 
 
-class FakeTrainResult:
-    def __init__(self, version: str) -> None:
-        self.version = version
+def train_result(version: str) -> TrainResult:
+    return TrainResult(version=version, path="", metrics={}, counts={}, seconds=0.0, log=(),
+                       config={})
+
+
+def rescore_result(*, sampled: bool = False, message: str = "") -> RescoreResult:
+    return RescoreResult(version="v0001", strategy="mnlp", scored=1, pool=1, eval_segments=0,
+                         suggestions=0, sampled=sampled, seconds=0.0, message=message)
 
 
 def register_version(project: Any, f1: float, sentences: int) -> str:
@@ -32,7 +39,7 @@ def quick_train(project: Any, *, config: Any = None, on_event: Any, cancel: Any)
     on_event(TrainEvent(epoch=1, epochs=1, step=1, total_steps=1, loss=0.5, eta_seconds=0))
     cancel.raise_if_cancelled()
     n = len(project.versions.get_all())
-    return FakeTrainResult(register_version(project, 0.5 + 0.1 * n, 10 * (n + 1)))
+    return train_result(register_version(project, 0.5 + 0.1 * n, 10 * (n + 1)))
 
 
 def slow_train(project: Any, *, config: Any = None, on_event: Any, cancel: Any,
@@ -54,17 +61,15 @@ def failing_train(project: Any, *, config: Any = None, on_event: Any, cancel: An
 def quick_rescore(project: Any, *, version: str | None = None, on_event: Any,
                   cancel: Any) -> Any:
     on_event(ProgressEvent("score", 1, 1))
-    return None
+    return rescore_result()
 
 
 def sampled_rescore(project: Any, *, version: str | None = None, on_event: Any,
                     cancel: Any) -> Any:
     """Returns what the real rescore returns for a pool above the scoring limit."""
-    from types import SimpleNamespace
-
     on_event(ProgressEvent("score", 1, 1))
-    return SimpleNamespace(sampled=True, message="scored a random sample of 50000 of 120000 "
-                           "unlabelled segments (the pool is larger than the scoring limit)")
+    return rescore_result(sampled=True, message="scored a random sample of 50000 of 120000 "
+                          "unlabelled segments (the pool is larger than the scoring limit)")
 
 
 def busy_train(project: Any, *, config: Any = None, on_event: Any, cancel: Any) -> Any:
@@ -77,6 +82,12 @@ def busy_train(project: Any, *, config: Any = None, on_event: Any, cancel: Any) 
         cancel.raise_if_cancelled()
         on_event(TrainEvent(epoch=1, epochs=1, step=0, total_steps=1))
     return quick_train(project, on_event=on_event, cancel=cancel)
+
+
+def missing_module_train(project: Any, *, config: Any = None, on_event: Any,
+                         cancel: Any) -> Any:
+    """What the train job raises where the training part of the engine is not installed."""
+    raise ModuleNotFoundError("No module named 'engine.training'", name="engine.training")
 
 
 def thread_name() -> str:

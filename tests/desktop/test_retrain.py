@@ -104,22 +104,10 @@ def test_failure_shows_error_and_app_keeps_working(qtbot, make_window, project) 
     assert len(project.versions.get_all()) == 1
 
 
-def test_missing_engine_module_is_an_error_not_a_crash(qtbot, make_window, project,
-                                                       monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import builtins
-
-    real_import = builtins.__import__
-
-    def no_training(name, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if name.startswith("engine.training"):
-            raise ModuleNotFoundError("No module named 'engine.training'", name=name)
-        return real_import(name, *args, **kwargs)
-
-    window = make_window(project)
-    monkeypatch.setattr(builtins, "__import__", no_training)
+def test_missing_engine_module_is_an_error_not_a_crash(qtbot, make_window, project) -> None:  # type: ignore[no-untyped-def]
+    window = make_window(project, jobs={"train": fake_jobs.missing_module_train})
     with qtbot.waitSignal(window.session.job_failed, timeout=3000):
         window.session.retrain()
-    monkeypatch.setattr(builtins, "__import__", real_import)
     assert "not installed" in error_boxes(window)[0].text()
 
 
