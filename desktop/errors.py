@@ -7,7 +7,6 @@ exception type and looked up along the type's MRO, so a subclass can refine its 
 
 from __future__ import annotations
 
-import sqlite3
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,10 +35,6 @@ def describes(exc_type: type[BaseException]) -> Callable[[Describer], Describer]
 
 def describe(exc: BaseException, context: str = "") -> UserMessage:
     """The title, message and details to show for ``exc`` (``context``: what was being done)."""
-    if isinstance(exc, sqlite3.Error):
-        from engine.store.database import translate_error
-
-        exc = _chained(translate_error(exc), exc)
     for klass in type(exc).__mro__:
         func = _DESCRIBERS.get(klass)
         if func is not None:
@@ -60,11 +55,6 @@ def details_of(exc: BaseException) -> str:
             lines.append(f"  {key} = {value!r}")
     tb = "".join(traceback.format_exception(exc))
     return "\n".join(lines) + "\n\n" + tb
-
-
-def _chained(new: BaseException, cause: BaseException) -> BaseException:
-    new.__cause__ = cause
-    return new
 
 
 @describes(BaseException)

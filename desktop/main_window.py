@@ -229,14 +229,10 @@ class MainWindow(QMainWindow):
     def project_settings(self) -> None:
         from desktop.dialogs.project_settings_dialog import ProjectSettingsDialog
 
-        project = self.session.project
-        if project is None:
+        if self.session.project is None:
             return
-        dialog = ProjectSettingsDialog(project, self)
-        if dialog.exec() and "strategy" in dialog.saved:
-            self.session.queue_changed.emit()  # scores stored for that strategy apply at once
-            if project.versions.active() is not None:
-                self.session.start_job("rescore", then=lambda _r: self.session.queue_changed.emit())
+        dialog = ProjectSettingsDialog(self.session, self)
+        dialog.exec()  # the session stores the values and rescores when the strategy changed
         dialog.deleteLater()
 
     def export_data(self) -> None:

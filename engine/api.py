@@ -6,7 +6,6 @@ trained version), ``exports/`` and ``backups/``.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
@@ -28,7 +27,6 @@ from engine.errors import (
     CorruptDatabaseError,
     ProjectExistsError,
     ProjectNotFoundError,
-    StoreError,
     ValidationError,
 )
 from engine.progress import CancelToken, EventCallback, ProgressEvent, check, emit
@@ -38,6 +36,7 @@ from engine.store.database import Database, integrity_problem
 from engine.store.labels import LabelStore, add_label
 from engine.store.lock import ProjectLock
 from engine.store.schema import create_schema
+from engine.store.settings import insert_settings, read_setting, write_settings
 from engine.store.versions import VersionStore, cleanup_orphans
 from engine.text.snap import SNAP_MODES, snap_span  # noqa: F401  (re-exported)
 from engine.types import ImportReport, Segment
@@ -182,13 +181,10 @@ class Project:
         try:
             with db.write() as conn:
                 create_schema(conn)
-                values = {**DEFAULT_SETTINGS, **(settings or {})}
-                conn.executemany("INSERT INTO settings (key, value) VALUES (?, ?)",
-                                 [(k, json.dumps(v)) for k, v in values.items()])
+                insert_settings(conn, {**DEFAULT_SETTINGS, **(settings or {})})
                 for name in labels:
                     add_label(conn, name)
-            db.connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            db.connection().execute("PRAGMA journal_mode = DELETE")
+            db.leave_wal()
         finally:
             db.close()
         tmp.replace(folder / DB_NAME)
@@ -244,14 +240,15 @@ class Project:
 
     # -- settings ----------------------------------------------------------------------------------
     def setting(self, key: str) -> Any:
-        r = self.db.connection().execute("SELECT value FROM settings WHERE key = ?",
-                                         (key,)).fetchone()
-        if r is None:
-            if key not in DEFAULT_SETTINGS:
-                raise ValidationError(f"unknown setting {key!r}; known: "
-                                      f"{', '.join(DEFAULT_SETTINGS)}", field=key)
-            return DEFAULT_SETTINGS[key]
-        return json.loads(r[0])
+        with self.db.read() as conn:
+            try:
+                return read_setting(conn, key)
+            except KeyError:
+                pass
+        if key not in DEFAULT_SETTINGS:
+            raise ValidationError(f"unknown setting {key!r}; known: "
+                                  f"{', '.join(DEFAULT_SETTINGS)}", field=key)
+        return DEFAULT_SETTINGS[key]
 
     def set_setting(self, key: str, value: Any) -> None:
         """Store one project setting after checking it (:class:`ValidationError` names the key)."""
@@ -261,8 +258,7 @@ class Project:
         """Check every value, then store them all in one transaction (all or nothing)."""
         checked = {key: check_setting(key, value) for key, value in values.items()}
         with self.db.write() as conn:
-            conn.executemany("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
-                             [(key, json.dumps(value)) for key, value in checked.items()])
+            write_settings(conn, checked)
 
     # -- import / export -------------------------------------------------------------------------
     def import_files(self, paths: Iterable[str | Path], fmt: str | None = None, *,
@@ -323,33 +319,28 @@ class Project:
         return out
 
     def segment(self, segment_id: int) -> Segment:
-        return corpus.get_segment(self.db.connection(), segment_id)
+        with self.db.read() as conn:
+            return corpus.get_segment(conn, segment_id)
 
     def segments(self, *, offset: int = 0, limit: int = 100, status: str | None = None,
                  split: str | None = None, search: str | None = None) -> list[Segment]:
-        return corpus.list_segments(self.db.connection(), offset=offset, limit=limit,
-                                    status=status, split=split, search=search)
+        with self.db.read() as conn:
+            return corpus.list_segments(conn, offset=offset, limit=limit, status=status,
+                                        split=split, search=search)
 
     def count_segments(self, *, status: str | None = None, split: str | None = None,
                        search: str | None = None) -> int:
-        return corpus.count_segments(self.db.connection(), status=status, split=split,
-                                     search=search)
+        with self.db.read() as conn:
+            return corpus.count_segments(conn, status=status, split=split, search=search)
 
     def document_text(self, document_id: int) -> str:
-        r = self.db.connection().execute("SELECT text FROM documents WHERE id = ?",
-                                         (document_id,)).fetchone()
-        if r is None:
-            raise StoreError(f"no document {document_id}")
-        return str(r[0])
+        with self.db.read() as conn:
+            return corpus.document_text(conn, document_id)
 
     def neighbours(self, segment_id: int, before: int = 1, after: int = 1) -> list[Segment]:
         """The segment with up to ``before``/``after`` neighbours of the same document."""
-        seg = self.segment(segment_id)
-        rows = self.db.connection().execute(
-            "SELECT id FROM segments WHERE document_id = ? AND position BETWEEN ? AND ?"
-            " ORDER BY position", (seg.document_id, seg.position - before,
-                                   seg.position + after)).fetchall()
-        return [self.segment(r[0]) for r in rows]
+        with self.db.read() as conn:
+            return corpus.neighbours(conn, self.segment(segment_id), before, after)
 
     # -- backups -----------------------------------------------------------------------------------
     def backup(self, reason: str = "manual") -> Path:
@@ -446,8 +437,9 @@ class Project:
         """
         from engine.active_learning import queue_page
 
-        return queue_page(self, offset, limit, status=status, search=search, strategy=strategy,
-                          after=after)
+        with self.db.read():  # one snapshot; a sqlite3 error becomes a StoreError
+            return queue_page(self, offset, limit, status=status, search=search,
+                              strategy=strategy, after=after)
 
 
 def load_predictor(folder: str | Path, *, quantized: bool = True,

@@ -32,8 +32,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.dialogs.error_dialog import show_error
+from desktop.services.session import Session
 from desktop.services.undo import WRITE_ERRORS
-from engine.api import DEFAULT_SETTINGS, Project, check_setting
+from engine.api import DEFAULT_SETTINGS, check_setting
 from engine.errors import ValidationError
 
 log = logging.getLogger(__name__)
@@ -92,11 +93,12 @@ def _show_choice(combo: QComboBox, value: Any) -> None:
 class ProjectSettingsDialog(QDialog):
     """Shows the project's settings; OK checks and stores the changed ones (``saved``)."""
 
-    def __init__(self, project: Project, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Project settings")
         self.setMinimumWidth(560)
-        self._project = project
+        self._session = session
+        self._project = project = session.require_project()
         self.saved: dict[str, Any] = {}
         self._build_widgets()
         self.fields = self._build_fields()
@@ -242,7 +244,7 @@ class ProjectSettingsDialog(QDialog):
             self._show_validation_error(exc)
             return False
         try:
-            self._project.set_settings(checked)  # one transaction: all or nothing
+            self._session.save_settings(checked)  # one transaction: all or nothing
         except WRITE_ERRORS as exc:
             show_error(self, exc, "Saving the project settings")
             return False

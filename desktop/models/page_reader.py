@@ -7,7 +7,6 @@ thread only inserts the rows when they arrive.
 from __future__ import annotations
 
 import logging
-import sqlite3
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -30,7 +29,7 @@ class _Reader(QObject):
         try:
             rows: object = source.page(offset, limit, status=status,  # type: ignore[attr-defined]
                                        search=search, after=after)
-        except (EngineError, sqlite3.Error) as exc:
+        except EngineError as exc:
             log.warning("reading the queue failed", exc_info=True)
             rows = exc
         self.page_read.emit(generation, offset, rows)

@@ -114,6 +114,23 @@ class Session(QObject):
         project.close()
         self.project_closed.emit()
 
+    def require_project(self) -> Project:
+        """The open project (EngineError when none is open)."""
+        return self._require()
+
+    def save_settings(self, values: Mapping[str, Any]) -> None:
+        """Store checked project settings in one transaction (raises what a write raises).
+
+        A new strategy applies to the queue at once (scores stored for it are used) and, when a
+        model is active, the queue is rescored with it.
+        """
+        project = self._require()
+        project.set_settings(dict(values))
+        if "strategy" in values:
+            self.queue_changed.emit()
+            if project.versions.active() is not None:
+                self.start_job("rescore", then=lambda _r: self.queue_changed.emit())
+
     def shutdown(self) -> None:
         """Stop any job and close the project; call once when the app quits."""
         self.runner.cancel()

@@ -9,7 +9,6 @@ database, so they show what is really stored.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
@@ -22,7 +21,7 @@ if TYPE_CHECKING:
     from engine.api import Project
 
 #: What a write through the engine can raise that the person must hear about.
-WRITE_ERRORS: tuple[type[BaseException], ...] = (EngineError, sqlite3.Error)
+WRITE_ERRORS: tuple[type[BaseException], ...] = (EngineError,)
 
 
 class EditSink(Protocol):
@@ -146,16 +145,11 @@ class AcceptSuggestionsCommand(EditCommand):
         self.span_ids: list[int] = []
 
     def _do(self) -> None:
-        with self.project.db.write():
-            self.span_ids = [self.project.annotations.accept_suggestion(s.id).id
-                             for s in self.suggestions]
+        spans = self.project.annotations.accept_suggestions([s.id for s in self.suggestions])
+        self.span_ids = [span.id for span in spans]
 
     def _undo(self) -> None:
-        with self.project.db.write():
-            for span_id in self.span_ids:
-                self.project.annotations.remove_span(span_id)
-            for sug in self.suggestions:
-                self.project.annotations.restore_suggestion(sug)
+        self.project.annotations.unaccept_suggestions(self.span_ids, self.suggestions)
 
 
 class RejectSuggestionsCommand(EditCommand):
@@ -166,14 +160,10 @@ class RejectSuggestionsCommand(EditCommand):
         self.suggestions = tuple(suggestions)
 
     def _do(self) -> None:
-        with self.project.db.write():
-            for sug in self.suggestions:
-                self.project.annotations.reject_suggestion(sug.id)
+        self.project.annotations.reject_suggestions([s.id for s in self.suggestions])
 
     def _undo(self) -> None:
-        with self.project.db.write():
-            for sug in self.suggestions:
-                self.project.annotations.restore_suggestion(sug)
+        self.project.annotations.restore_suggestions(self.suggestions)
 
 
 class SetStatusCommand(EditCommand):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 from engine.errors import ConflictError, NotFoundError, ValidationError
@@ -67,12 +68,12 @@ class AnnotationStore:
 
     # -- spans ---------------------------------------------------------------------------------
     def spans(self, segment_id: int) -> list[Span]:
-        rows = self.db.connection().execute(
+        rows = self.db.execute_read(
             _SPAN_SQL + " WHERE s.segment_id = ? ORDER BY s.start", (segment_id,)).fetchall()
         return [_span(r) for r in rows]
 
     def get_span(self, span_id: int) -> Span:
-        r = self.db.connection().execute(_SPAN_SQL + " WHERE s.id = ?", (span_id,)).fetchone()
+        r = self.db.execute_read(_SPAN_SQL + " WHERE s.id = ?", (span_id,)).fetchone()
         if r is None:
             raise NotFoundError(f"no span {span_id}")
         return _span(r)
@@ -173,12 +174,12 @@ class AnnotationStore:
 
     # -- suggestions -----------------------------------------------------------------------------
     def suggestions(self, segment_id: int) -> list[Suggestion]:
-        rows = self.db.connection().execute(
+        rows = self.db.execute_read(
             _SUGGESTION_SQL + " WHERE segment_id = ? ORDER BY start", (segment_id,)).fetchall()
         return [_suggestion(r) for r in rows]
 
     def get_suggestion(self, suggestion_id: int) -> Suggestion:
-        r = self.db.connection().execute(
+        r = self.db.execute_read(
             _SUGGESTION_SQL + " WHERE id = ?", (suggestion_id,)).fetchone()
         if r is None:
             raise NotFoundError(f"no suggestion {suggestion_id}")
@@ -220,6 +221,32 @@ class AnnotationStore:
                  sug.model_version, sug.source))
             return sug
 
+    # -- several suggestions in one transaction (one undoable edit) ----------------------------
+    def accept_suggestions(self, suggestion_ids: Sequence[int]) -> list[Span]:
+        """:meth:`accept_suggestion` for each id, all or nothing."""
+        with self.db.write():
+            return [self.accept_suggestion(i) for i in suggestion_ids]
+
+    def unaccept_suggestions(self, span_ids: Sequence[int],
+                             suggestions: Sequence[Suggestion]) -> None:
+        """Undo of :meth:`accept_suggestions`: remove the spans, put the suggestions back."""
+        with self.db.write():
+            for span_id in span_ids:
+                self.remove_span(span_id)
+            for sug in suggestions:
+                self.restore_suggestion(sug)
+
+    def reject_suggestions(self, suggestion_ids: Sequence[int]) -> list[Suggestion]:
+        """:meth:`reject_suggestion` for each id, all or nothing."""
+        with self.db.write():
+            return [self.reject_suggestion(i) for i in suggestion_ids]
+
+    def restore_suggestions(self, suggestions: Sequence[Suggestion]) -> None:
+        """:meth:`restore_suggestion` for each, all or nothing."""
+        with self.db.write():
+            for sug in suggestions:
+                self.restore_suggestion(sug)
+
     def add_rejections(self, rows: list[tuple[int, int, int, str, str]]) -> int:
         """Remember (segment, start, end, label, source) rejections, e.g. from an import;
         returns how many were new."""
@@ -234,7 +261,7 @@ class AnnotationStore:
 
     def rejections(self, segment_id: int) -> list[SpanData]:
         """The rejected (start, end, label) of a segment, in document offsets."""
-        rows = self.db.connection().execute(
+        rows = self.db.execute_read(
             'SELECT start, "end", label FROM rejected_suggestions WHERE segment_id = ?'
             ' ORDER BY start, "end", label', (segment_id,)).fetchall()
         return [SpanData(*r) for r in rows]

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.errors import FormatError, NotFoundError, ValidationError
+from engine.errors import FormatError, NotFoundError, StoreError, ValidationError
 from engine.store.labels import add_label, label_ids
 from engine.store.util import dumps, loads, now
 from engine.text.segment import segment_text
@@ -183,6 +183,22 @@ def get_segment(conn: sqlite3.Connection, segment_id: int) -> Segment:
     if r is None:
         raise NotFoundError(f"no segment {segment_id}")
     return segment_from_row(r)
+
+
+def document_text(conn: sqlite3.Connection, document_id: int) -> str:
+    r = conn.execute("SELECT text FROM documents WHERE id = ?", (document_id,)).fetchone()
+    if r is None:
+        raise StoreError(f"no document {document_id}")
+    return str(r[0])
+
+
+def neighbours(conn: sqlite3.Connection, seg: Segment, before: int, after: int) -> list[Segment]:
+    """``seg`` with up to ``before``/``after`` neighbours of the same document, in order."""
+    rows = conn.execute(
+        f"SELECT {_SEGMENT_COLUMNS} FROM segments s WHERE s.document_id = ?"
+        " AND s.position BETWEEN ? AND ? ORDER BY s.position",
+        (seg.document_id, seg.position - before, seg.position + after)).fetchall()
+    return [segment_from_row(r) for r in rows]
 
 
 def segment_filter_sql(

@@ -134,21 +134,39 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
-        """A read transaction: every query inside sees the same snapshot."""
-        conn = self.connection()
-        if conn.in_transaction:
-            yield conn
-            return
-        conn.execute("BEGIN")
+        """A read transaction: every query inside sees the same snapshot.
+
+        A ``sqlite3.Error`` raised inside becomes an :mod:`engine.errors` exception here, at the
+        store's boundary, so callers above the store never see ``sqlite3``.
+        """
         try:
-            yield conn
-        finally:
+            conn = self.connection()
             if conn.in_transaction:
-                conn.execute("COMMIT")
+                yield conn
+                return
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                if conn.in_transaction:
+                    conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise translate_error(exc) from exc
+
+    def leave_wal(self) -> None:
+        """Checkpoint the write-ahead log and leave WAL mode: one self-contained file, safe
+        to rename into place (a new project is created under a temporary name)."""
+        self.connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.connection().execute("PRAGMA journal_mode = DELETE")
 
     def execute_write(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
         with self.write() as conn:
             return self._run(conn, sql, params)
+
+    def execute_read(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
+        """One statement on this thread's connection, outside a transaction of its own;
+        a ``sqlite3.Error`` becomes an :mod:`engine.errors` exception."""
+        return self._run(self.connection(), sql, params)
 
     @staticmethod
     def _run(conn: sqlite3.Connection, sql: str, params: Params) -> sqlite3.Cursor:

@@ -101,7 +101,8 @@ class LabelStore:
         self.db = db
 
     def get_all(self) -> list[Label]:
-        return list_labels(self.db.connection())
+        with self.db.read() as conn:
+            return list_labels(conn)
 
     def add(self, name: str, color: str | None = None, hotkey: str | None = None) -> Label:
         with self.db.write() as conn:
@@ -143,9 +144,10 @@ class LabelStore:
             return list_labels(conn)
 
     def usage(self, name: str) -> int:
-        conn = self.db.connection()
-        lab = get_label(conn, name)
-        row = conn.execute("SELECT COUNT(*) FROM spans WHERE label_id = ?", (lab.id,)).fetchone()
+        with self.db.read() as conn:
+            lab = get_label(conn, name)
+            row = conn.execute("SELECT COUNT(*) FROM spans WHERE label_id = ?",
+                               (lab.id,)).fetchone()
         return int(row[0])
 
     def remove(self, name: str) -> int:

@@ -28,7 +28,7 @@ class VersionStore:
         self.models_dir = models_dir
 
     def _active_name(self) -> str | None:
-        r = self.db.connection().execute(
+        r = self.db.execute_read(
             "SELECT value FROM settings WHERE key = 'active_version'").fetchone()
         return r[0] if r else None
 
@@ -39,7 +39,7 @@ class VersionStore:
 
     def get_all(self) -> list[ModelVersion]:
         active = self._active_name()
-        rows = self.db.connection().execute(
+        rows = self.db.execute_read(
             "SELECT id, name, path, created_at, base_model, metrics, counts, config"
             " FROM model_versions ORDER BY id").fetchall()
         return [self._from_row(r, active) for r in rows]
@@ -117,7 +117,7 @@ class VersionStore:
                 " error = ? WHERE id = ?", (now(), status, version_id, log_text, error, run_id))
 
     def runs(self) -> list[dict[str, Any]]:
-        rows = self.db.connection().execute(
+        rows = self.db.execute_read(
             "SELECT id, started_at, finished_at, status, config, version_id, log, error"
             " FROM training_runs ORDER BY id").fetchall()
         keys = ("id", "started_at", "finished_at", "status", "config", "version_id", "log",
@@ -130,7 +130,7 @@ def cleanup_orphans(db: Database, models_dir: Path) -> list[Path]:
     removed: list[Path] = []
     if not models_dir.is_dir():
         return removed
-    registered = {n for (n,) in db.connection().execute("SELECT name FROM model_versions")}
+    registered = {n for (n,) in db.execute_read("SELECT name FROM model_versions")}
     for p in models_dir.iterdir():
         if p.name.startswith(TEMP_PREFIX) or (VERSION_RE.match(p.name) and
                                               p.name not in registered):

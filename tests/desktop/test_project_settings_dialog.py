@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMessageBox
 
 from desktop.dialogs.project_settings_dialog import ProjectSettingsDialog
+from desktop.services.session import Session
 from engine.active_learning import strategy_names
 from engine.api import DEFAULT_SETTINGS, Project
 from engine.errors import DiskFullError
@@ -19,8 +20,21 @@ from tests.desktop.conftest import add_document
 pytestmark = pytest.mark.gui
 
 
+_SESSIONS: list[Session] = []
+
+
+@pytest.fixture(autouse=True)
+def _shut_sessions_down():  # type: ignore[no-untyped-def]
+    yield
+    while _SESSIONS:
+        _SESSIONS.pop().shutdown()
+
+
 def open_dialog(qtbot, project: Project) -> ProjectSettingsDialog:  # type: ignore[no-untyped-def]
-    dialog = ProjectSettingsDialog(project)
+    session = Session(jobs={"rescore": fake_jobs.quick_rescore})
+    _SESSIONS.append(session)
+    session.adopt(project)
+    dialog = ProjectSettingsDialog(session)
     qtbot.addWidget(dialog)
     dialog.show()
     return dialog
