@@ -88,3 +88,98 @@ def test_inference_source_never_imports_torch_or_the_exporter() -> None:
                 assert name.split(".")[0] not in forbidden, f"{where} imports {name}"
                 assert not name.startswith(("engine.export", "engine.training")), (
                     f"{where} imports {name}")
+
+
+def _imports(path: Path) -> list[str]:
+    """Every module ``path`` imports, at module level or inside functions."""
+    names: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+            if node.module == "engine":  # `from engine import errors` names a module
+                names += [f"engine.{a.name}" for a in node.names]
+    return names
+
+
+# The desktop's doors into the engine (DESIGN.md, "Layers").
+DESKTOP_MAY_IMPORT = ("engine.api", "engine.types", "engine.errors", "engine.progress")
+# (file, module): reason. A new entry needs a reason a reviewer accepts.
+DESKTOP_IMPORT_EXCEPTIONS = {
+    ("desktop/launcher.py", "engine.cli.main"): "the launcher hands its arguments to the CLI",
+}
+
+
+def test_desktop_reaches_the_engine_only_through_the_facade() -> None:
+    bad = []
+    for path in sorted((REPO / "desktop").rglob("*.py")):
+        rel = path.relative_to(REPO).as_posix()
+        for name in _imports(path):
+            if name == "engine" or not name.startswith("engine."):
+                continue
+            if name.startswith(DESKTOP_MAY_IMPORT) or (rel, name) in DESKTOP_IMPORT_EXCEPTIONS:
+                continue
+            bad.append(f"{rel} imports {name}")
+    assert not bad, ("the desktop imports only " + ", ".join(DESKTOP_MAY_IMPORT)
+                     + " (re-export what it needs from engine.api):\n" + "\n".join(bad))
+
+
+def test_the_desktop_never_touches_sqlite() -> None:
+    bad = [path.relative_to(REPO).as_posix() for path in (REPO / "desktop").rglob("*.py")
+           if "sqlite3" in _imports(path)]
+    assert not bad, f"the store translates sqlite3 errors; the desktop must not see them: {bad}"
+
+
+# SQL outside engine/store: file -> reason.
+SQL_OUTSIDE_STORE = {
+    "engine/active_learning/pool.py": "moving into engine/store/scoring.py (issue 16, pools)",
+    "engine/active_learning/queue.py": "moving into engine/store/scoring.py (issue 16, pools)",
+    "engine/active_learning/rescore.py": "moving into engine/store/scoring.py (issue 16, pools)",
+}
+_SQL_CALLS = {"execute", "executemany", "executescript"}
+
+
+def test_only_the_store_runs_sql() -> None:
+    bad = []
+    for path in sorted((REPO / "engine").rglob("*.py")):
+        rel = path.relative_to(REPO).as_posix()
+        if rel.startswith("engine/store/") or rel in SQL_OUTSIDE_STORE:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr in _SQL_CALLS:
+                bad.append(f"{rel}:{node.lineno} calls .{node.func.attr}()")
+    assert not bad, "SQL lives in engine/store:\n" + "\n".join(bad)
+
+
+MAX_MODULE_LINES = 450
+MAX_FUNCTION_LINES = 80
+# "path" or "path::function": reason. Shrink the list, do not grow it without a reason.
+SIZE_EXCEPTIONS: dict[str, str] = {}
+
+
+def _size_problems() -> list[str]:
+    problems = []
+    for root in ("engine", "desktop"):
+        for path in sorted((REPO / root).rglob("*.py")):
+            rel = path.relative_to(REPO).as_posix()
+            source = path.read_text(encoding="utf-8")
+            lines = len(source.splitlines())
+            if lines > MAX_MODULE_LINES and rel not in SIZE_EXCEPTIONS:
+                problems.append(f"{rel}: {lines} lines (> {MAX_MODULE_LINES})")
+            for node in ast.walk(ast.parse(source)):
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    length = (node.end_lineno or node.lineno) - node.lineno + 1
+                    key = f"{rel}::{node.name}"
+                    if length > MAX_FUNCTION_LINES and key not in SIZE_EXCEPTIONS:
+                        problems.append(f"{key}: {length} lines (> {MAX_FUNCTION_LINES})")
+    return problems
+
+
+def test_no_module_or_function_grows_past_the_limits() -> None:
+    problems = _size_problems()
+    assert not problems, ("split these, or add an entry with a reason to SIZE_EXCEPTIONS:\n"
+                          + "\n".join(problems))
+    for key, reason in SIZE_EXCEPTIONS.items():
+        assert reason.strip(), f"{key}: an exception needs a reason"
