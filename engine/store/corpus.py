@@ -108,37 +108,52 @@ def insert_documents(
         counts.documents += 1
         labelled = doc.labelled if doc.labelled is not None else bool(doc.spans)
         status = "labelled" if labelled and not as_suggestions else "todo"
-        rng = random.Random(f"{seed}:{digest}")
-        first_id = int(conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM segments")
-                       .fetchone()[0])
-        seg_ids = [(first_id + pos, start, end) for pos, (start, end)
-                   in enumerate(_segments_covering(doc, mode, doc.spans))]
-        conn.executemany(
-            'INSERT INTO segments (id, document_id, position, start, "end", status, split,'
-            " created_at, updated_at, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(seg_id, doc_id, seg_id - first_id, start, end, status,
-              "eval" if rng.random() < eval_share else "train", stamp, stamp, doc.text[start:end])
-             for seg_id, start, end in seg_ids])
+        rng = random.Random(f"{seed}:{digest}")  # the split: stable per document text
+        seg_ids = _insert_segments(conn, doc, doc_id, mode, status, stamp, rng, eval_share)
         counts.segments += len(seg_ids)
-        starts = [s for _, s, _ in seg_ids]
-        rows = []
-        for span in doc.spans:
-            seg_id = seg_ids[bisect.bisect_right(starts, span.start) - 1][0]
-            rows.append((doc_id, seg_id, span.start, span.end, labels[span.label]))
-        if as_suggestions:
-            conn.executemany(
-                'INSERT INTO suggestions (segment_id, start, "end", label, score, model_version,'
-                " source) VALUES (?, ?, ?, ?, NULL, NULL, 'imported')",
-                [(r[1], r[2], r[3], span.label) for r, span in zip(rows, doc.spans, strict=True)],
-            )
-        else:
-            conn.executemany(
-                'INSERT INTO spans (document_id, segment_id, start, "end", label_id, source,'
-                " created_at) VALUES (?, ?, ?, ?, ?, 'imported', ?)",
-                [(*r, stamp) for r in rows],
-            )
-        counts.spans += len(rows)
+        counts.spans += _insert_spans(conn, doc, doc_id, seg_ids, labels, as_suggestions, stamp)
     return counts
+
+
+def _insert_segments(conn: sqlite3.Connection, doc: DocumentData, doc_id: int, mode: str,
+                     status: str, stamp: str, rng: random.Random,
+                     eval_share: float) -> list[tuple[int, int, int]]:
+    """Store the segments of ``doc``; ``(segment id, start, end)`` of each, in order."""
+    first_id = int(conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM segments")
+                   .fetchone()[0])
+    seg_ids = [(first_id + pos, start, end) for pos, (start, end)
+               in enumerate(_segments_covering(doc, mode, doc.spans))]
+    conn.executemany(
+        'INSERT INTO segments (id, document_id, position, start, "end", status, split,'
+        " created_at, updated_at, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(seg_id, doc_id, seg_id - first_id, start, end, status,
+          "eval" if rng.random() < eval_share else "train", stamp, stamp, doc.text[start:end])
+         for seg_id, start, end in seg_ids])
+    return seg_ids
+
+
+def _insert_spans(conn: sqlite3.Connection, doc: DocumentData, doc_id: int,
+                  seg_ids: list[tuple[int, int, int]], labels: dict[str, int],
+                  as_suggestions: bool, stamp: str) -> int:
+    """Store the spans of ``doc`` (as suggestions to review, or as labels); how many."""
+    starts = [s for _, s, _ in seg_ids]
+    rows = []
+    for span in doc.spans:
+        seg_id = seg_ids[bisect.bisect_right(starts, span.start) - 1][0]
+        rows.append((doc_id, seg_id, span.start, span.end, labels[span.label]))
+    if as_suggestions:
+        conn.executemany(
+            'INSERT INTO suggestions (segment_id, start, "end", label, score, model_version,'
+            " source) VALUES (?, ?, ?, ?, NULL, NULL, 'imported')",
+            [(r[1], r[2], r[3], span.label) for r, span in zip(rows, doc.spans, strict=True)],
+        )
+    else:
+        conn.executemany(
+            'INSERT INTO spans (document_id, segment_id, start, "end", label_id, source,'
+            " created_at) VALUES (?, ?, ?, ?, ?, 'imported', ?)",
+            [(*r, stamp) for r in rows],
+        )
+    return len(rows)
 
 
 def _check_spans(doc: DocumentData, source: str | None) -> None:
