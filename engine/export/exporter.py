@@ -162,7 +162,23 @@ def _build(
 
     _stage(on_event, cancel, "write")
     quant = dict(QUANTIZATION, nodes_excluded=excluded, **asdict(agreement)) if agreement else None
-    meta["export"] = {
+    meta["export"] = _export_record(input_names, parity, quant, head)
+    _write_json(tmp / "spantune.json", meta)
+    (tmp / "README.md").write_text(model_card(meta, tags), encoding="utf-8")
+    return {
+        "max_abs_logit_diff": parity.max_abs_logit_diff,
+        "max_abs_hidden_diff": parity.max_abs_hidden_diff,
+        "quantized": agreement is not None,
+        "token_argmax_agreement": agreement.token_argmax_agreement if agreement else None,
+        "entity_agreement": agreement.entity_agreement if agreement else None,
+        "metadata": meta,
+    }
+
+
+def _export_record(input_names: list[str], parity: Any, quant: dict[str, Any] | None,
+                   head: dict[str, Any]) -> dict[str, Any]:
+    """The ``export`` entry of ``spantune.json``: how the folder was made and checked."""
+    return {
         "opset": OPSET,
         "exporter": "torch.onnx.export (TorchScript, dynamo=False)",
         "versions": _versions(),
@@ -178,16 +194,6 @@ def _build(
         "quantization": quant,
         "head": head,
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }
-    _write_json(tmp / "spantune.json", meta)
-    (tmp / "README.md").write_text(model_card(meta, tags), encoding="utf-8")
-    return {
-        "max_abs_logit_diff": parity.max_abs_logit_diff,
-        "max_abs_hidden_diff": parity.max_abs_hidden_diff,
-        "quantized": agreement is not None,
-        "token_argmax_agreement": agreement.token_argmax_agreement if agreement else None,
-        "entity_agreement": agreement.entity_agreement if agreement else None,
-        "metadata": meta,
     }
 
 
