@@ -46,12 +46,15 @@ class ImportDialog(QDialog):
         self.setWindowTitle("Import documents")
         self.resize(760, 600)
         self._preview_runner = JobRunner(self)
+        self._build_widgets(session)
+        self._build_layout()
+        self._connect_signals()
+
+    def _build_widgets(self, session: Session) -> None:
         self.files = QListWidget()
         self.files.setMaximumHeight(110)
-        add = QPushButton("Add files…")
-        add.clicked.connect(self._on_add_clicked)
-        remove = QPushButton("Remove")
-        remove.clicked.connect(self._on_remove_clicked)
+        self.add_button = QPushButton("Add files…")
+        self.remove_button = QPushButton("Remove")
         self.format_combo = QComboBox()
         self.format_combo.addItem("Detect automatically", None)
         for text, name in reader_choices():
@@ -83,9 +86,10 @@ class ImportDialog(QDialog):
         self.import_button.setText("Import")
         self.import_button.setEnabled(False)
 
+    def _build_layout(self) -> None:
         file_buttons = QVBoxLayout()
-        file_buttons.addWidget(add)
-        file_buttons.addWidget(remove)
+        file_buttons.addWidget(self.add_button)
+        file_buttons.addWidget(self.remove_button)
         file_buttons.addStretch(1)
         file_row = QHBoxLayout()
         file_row.addWidget(self.files, 1)
@@ -104,6 +108,9 @@ class ImportDialog(QDialog):
         layout.addWidget(self.errors)
         layout.addWidget(self.buttons)
 
+    def _connect_signals(self) -> None:
+        self.add_button.clicked.connect(self._on_add_clicked)
+        self.remove_button.clicked.connect(self._on_remove_clicked)
         self.buttons.accepted.connect(self._on_import_clicked)
         self.buttons.rejected.connect(self.reject)
         self.files.currentRowChanged.connect(self._refresh_preview)
