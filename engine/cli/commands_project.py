@@ -36,6 +36,22 @@ def register(sub: Subparsers) -> None:
     add_command(
         sub, "stats", cmd_stats, help="documents, segments by status, spans per label", json=True)
 
+    _register_labels(sub)
+
+    p = add_command(
+        sub, "settings", cmd_settings, json=True,
+        help="show or change project settings (strategy, eval_share…)")
+    p.add_argument("key", nargs="?", help="one setting to show or change")
+    p.add_argument("value", nargs="?", help="new value (JSON for numbers, else text)")
+
+    p = add_command(sub, "backup", cmd_backup, help="back up the project database now")
+    p.add_argument("--list", action="store_true", help="list existing backups")
+
+    p = add_command(sub, "restore", cmd_restore, help="restore the project database from a backup")
+    p.add_argument("backup", nargs="?", type=Path, help="backup file (default: the latest)")
+
+
+def _register_labels(sub: Subparsers) -> None:
     p = add_command(sub, "labels", cmd_labels, help="list or change the label set", json=True)
     lsub = p.add_subparsers(dest="action", metavar="ACTION")
     lsub.add_parser("list", help="list labels (default)")
@@ -57,18 +73,6 @@ def register(sub: Subparsers) -> None:
     a.add_argument("hotkey")
     a = lsub.add_parser("order", help="reorder labels: all names, comma-separated")
     a.add_argument("names")
-
-    p = add_command(
-        sub, "settings", cmd_settings, json=True,
-        help="show or change project settings (strategy, eval_share…)")
-    p.add_argument("key", nargs="?", help="one setting to show or change")
-    p.add_argument("value", nargs="?", help="new value (JSON for numbers, else text)")
-
-    p = add_command(sub, "backup", cmd_backup, help="back up the project database now")
-    p.add_argument("--list", action="store_true", help="list existing backups")
-
-    p = add_command(sub, "restore", cmd_restore, help="restore the project database from a backup")
-    p.add_argument("backup", nargs="?", type=Path, help="backup file (default: the latest)")
 
 
 def cmd_init(args: argparse.Namespace) -> int:
