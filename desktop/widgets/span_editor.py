@@ -277,6 +277,23 @@ class SpanEditor(QTextEdit):
         if item.kind == "suggestion":
             self._pressed_suggestion = item.id
 
+    def mouseDoubleClickEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+        """Select the whole word under the pointer ("Aurora-2", "Jerez" without its period)."""
+        c, omap = self.content, self.offsets
+        if e.button() != Qt.MouseButton.LeftButton or c is None or omap is None or \
+                self.item_at(e.position().toPoint()) is not None:
+            super().mouseDoubleClickEvent(e)
+            return
+        at = omap.from_qt(self.cursorForPosition(e.position().toPoint()).position())
+        word = c.word_at(at) or c.word_at(at - 1)
+        if word is None:
+            super().mouseDoubleClickEvent(e)
+            return
+        cursor = self.textCursor()
+        cursor.setPosition(omap.to_qt(word[0]))
+        cursor.setPosition(omap.to_qt(word[1]), QTextCursor.MoveMode.KeepAnchor)
+        self.setTextCursor(cursor)
+
     def mouseMoveEvent(self, e: QMouseEvent) -> None:  # noqa: N802
         pos = e.position().toPoint()
         if self._resize is not None:
