@@ -37,6 +37,8 @@ from desktop.widgets.welcome_page import WelcomePage
 from engine.errors import ConflictError, EngineError, ProjectLockedError, ValidationError
 
 PANEL_JOBS = ("train", "rescore", "export_model")
+EMPTY_PROJECT_TEXT = "Nothing to label yet: import documents (File ▸ Import…)."
+NO_SEGMENT_TEXT = "Pick a segment in the queue on the left."
 
 
 class MainWindow(QMainWindow):
@@ -343,6 +345,8 @@ class MainWindow(QMainWindow):
         self.editor.set_content(content)
         if content is None:
             self.position_label.clear()
+            empty = project is None or project.count_segments() == 0
+            self.editor.setPlaceholderText(EMPTY_PROJECT_TEXT if empty else NO_SEGMENT_TEXT)
             return
         seg = content.segment
         badge = {"labelled": "✓ labelled", "skipped": "skipped", "todo": "to do"}[seg.status]
@@ -352,6 +356,7 @@ class MainWindow(QMainWindow):
     def _refresh_stats(self) -> None:
         project = self.session.project
         self.status.show_stats(project.stats() if project else None)
+        self.queue_panel.update_count()
 
     def _show_project_state(self) -> None:
         project = self.session.project

@@ -187,6 +187,19 @@ class SpanEditor(QTextEdit):
             self.suggestions_reject_requested.emit(self.content.segment.id, [focused.id])
         self._focus = None
 
+    def accept_next(self) -> None:
+        """Accept the focused suggestion, else the next one after the focus (or the first)."""
+        if self.content is None:
+            return
+        sugs = sorted((i for i in self.items() if i.kind == "suggestion"), key=lambda i: i.start)
+        focused = self.focused_item()
+        if focused is not None and focused.kind != "suggestion":
+            sugs = [i for i in sugs if i.start >= focused.end] or sugs
+        if focused is not None and focused.kind == "suggestion":
+            sugs = [focused]
+        if sugs:
+            self.suggestions_accept_requested.emit(self.content.segment.id, [sugs[0].id])
+
     def accept_all(self) -> None:
         if self.content is not None and self.content.suggestions:
             self.suggestions_accept_requested.emit(self.content.segment.id, None)
@@ -245,9 +258,7 @@ class SpanEditor(QTextEdit):
         elif mods == Qt.KeyboardModifier.NoModifier and key == Qt.Key.Key_R:
             self.reject_all()
         elif mods == Qt.KeyboardModifier.NoModifier and key in (Qt.Key.Key_Space, Qt.Key.Key_Y):
-            focused = self.focused_item()
-            if focused is not None and focused.kind == "suggestion" and self.content:
-                self.suggestions_accept_requested.emit(self.content.segment.id, [focused.id])
+            self.accept_next()
         elif key == Qt.Key.Key_Escape:
             self._clear_selection()
             self._set_focus(None)
