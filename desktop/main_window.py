@@ -24,6 +24,7 @@ from desktop.main_actions import build_menus, connect_actions
 from desktop.models.queue_model import QueueModel
 from desktop.services.app_settings import AppSettings
 from desktop.services.editor_loader import load_content
+from desktop.services.job_messages import cancelled_text, quit_question
 from desktop.services.navigator import Navigator
 from desktop.services.session import Session
 from desktop.widgets.app_status_bar import AppStatusBar
@@ -317,7 +318,7 @@ class MainWindow(QMainWindow):
             show_error(self, error, job_title(name))
 
     def _on_session_job_cancelled(self, name: str) -> None:
-        self._job_ended(name, f"{job_title(name)} cancelled; nothing was changed.")
+        self._job_ended(name, cancelled_text(name, self.session.kept_note))
 
     def _job_ended(self, name: str, message: str) -> None:
         self.status.set_job("")
@@ -392,7 +393,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         job = self.session.job_running
-        if job and not prompts.confirm_quit_during_job(self, job_title(job)):
+        if job and not prompts.confirm_quit_during_job(
+                self, quit_question(job, self.session.kept_note)):
             event.ignore()
             return
         self.settings.set_geometry("main", self.saveGeometry())
