@@ -8,9 +8,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from desktop.main_window import EMPTY_PROJECT_TEXT
+from tests.desktop import fake_jobs
 from tests.desktop.conftest import add_document, add_suggestion
 
 pytestmark = pytest.mark.gui
+# the queue order after an import needs the base encoder; these tests are about the views
+NO_MODEL_JOBS = {"cold_start": fake_jobs.quick_rescore}
 
 
 def test_space_accepts_the_next_suggestion_without_tab(make_project, make_window) -> None:  # type: ignore[no-untyped-def]
@@ -35,7 +38,7 @@ def test_space_accepts_the_next_suggestion_without_tab(make_project, make_window
 def test_import_into_an_empty_project_shows_a_segment_and_counts_follow_enter(
         make_project, make_window, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
     project = make_project()
-    window = make_window(project)
+    window = make_window(project, jobs=NO_MODEL_JOBS)
     editor, panel = window.editor, window.queue_panel
     assert editor.content is None
     assert editor.placeholderText() == EMPTY_PROJECT_TEXT
@@ -54,3 +57,16 @@ def test_import_into_an_empty_project_shows_a_segment_and_counts_follow_enter(
     qtbot.waitUntil(lambda: panel.count_label.text() == "2 to do", timeout=5_000)
     window.actions["undo"].trigger()
     qtbot.waitUntil(lambda: panel.count_label.text() == "3 to do", timeout=5_000)
+
+
+def test_a_trailing_emoji_is_not_a_segment_of_its_own(
+        make_project, make_window, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    project = make_project()
+    window = make_window(project, jobs=NO_MODEL_JOBS)
+    source = tmp_path / "emoji.txt"
+    source.write_text("Ada met Charles in London. They wrote letters. 😀\n", encoding="utf-8")
+    assert window.session.import_files([source], None, "sentences", False)
+    qtbot.waitUntil(lambda: window.session.job_running is None
+                    and window.queue_panel.count_label.text() == "2 to do", timeout=20_000)
+    texts = [window.queue_model.index(r).data() for r in range(window.queue_model.rowCount())]
+    assert sorted(texts) == ["Ada met Charles in London.", "They wrote letters. 😀"]

@@ -135,3 +135,11 @@ def test_suggestions_snap_to_whole_words_and_never_overlap() -> None:
                                (dash, dash + 1, "LOC", 0.9)])
     assert [(text[a:b], label) for a, b, label, _ in got] == [
         ("al-Qarawiyyin", "ORG"), ("al-Fihri", "PER")]
+
+
+@pytest.mark.parametrize("mode", ["sentences", "lines"])
+def test_a_segment_without_a_word_character_stays_with_its_neighbour(mode: str) -> None:
+    assert sentences("Ada met Bob.\nHe left.\n😀", mode)[-1] == "He left.\n😀"
+    assert sentences("😀\nAda met Bob.", mode) == ["😀\nAda met Bob."]
+    assert sentences("One.\n---\nTwo.", mode) == ["One.\n---", "Two."]
+    assert sentences("!!! ???", mode) == ["!!! ???"]  # nothing to join: kept whole
