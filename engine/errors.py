@@ -113,6 +113,9 @@ def write_failure(exc: BaseException, path: str | Path, what: str) -> StoreError
     cls = DiskFullError if is_disk_full(exc) else StoreError
     reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
     reason = " ".join(reason.split())[:200]
+    code = getattr(exc, "sqlite_errorname", "")
+    if code.startswith("SQLITE_IOERR_"):  # EFBIG (a file size limit) lands here, not in FULL
+        reason = f"{reason} ({code[len('SQLITE_IOERR_'):].lower()} failed)"
     if cls is DiskFullError:
         reason = f"the disk is full or a size limit was reached ({reason})"
     return cls(f"could not write {what} {path}: {reason}; nothing was changed")
