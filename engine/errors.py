@@ -108,7 +108,8 @@ def is_disk_full(exc: BaseException) -> bool:
     return any(m in str(exc).lower() for m in _FULL_MARKERS)
 
 
-def write_failure(exc: BaseException, path: str | Path, what: str) -> StoreError:
+def write_failure(exc: BaseException, path: str | Path, what: str,
+                  outcome: str = "nothing was changed") -> StoreError:
     """One line for a write that failed: what could not be written, where, and why."""
     cls = DiskFullError if is_disk_full(exc) else StoreError
     reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
@@ -118,7 +119,7 @@ def write_failure(exc: BaseException, path: str | Path, what: str) -> StoreError
         reason = f"{reason} ({code[len('SQLITE_IOERR_'):].lower()} failed)"
     if cls is DiskFullError:
         reason = f"the disk is full or a size limit was reached ({reason})"
-    return cls(f"could not write {what} {path}: {reason}; nothing was changed")
+    return cls(f"could not write {what} {path}: {reason}; {outcome}")
 
 
 @contextmanager

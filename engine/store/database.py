@@ -35,7 +35,7 @@ def translate_error(exc: sqlite3.Error, path: Path | None = None) -> StoreError:
     """
     text = str(exc).lower()
     if path is not None and ("full" in text or "disk i/o" in text):
-        return write_failure(exc, path, "the project database")
+        return write_failure(exc, path, "the project database", "the last change was not saved")
     if "full" in text:
         return DiskFullError("the disk is full (or the project's size limit was reached); "
                              "the last change was not saved")
