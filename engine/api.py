@@ -27,7 +27,7 @@ from engine.store.database import Database, integrity_problem
 from engine.store.labels import LabelStore, add_label
 from engine.store.lock import ProjectLock
 from engine.store.schema import create_schema
-from engine.store.versions import VersionStore, cleanup_orphans
+from engine.store.versions import VersionStore
 from engine.types import ImportReport, Segment
 
 if TYPE_CHECKING:
@@ -133,6 +133,8 @@ class Project:
         self.path = folder
         self.db = db
         self._lock = lock
+        #: what opening found and did that the person should hear about (one line each)
+        self.notices: list[str] = []
         self.labels = LabelStore(db)
         self.annotations = AnnotationStore(db)
         self.versions = VersionStore(db, self.models_dir)
@@ -209,13 +211,9 @@ class Project:
             lifecycle.migrate(folder, db_path, read_only)
             db = Database(db_path, read_only=read_only, max_pages=max_pages)
             project = cls(folder, db, lock)
-            if not read_only:
-                for sub in ("models", "exports", "backups"):
-                    (folder / sub).mkdir(exist_ok=True)
-                cleanup_orphans(db, project.models_dir)
-                lifecycle.cleanup_temp_files(folder)
-                if backups.backup_due(folder, float(project.setting("backup_interval_hours"))):
-                    backups.make_backup(db, folder, "scheduled")
+            if not read_only:  # notices: versions registered again, a failed scheduled backup
+                project.notices = lifecycle.tidy_on_open(
+                    db, folder, float(project.setting("backup_interval_hours")))
         except BaseException:
             if lock is not None:
                 lock.release()
@@ -347,19 +345,27 @@ class Project:
 
     # -- backups -----------------------------------------------------------------------------------
     def backup(self, reason: str = "manual") -> Path:
+        """Back up the database now (works read-only, beside another Spantune writing it).
+
+        Raises DiskFullError / StoreError naming the file that could not be written."""
         return backups.make_backup(self.db, self.path, reason)
 
     def list_backups(self) -> list[Path]:
         return backups.list_backups(self.path)
 
     @staticmethod
-    def restore(path: str | Path, backup: str | Path) -> None:
-        """Restore a closed project's database from ``backup`` (takes the lock meanwhile)."""
+    def restore(path: str | Path, backup: str | Path) -> Path | None:
+        """Restore a closed project's database from ``backup`` (takes the lock meanwhile).
+
+        The current database is backed up first (``…-pre-restore``; returned). Raises
+        ProjectLockedError when another Spantune has the project open.
+        """
         folder = resolve_project_path(path)
         lock = ProjectLock(folder)
-        lock.acquire()
+        lock.acquire(hint="close it there first: a restore needs the project closed "
+                          "(a backup does not)")
         try:
-            backups.restore_backup(folder, Path(backup))
+            return backups.restore_backup(folder, Path(backup))
         finally:
             lock.release()
 

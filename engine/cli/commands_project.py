@@ -214,7 +214,8 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    with Project.open(args.project, read_only=args.list) as project:
+    # read-only: an online backup works while another Spantune (the app) holds the project
+    with Project.open(args.project, read_only=True) as project:
         if args.list:
             for p in project.list_backups():
                 print(p)
@@ -234,6 +235,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
         if not found:
             raise ValidationError("the project has no backups", field="backup")
         backup = found[0]
-    Project.restore(args.project, backup)
+    before = Project.restore(args.project, backup)
     print(f"restored {args.project} from {backup}")
+    if before is not None:
+        print(f"the database it replaced was backed up to {before}")
     return 0

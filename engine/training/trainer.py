@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from engine.errors import Cancelled, EngineError, TrainingError
+from engine.errors import Cancelled, EngineError, TrainingError, writing
 from engine.inference.decode import DECODING_RULE
 from engine.progress import CancelToken, EventCallback, check
 from engine.store.versions import TEMP_PREFIX
@@ -96,7 +96,8 @@ def train_examples(train: Sequence[LabelledExample], eval: Sequence[LabelledExam
                            prepared.counts, prepared.log + state.log,
                            time.monotonic() - started, resolved, prepared.base_name)
     if out_dir is not None:
-        save_model_folder(Path(out_dir), outcome)
+        with writing(Path(out_dir).parent, "the trained model into"):  # a full disk: one line
+            save_model_folder(Path(out_dir), outcome)
     return outcome
 
 
