@@ -10,8 +10,8 @@ tokens for pre-tokenised text, :func:`engine.text.tokens.word_tokens` otherwise)
 - ``wrong_boundary``: an overlapping prediction with other words;
 - ``missing``: a prediction that overlaps no stored span.
 
-An issue's ``confidence`` is ``1 - mean P(stored tag)`` over the words it covers: how much of
-the model's probability goes against what is stored there. A segment's ``score`` combines its
+An issue's ``confidence`` is ``1 - mean P(stored tag)`` over the words it covers where the
+model's tag differs: how much of the model's probability goes against what is stored there. A segment's ``score`` combines its
 issues as a noisy-or (``1 - prod(1 - confidence)``); segments without issues rank after those
 with issues, by the largest per-word doubt. Offsets in issues are relative to the segment text.
 The result is kept in ``review.json`` in the project folder (written atomically).
@@ -201,10 +201,14 @@ def compare(ex: LabelledExample, words: Sequence[Token], probs: np.ndarray,
             gold[w] = ("B-" if w == i else "I-") + label
     p_gold = np.array([probs[w, tag_ids.get(t, 0)] for w, t in enumerate(gold)],
                       dtype=np.float64) if len(words) else np.zeros(0)
-    pred = bio_spans(repair_bio([tags[j] for j in probs.argmax(axis=-1)])) if len(words) else []
+    pred_tags = repair_bio([tags[j] for j in probs.argmax(axis=-1)]) if len(words) else []
+    pred = bio_spans(pred_tags)
+    differ = np.array([g != t for g, t in zip(gold, pred_tags, strict=True)], dtype=bool)
 
     def doubt(i: int, j: int) -> float:
-        return float(1.0 - p_gold[i:j].mean())
+        """1 - mean P(stored tag) over the words of [i, j) where the model disagrees."""
+        sel = p_gold[i:j][differ[i:j]] if differ[i:j].any() else p_gold[i:j]
+        return float(1.0 - sel.mean())
 
     def offsets(i: int, j: int) -> tuple[int, int]:
         return words[i].start, words[j - 1].end
