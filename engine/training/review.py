@@ -11,9 +11,10 @@ tokens for pre-tokenised text, :func:`engine.text.tokens.word_tokens` otherwise)
 - ``missing``: a prediction that overlaps no stored span.
 
 An issue's ``confidence`` is ``1 - mean P(stored tag)`` over the words it covers where the
-model's tag differs: how much of the model's probability goes against what is stored there. A segment's ``score`` combines its
-issues as a noisy-or (``1 - prod(1 - confidence)``); segments without issues rank after those
-with issues, by the largest per-word doubt. Offsets in issues are relative to the segment text.
+model's tag differs: how much of the model's probability goes against what is stored there.
+A segment's ``score`` combines its issues as a noisy-or (``1 - prod(1 - confidence)``);
+segments without issues rank after those with issues, by the largest per-word doubt.
+Offsets in issues are relative to the segment text.
 The result is kept in ``review.json`` in the project folder (written atomically).
 """
 

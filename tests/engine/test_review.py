@@ -137,9 +137,9 @@ def test_review_ranks_corrupted_segments_first(noisy_project: Project, tiny_base
 
 def test_review_needs_enough_data_and_can_be_cancelled(tmp_path: Path, tiny_base: Path,
                                                        noisy_project: Project) -> None:
-    with Project.create(tmp_path / "small", ["PER"]) as small:
-        with pytest.raises(ValidationError, match="at least 10"):
-            small.review(5, cfg(tiny_base))
+    with Project.create(tmp_path / "small", ["PER"]) as small, \
+            pytest.raises(ValidationError, match="at least 10"):
+        small.review(5, cfg(tiny_base))
     with pytest.raises(ValidationError):
         noisy_project.review(1, cfg(tiny_base))
     token = CancelToken()
