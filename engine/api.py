@@ -35,7 +35,10 @@ if TYPE_CHECKING:
     from engine.active_learning.simulate import SimulationResult
     from engine.export.exporter import ExportResult
     from engine.inference.predictor import Predictor
+    from engine.store.occurrences import LabelAllResult, Occurrence
+    from engine.text.matcher import LabelledPattern
     from engine.training import TrainConfig, TrainResult
+    from engine.training.review import ReviewResult
 
 log = logging.getLogger(__name__)
 
@@ -310,6 +313,7 @@ class Project:
         with self.db.read() as conn:
             out = corpus.stats(conn)
         active = self.versions.active()
+        out["suggestions_by_source"] = self.suggestions_by_source()
         out["active_version"] = active.name if active else None
         out["versions"] = len(self.versions.get_all())
         return out
@@ -342,6 +346,85 @@ class Project:
             " ORDER BY position", (seg.document_id, seg.position - before,
                                    seg.position + after)).fetchall()
         return [self.segment(r[0]) for r in rows]
+
+    # -- label faster: label all, patterns, review (engine.store.occurrences/patterns) -------
+    def find_occurrences(self, text: str, *, ignore_case: bool = False,
+                         label: str | None = None) -> list[Occurrence]:
+        """Whole-word, token-aligned occurrences of ``text`` in every segment."""
+        from engine.store.occurrences import find_occurrences
+
+        with self.db.read() as conn:
+            return find_occurrences(conn, text, ignore_case=ignore_case, label=label)
+
+    def label_all(self, text: str, label: str, *, ignore_case: bool = False,
+                  mark_labelled: bool = False,
+                  segment_ids: Sequence[int] | None = None) -> LabelAllResult:
+        """Label every free occurrence of ``text`` as ``label`` in one transaction; matches
+        overlapping a span are skipped and counted. Statuses stay unless ``mark_labelled``."""
+        from engine.store.occurrences import label_occurrences
+
+        with self.db.write() as conn:
+            return label_occurrences(conn, text, label, ignore_case=ignore_case,
+                                     mark_labelled=mark_labelled, segment_ids=segment_ids)
+
+    def undo_label_all(self, result: LabelAllResult) -> None:
+        from engine.store.occurrences import remove_spans
+
+        with self.db.write() as conn:
+            remove_spans(conn, result.spans, result.old_statuses)
+
+    def redo_label_all(self, result: LabelAllResult) -> None:
+        from engine.store.occurrences import restore_spans
+
+        with self.db.write() as conn:
+            restore_spans(conn, result.spans, [s for s, _ in result.old_statuses])
+
+    def patterns(self) -> list[LabelledPattern]:
+        from engine.store.patterns import list_patterns
+
+        return list_patterns(self.db.connection())
+
+    def add_patterns(self, patterns: Sequence[LabelledPattern]) -> tuple[int, int]:
+        """Store patterns (unknown labels added) and re-apply all of them as suggestions;
+        ``(new patterns, pattern suggestions)``."""
+        from engine.store.patterns import add_patterns, apply_patterns
+
+        with self.db.write() as conn:
+            return add_patterns(conn, patterns), apply_patterns(conn)
+
+    def remove_patterns(self, ids: Sequence[int]) -> int:
+        """Delete patterns by id and re-apply the rest; returns the pattern suggestions left."""
+        from engine.store.patterns import apply_patterns, remove_patterns
+
+        with self.db.write() as conn:
+            remove_patterns(conn, ids)
+            return apply_patterns(conn)
+
+    def apply_patterns(self) -> int:
+        from engine.store.patterns import apply_patterns
+
+        with self.db.write() as conn:
+            return apply_patterns(conn)
+
+    def suggestions_by_source(self) -> dict[str, int]:
+        from engine.store.patterns import suggestions_by_source
+
+        return suggestions_by_source(self.db.connection())
+
+    def review(self, folds: int = 5, config: TrainConfig | None = None, *,
+               on_event: EventCallback | None = None,
+               cancel: CancelToken | None = None) -> ReviewResult:
+        """Rank labelled segments by how likely their stored spans are wrong (K-fold models;
+        see engine.training.review). Reports TrainEvent/ProgressEvent; raises Cancelled."""
+        from engine.training.review import review
+
+        return review(self, folds, config, on_event=on_event, cancel=cancel)
+
+    def review_items(self) -> list[dict[str, Any]]:
+        """The last review's items still to look at (see engine.training.review)."""
+        from engine.training.review import pending_review
+
+        return pending_review(self)
 
     # -- backups -----------------------------------------------------------------------------------
     def backup(self, reason: str = "manual") -> Path:
@@ -450,6 +533,14 @@ class Project:
 
         return queue_page(self, offset, limit, status=status, search=search, strategy=strategy,
                           after=after)
+
+
+def read_patterns(path: str | Path, label: str | None = None) -> list[LabelledPattern]:
+    """Patterns from spaCy/Prodigy pattern JSONL, or a term list (one a line) for ``label``.
+    Raises FormatError (file and line)."""
+    from engine.text.matcher import read_pattern_file
+
+    return read_pattern_file(path, label)
 
 
 def load_predictor(folder: str | Path, *, quantized: bool = True,
