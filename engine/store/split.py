@@ -8,8 +8,9 @@ topics with training sentences. So the eval split holds out whole groups:
   segments). A document is held out when a hash of ``seed:content_hash`` falls under
   ``eval_share``, so adding documents never moves a stored one. Text-lines / JSONL imports are
   one document per line, so each line is its own group.
-- ``blocks``: otherwise, contiguous blocks of segments inside each document (about three blocks
-  per document's eval share, evenly spaced through the document from a hashed offset).
+- ``blocks``: otherwise, contiguous blocks of segments inside each document (the document's
+  whole eval share in one block, blocks of at most :data:`BLOCK_SEGMENTS` for long documents,
+  evenly spaced through the document from a hashed offset).
 - ``segments``: the old rule (each segment on its own, at random), kept to compare against.
 
 The ``split`` setting is ``auto`` (choose as above) or forces one rule; the rule in use is
@@ -76,11 +77,20 @@ def document_split(digest: str, n: int, eval_share: float, seed: int, rule: str)
     return _blocks(digest, n, eval_share, seed)
 
 
+BLOCK_SEGMENTS = 50
+
+
 def _blocks(digest: str, n: int, eval_share: float, seed: int) -> list[bool]:
-    """Contiguous blocks: every ``1/eval_share``-th block of about a third of the eval share."""
+    """Contiguous blocks of up to :data:`BLOCK_SEGMENTS`, every ``1/eval_share``-th block.
+
+    Long blocks because names repeat within a stretch of text: on the first 300 CoNLL-2003
+    train sentences (one document), 52 % of the entities of 45 held-out sentences in 5 blocks
+    also occur in the training part, 42 % with 3 blocks, 30 % with one block, 12 % for the
+    test set; a random sample of sentences: 62 %.
+    """
     if eval_share <= 0 or n == 0:
         return [False] * n
-    size = max(1, math.ceil(n * eval_share / 3))
+    size = max(1, min(math.ceil(n * eval_share), BLOCK_SEGMENTS))
     offset = unit(seed, "blocks", digest) / eval_share
     out = []
     for pos in range(n):
@@ -171,3 +181,13 @@ def eval_groups(conn: sqlite3.Connection,
             groups += 1
         last = (doc_id, pos)
     return {"split": rule, "documents": len({d for d, _ in rows}), "groups": groups}
+
+
+def sample_texts(conn: sqlite3.Connection, n: int, split: str | None = None) -> list[str]:
+    """Up to ``n`` segment texts spread over the project (a fixed pseudo-random order by id),
+    of one ``split`` or any: calibration and agreement samples for export."""
+    where, args = ("WHERE split = ?", [split]) if split else ("", [])
+    rows = conn.execute(
+        f"SELECT text FROM segments {where} ORDER BY (id * 2654435761) % 4294967296, id"
+        " LIMIT ?", [*args, n]).fetchall()
+    return [str(r[0]) for r in rows if str(r[0]).strip()]

@@ -41,12 +41,16 @@ def test_choose_rule_needs_enough_similar_documents() -> None:
 
 
 def test_blocks_are_contiguous_and_near_the_share() -> None:
+    def runs(member: list[bool]) -> int:
+        return sum(1 for i, m in enumerate(member) if m and (i == 0 or not member[i - 1]))
+
     member = document_split("abc", 300, 0.15, 0, "blocks")
-    assert 30 <= sum(member) <= 60
-    runs = sum(1 for i, m in enumerate(member) if m and (i == 0 or not member[i - 1]))
-    assert 2 <= runs <= 4  # a few blocks of ~15 sentences, not 45 scattered sentences
+    assert 30 <= sum(member) <= 60 and runs(member) <= 2  # one stretch, not 45 scattered
+    long = document_split("abc", 3000, 0.15, 0, "blocks")
+    assert 400 <= sum(long) <= 500 and 8 <= runs(long) <= 10  # blocks of 50 spread out
     assert document_split("abc", 300, 0.15, 0, "blocks") == member  # a pure function
-    assert document_split("abc", 300, 0.15, 1, "blocks") != member  # the seed moves it
+    assert any(document_split("abc", 300, 0.15, seed, "blocks") != member  # the seed moves it
+               for seed in (1, 2, 3))
 
 
 def test_one_big_document_is_split_in_blocks(tmp_path: Path) -> None:
@@ -59,7 +63,7 @@ def test_one_big_document_is_split_in_blocks(tmp_path: Path) -> None:
     evals = sorted(pos for _, pos, s in splits.values() if s == "eval")
     assert 30 <= len(evals) <= 60
     runs = sum(1 for i, p in enumerate(evals) if i == 0 or evals[i - 1] != p - 1)
-    assert runs <= 4
+    assert runs <= 2
     assert groups == {"split": "blocks", "documents": 1, "groups": runs}
 
 
