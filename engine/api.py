@@ -21,7 +21,7 @@ from engine.errors import (
     ValidationError,
 )
 from engine.progress import CancelToken, EventCallback, ProgressEvent, check, emit
-from engine.store import backups, corpus, lifecycle
+from engine.store import backups, corpus, lifecycle, split
 from engine.store.annotations import AnnotationStore
 from engine.store.database import Database, integrity_problem
 from engine.store.labels import LabelStore, add_label
@@ -47,6 +47,7 @@ DB_NAME = "project.sqlite"
 DEFAULT_SETTINGS: dict[str, Any] = {
     "base_model": "bundled",
     "eval_share": 0.15,
+    "split": "auto",
     "strategy": "mnlp",
     "snap_mode": "expand",
     "max_import_mb": 512,
@@ -99,6 +100,12 @@ def _snap_mode(key: str, value: Any) -> str:
     return _one_of(key, value, SNAP_MODES, "snap mode")
 
 
+def _split_rule(key: str, value: Any) -> str:
+    from engine.store.split import SPLIT_RULES
+
+    return _one_of(key, value, SPLIT_RULES, "split rule")
+
+
 # one validator per setting: (key, value) -> normalised value, or ValidationError
 _SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "base_model": _base_model,
@@ -108,6 +115,7 @@ _SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "max_import_mb": partial(_number, lo=1, hi=1024 * 1024),
     "backup_interval_hours": partial(_number, lo=0, hi=24 * 365),  # 0: no scheduled backups
     "seed": partial(_number, lo=0, hi=2**32 - 1, kind=int),
+    "split": _split_rule,
 }
 
 
@@ -283,6 +291,7 @@ class Project:
         seed = int(self.setting("seed"))
         totals = corpus.InsertCounts()
         with self.db.write() as conn:
+            had_segments = conn.execute("SELECT 1 FROM segments LIMIT 1").fetchone() is not None
             for i, (path, docs) in enumerate(parsed):
                 check(cancel)
                 c = corpus.insert_documents(conn, docs, source=str(path), mode=segment,
@@ -294,6 +303,7 @@ class Project:
                 totals.duplicates += c.duplicates
                 totals.new_labels += c.new_labels
                 emit(on_event, ProgressEvent("store", i + 1, len(files), str(path)))
+            split.apply_split(conn, keep_legacy=had_segments)
         return ImportReport(files=len(files), documents=totals.documents,
                             segments=totals.segments, spans=totals.spans,
                             duplicates=totals.duplicates, new_labels=tuple(totals.new_labels),
@@ -425,6 +435,16 @@ class Project:
         from engine.training.review import pending_review
 
         return pending_review(self)
+    def resplit(self, rule: str | None = None) -> dict[str, Any]:
+        """Re-apply the eval split (``rule`` or the ``split`` setting) to every segment.
+
+        Returns the rule used and how many segments (labelled ones too) changed side; models
+        trained before may have trained on segments that are now held out: retrain.
+        """
+        if rule is not None:
+            rule = check_setting("split", rule)
+        with self.db.write() as conn:
+            return split.apply_split(conn, rule=rule).to_dict()
 
     # -- backups -----------------------------------------------------------------------------------
     def backup(self, reason: str = "manual") -> Path:
@@ -484,8 +504,21 @@ class Project:
         if chosen is None:
             raise ValidationError("the project has no trained model yet; train one first",
                                   field="version")
+        sample, calibration = self.export_samples()
         return export_model(Path(chosen.path), Path(out), quantize=quantize,
-                            overwrite=overwrite, on_event=on_event, cancel=cancel)
+                            overwrite=overwrite, sample_texts=sample,
+                            calibration_texts=calibration, on_event=on_event, cancel=cancel)
+
+    def export_samples(self, n: int = 256) -> tuple[list[str], list[str]]:
+        """Segments to measure int8 against fp32 on (eval split first) and to calibrate the
+        int8 activation scales on (train split first): up to ``n`` each, spread out."""
+        with self.db.read() as conn:
+            check = split.sample_texts(conn, n, "eval")
+            calib = split.sample_texts(conn, n, "train")
+            if len(check) < n // 2 or len(calib) < n // 2:  # a small or one-sided project
+                every = split.sample_texts(conn, 2 * n)
+                check, calib = check or every[1::2], calib or every[::2]
+        return check, calib
 
     def rescore(self, version: str | None = None, strategy: str | None = None, *,
                 on_event: EventCallback | None = None,
@@ -541,6 +574,12 @@ def read_patterns(path: str | Path, label: str | None = None) -> list[LabelledPa
     from engine.text.matcher import read_pattern_file
 
     return read_pattern_file(path, label)
+def describe_score(metrics: dict[str, Any]) -> str:
+    """A held-out score as people read it: ``0.71 (0.64–0.77) on 45 sentences from 3
+    documents`` (interval and grouping when the metrics carry them)."""
+    from engine.training.bootstrap import describe
+
+    return describe(metrics)
 
 
 def load_predictor(folder: str | Path, *, quantized: bool = True,

@@ -84,15 +84,24 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _print_metrics(metrics: dict[str, Any]) -> None:
+    from engine.training.bootstrap import describe
+
     if metrics.get("f1") is None:
         print(metrics.get("message", "no evaluation segments yet: label some eval-split "
                                      "segments to get honest scores"))
         return
-    rows = [(name, m["precision"], m["recall"], m["f1"], m.get("support"))
+
+    def ci(value: Any) -> str:
+        return f"{value[0]:.2f}\u2013{value[1]:.2f}" if value else ""
+
+    rows = [(name, m["precision"], m["recall"], m["f1"], ci(m.get("f1_ci")), m.get("support"))
             for name, m in sorted(metrics.get("per_label", {}).items())]
     rows.append(("micro avg", metrics["precision"], metrics["recall"], metrics["f1"],
+                 ci(metrics.get("f1_ci")),
                  sum(m.get("support") or 0 for m in metrics.get("per_label", {}).values())))
-    print_table(["label", "precision", "recall", "f1", "support"], rows)
+    print_table(["label", "precision", "recall", "f1", "f1 95% CI", "support"], rows)
+    split = f", {metrics['split']} split" if metrics.get("split") else ""
+    print(f"held-out F1 {describe(metrics)}{split}")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

@@ -62,7 +62,8 @@ def train_examples(train: Sequence[LabelledExample], eval: Sequence[LabelledExam
                    labels: Sequence[str], config: TrainConfig | None = None,
                    out_dir: str | Path | None = None, *, init: str | Path | None = None,
                    on_event: EventCallback | None = None,
-                   cancel: CancelToken | None = None) -> TrainOutcome:
+                   cancel: CancelToken | None = None,
+                   eval_groups: dict[str, Any] | None = None) -> TrainOutcome:
     """Fine-tune on in-memory examples (no project needed: simulations and benchmarks).
 
     ``init`` is the folder to start from (default: ``config.base_model`` or the bundled
@@ -87,6 +88,8 @@ def train_examples(train: Sequence[LabelledExample], eval: Sequence[LabelledExam
             raise TrainingError(f"could not prepare the training data: {exc}") from exc
         state = _fit(prepared, config, seed, on_event, cancel)
     metrics = state.best_metrics or prepared.no_eval()
+    if state.best_metrics and eval_groups:  # how the held-out segments are grouped
+        metrics = {**metrics, **eval_groups}
     metrics = {**metrics, "training": {"steps": state.steps, "epochs": state.epochs,
                                        "loss": state.last_loss, "stopped": state.stopped,
                                        "seconds": round(time.monotonic() - started, 2)}}
@@ -231,6 +234,7 @@ def train(project: Any, config: TrainConfig | None = None, *,
     """
     config = _project_config(project, config or TrainConfig())
     snapshot = project.annotations.training_snapshot()
+    groups = _eval_groups(project, snapshot.eval)
     init = config.base_model
     active = project.versions.active() if config.warm_start else None
     if active is not None:
@@ -243,7 +247,8 @@ def train(project: Any, config: TrainConfig | None = None, *,
     tmp = project.models_dir / f"{TEMP_PREFIX}{name}-{uuid.uuid4().hex[:8]}"
     try:
         outcome = train_examples(snapshot.train, snapshot.eval, snapshot.labels, config, tmp,
-                                 init=init, on_event=on_event, cancel=cancel)
+                                 init=init, on_event=on_event, cancel=cancel,
+                                 eval_groups=groups)
         check(cancel)
         if active is not None:
             outcome.log.insert(0, f"warm start from {active.name}")
@@ -257,6 +262,13 @@ def train(project: Any, config: TrainConfig | None = None, *,
                                 log_text="\n".join(outcome.log))
     return TrainResult(name, str(project.models_dir / name), outcome.metrics, outcome.counts,
                        round(outcome.seconds, 2), tuple(outcome.log), outcome.config)
+
+
+def _eval_groups(project: Any, eval: Sequence[LabelledExample]) -> dict[str, Any]:
+    from engine.store.split import eval_groups
+
+    with project.db.read() as conn:
+        return eval_groups(conn, [ex.segment_id for ex in eval])
 
 
 def _project_config(project: Any, config: TrainConfig) -> TrainConfig:
