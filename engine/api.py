@@ -48,6 +48,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "max_import_mb": 512,
     "backup_interval_hours": 24,
     "seed": 0,
+    "device": "auto",
 }
 
 
@@ -83,6 +84,10 @@ def check_setting(key: str, value: Any) -> Any:
             return check_base_model_name(value)
         except ModelLoadError as exc:
             raise ValidationError(str(exc), field=key) from exc
+    if key == "device":
+        from engine.training.device import check_device_name
+
+        return check_device_name(value)
     if key == "strategy":
         from engine.active_learning.strategies import strategy_names
 

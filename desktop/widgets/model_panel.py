@@ -131,7 +131,10 @@ class ModelPanel(QWidget):
         else:
             f1 = version_f1(active)
             score = f"F1 {f1:.3f}" if f1 is not None else "no held-out score yet"
-            self.active_label.setText(f"Active: {active.name} · {score}")
+            device = (active.config or {}).get("device_name") or (active.config or {}).get(
+                "device")
+            trained_on = f" · trained on {device}" if device else ""
+            self.active_label.setText(f"Active: {active.name} · {score}{trained_on}")
         self.chart.set_points([
             CurvePoint(n, f1, v.name, v.active) for v in versions
             if (n := version_sentences(v)) is not None and (f1 := version_f1(v)) is not None])

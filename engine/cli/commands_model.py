@@ -22,6 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--warm-start", action="store_true",
                    help="start from the active version instead of the base encoder")
     p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--device", default=None,
+                   help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps "
+                        "(default: the project's device setting)")
     p.add_argument("--json", action="store_true", help="print the final report as JSON")
     p.set_defaults(func=cmd_train)
 
@@ -62,7 +65,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from engine.training.config import TrainConfig
 
     overrides: dict[str, Any] = {"warm_start": args.warm_start}
-    for key in ("epochs", "max_minutes", "base_model", "seed"):
+    for key in ("epochs", "max_minutes", "base_model", "seed", "device"):
         if getattr(args, key) is not None:
             overrides[key] = getattr(args, key)
     config = TrainConfig(**overrides)
@@ -77,7 +80,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         print_json(report)
         return 0
     print(f"trained {report['version']} in {report['seconds']:.1f} s "
-          f"on {report['counts'].get('train_sentences', '?')} sentences")
+          f"on {report['counts'].get('train_sentences', '?')} sentences"
+          f" ({report['config'].get('device_name', 'cpu')})")
     _print_metrics(report.get("metrics") or {})
     return 0
 
