@@ -27,7 +27,7 @@ from engine.store.labels import LabelStore, add_label
 from engine.store.lock import ProjectLock
 from engine.store.schema import create_schema
 from engine.store.versions import VersionStore, cleanup_orphans
-from engine.types import ImportReport, Segment
+from engine.types import ImportReport, ModelVersion, Segment
 
 if TYPE_CHECKING:
     from engine.active_learning import QueueItem, RescoreResult
@@ -404,6 +404,27 @@ class Project:
         from engine.active_learning import cold_start
 
         return cold_start(self, on_event=on_event, cancel=cancel)
+
+    def write_bundle(self, out: str | Path, config: TrainConfig | None = None) -> Path:
+        """Write a training bundle (labelled examples, split, resolved config, labels, base
+        model) to the new folder ``out``, to train elsewhere with ``train_bundle``.
+
+        Raises ValidationError (``out`` not empty), TrainingError (nothing labelled),
+        ModelLoadError (base model unusable).
+        """
+        from engine.training.bundle import write_bundle
+
+        return write_bundle(self, out, config)
+
+    def import_version(self, folder: str | Path, *, activate: bool = True) -> ModelVersion:
+        """Validate a version folder trained elsewhere and register (and activate) a copy.
+
+        Raises ModelLoadError (pickles, missing files, bad weights), ValidationError (label
+        set differs from the project's).
+        """
+        from engine.training.version_import import import_version
+
+        return import_version(self, folder, activate=activate)
 
     @staticmethod
     def strategy_names() -> list[str]:

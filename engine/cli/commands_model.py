@@ -36,10 +36,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("versions", help="list, activate or delete model versions")
+    p = sub.add_parser("versions", help="list, activate, delete or import model versions")
     p.add_argument("project")
-    p.add_argument("action", nargs="?", choices=("list", "activate", "delete"), default="list")
-    p.add_argument("name", nargs="?")
+    p.add_argument("action", nargs="?", choices=("list", "activate", "delete", "import"),
+                   default="list")
+    p.add_argument("name", nargs="?", help="vNNNN, or the version folder to import")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_versions)
 
@@ -112,8 +113,13 @@ def cmd_versions(args: argparse.Namespace) -> int:
     with Project.open(args.project, read_only=(args.action == "list")) as project:
         if args.action != "list":
             if not args.name:
-                raise ValidationError("name the version, e.g. v0002", field="name")
-            if args.action == "activate":
+                raise ValidationError("name the version, e.g. v0002 (or the folder to import)",
+                                      field="name")
+            if args.action == "import":
+                imported = project.import_version(args.name)
+                if not args.json:
+                    print(f"imported {args.name} as {imported.name} (active)")
+            elif args.action == "activate":
                 project.versions.activate(args.name)
             else:
                 project.versions.delete(args.name)

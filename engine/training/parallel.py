@@ -94,7 +94,8 @@ def join(device_spec: str | None) -> Parallel:
     state = accelerator.state
     log.info("worker %d of %d on %s (%s)", state.process_index, state.num_processes,
              accelerator.device, state.backend)
-    return Parallel(accelerator, state.process_index, state.num_processes, accelerator.device)
+    device = torch.device("cpu") if accelerator.device.type == "cpu" else accelerator.device
+    return Parallel(accelerator, state.process_index, state.num_processes, device)
 
 
 def free_port() -> int:
