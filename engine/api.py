@@ -28,7 +28,7 @@ from engine.store.labels import LabelStore, add_label
 from engine.store.lock import ProjectLock
 from engine.store.schema import create_schema
 from engine.store.versions import VersionStore
-from engine.types import ImportReport, Segment
+from engine.types import ImportReport, ModelVersion, Segment
 
 if TYPE_CHECKING:
     from engine.active_learning import QueueItem, RescoreResult
@@ -53,6 +53,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "max_import_mb": 512,
     "backup_interval_hours": 24,
     "seed": 0,
+    "device": "auto",
 }
 
 
@@ -106,6 +107,12 @@ def _split_rule(key: str, value: Any) -> str:
     return _one_of(key, value, SPLIT_RULES, "split rule")
 
 
+def _device(key: str, value: Any) -> str:
+    from engine.training.device import check_device_name
+
+    return check_device_name(_text(key, value))
+
+
 # one validator per setting: (key, value) -> normalised value, or ValidationError
 _SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "base_model": _base_model,
@@ -116,6 +123,7 @@ _SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "backup_interval_hours": partial(_number, lo=0, hi=24 * 365),  # 0: no scheduled backups
     "seed": partial(_number, lo=0, hi=2**32 - 1, kind=int),
     "split": _split_rule,
+    "device": _device,
 }
 
 
@@ -540,6 +548,27 @@ class Project:
         from engine.active_learning import cold_start
 
         return cold_start(self, on_event=on_event, cancel=cancel)
+
+    def write_bundle(self, out: str | Path, config: TrainConfig | None = None) -> Path:
+        """Write a training bundle (labelled examples, split, resolved config, labels, base
+        model) to the new folder ``out``, to train elsewhere with ``train_bundle``.
+
+        Raises ValidationError (``out`` not empty), TrainingError (nothing labelled),
+        ModelLoadError (base model unusable).
+        """
+        from engine.training.bundle import write_bundle
+
+        return write_bundle(self, out, config)
+
+    def import_version(self, folder: str | Path, *, activate: bool = True) -> ModelVersion:
+        """Validate a version folder trained elsewhere and register (and activate) a copy.
+
+        Raises ModelLoadError (pickles, missing files, bad weights), ValidationError (label
+        set differs from the project's).
+        """
+        from engine.training.version_import import import_version
+
+        return import_version(self, folder, activate=activate)
 
     @staticmethod
     def strategy_names() -> list[str]:

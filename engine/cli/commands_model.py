@@ -23,6 +23,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--warm-start", action="store_true",
                    help="start from the active version instead of the base encoder")
     p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--device", default=None,
+                   help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps "
+                        "(default: the project's device setting)")
     p.add_argument("--json", action="store_true", help="print the final report as JSON")
     p.set_defaults(func=cmd_train)
 
@@ -34,10 +37,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("versions", help="list, activate or delete model versions")
+    p = sub.add_parser("versions", help="list, activate, delete or import model versions")
     p.add_argument("project")
-    p.add_argument("action", nargs="?", choices=("list", "activate", "delete"), default="list")
-    p.add_argument("name", nargs="?")
+    p.add_argument("action", nargs="?", choices=("list", "activate", "delete", "import"),
+                   default="list")
+    p.add_argument("name", nargs="?", help="vNNNN, or the version folder to import")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_versions)
 
@@ -63,7 +67,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from engine.training.config import TrainConfig
 
     overrides: dict[str, Any] = {"warm_start": args.warm_start}
-    for key in ("epochs", "max_minutes", "base_model", "seed"):
+    for key in ("epochs", "max_minutes", "base_model", "seed", "device"):
         if getattr(args, key) is not None:
             overrides[key] = getattr(args, key)
     config = TrainConfig(**overrides)
@@ -78,7 +82,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         print_json(report)
         return 0
     print(f"trained {report['version']} in {report['seconds']:.1f} s "
-          f"on {report['counts'].get('train_sentences', '?')} sentences")
+          f"on {report['counts'].get('train_sentences', '?')} sentences"
+          f" ({report['config'].get('device_name', 'cpu')})")
     _print_metrics(report.get("metrics") or {})
     return 0
 
@@ -118,8 +123,13 @@ def cmd_versions(args: argparse.Namespace) -> int:
     with Project.open(args.project, read_only=(args.action == "list")) as project:
         if args.action != "list":
             if not args.name:
-                raise ValidationError("name the version, e.g. v0002", field="name")
-            if args.action == "activate":
+                raise ValidationError("name the version, e.g. v0002 (or the folder to import)",
+                                      field="name")
+            if args.action == "import":
+                imported = project.import_version(args.name)
+                if not args.json:
+                    print(f"imported {args.name} as {imported.name} (active)")
+            elif args.action == "activate":
                 project.versions.activate(args.name)
             else:
                 project.versions.delete(args.name)
