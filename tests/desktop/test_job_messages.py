@@ -81,4 +81,4 @@ def test_quit_question_and_cancel_text_during_training(
     with qtbot.waitSignal(s.job_cancelled, timeout=5000):
         s.cancel_job()
     assert "no new version was made" in window.model_panel.job_label.text()
-    assert project.versions.list() == []
+    assert project.versions.get_all() == []
