@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 from engine.catalog import (
     demo_labels,
     detect_format,
+    device_choices,
     open_demo_project,
     read_file,
     readers,
     resource_path,
+    split_rules,
     strategy_names,
     train_config,
     writers,
@@ -30,23 +32,26 @@ from engine.errors import (
 )
 from engine.progress import CancelToken, EventCallback, ProgressEvent, check, emit
 from engine.settings import DEFAULT_SETTINGS, check_setting
-from engine.store import backups, corpus, lifecycle
+from engine.store import backups, corpus, lifecycle, split
 from engine.store.annotations import AnnotationStore
 from engine.store.database import Database, integrity_problem
 from engine.store.labels import LabelStore, add_label
 from engine.store.lock import ProjectLock
 from engine.store.schema import create_schema
 from engine.store.settings import insert_settings, read_setting, write_settings
-from engine.store.versions import VersionStore, cleanup_orphans
-from engine.text.snap import SNAP_MODES, snap_span
-from engine.types import ImportReport, Segment
+from engine.store.versions import VersionStore
+from engine.text.snap import SNAP_MODES, snap_span, word_ranges
+from engine.types import ImportReport, ModelVersion, Segment
 
 if TYPE_CHECKING:
     from engine.active_learning import QueueItem, RescoreResult
     from engine.active_learning.simulate import SimulationResult
     from engine.export.exporter import ExportResult
     from engine.inference.predictor import Predictor
+    from engine.store.occurrences import LabelAllResult, Occurrence
+    from engine.text.matcher import LabelledPattern
     from engine.training import TrainConfig, TrainResult
+    from engine.training.review import ReviewResult
 
 # What the desktop needs besides the facade is re-exported here: it imports only engine.api,
 # engine.types, engine.errors and engine.progress (tests/engine/test_architecture.py).
@@ -54,7 +59,8 @@ __all__ = [
     "DB_NAME", "DEFAULT_SETTINGS", "SNAP_MODES", "SUFFIX", "Project", "check_setting",
     "demo_labels", "detect_format", "load_predictor", "open_demo_project", "read_file",
     "readers", "resolve_project_path", "resource_path", "simulate", "snap_span",
-    "strategy_names", "train_config", "writers",
+    "strategy_names", "train_config", "writers", "device_choices", "split_rules", "describe_score",
+    "word_ranges",
 ]
 
 log = logging.getLogger(__name__)
@@ -77,6 +83,8 @@ class Project:
         self.path = folder
         self.db = db
         self._lock = lock
+        #: what opening found and did that the person should hear about (one line each)
+        self.notices: list[str] = []
         self.labels = LabelStore(db)
         self.annotations = AnnotationStore(db)
         self.versions = VersionStore(db, self.models_dir)
@@ -150,13 +158,9 @@ class Project:
             lifecycle.migrate(folder, db_path, read_only)
             db = Database(db_path, read_only=read_only, max_pages=max_pages)
             project = cls(folder, db, lock)
-            if not read_only:
-                for sub in ("models", "exports", "backups"):
-                    (folder / sub).mkdir(exist_ok=True)
-                cleanup_orphans(db, project.models_dir)
-                lifecycle.cleanup_temp_files(folder)
-                if backups.backup_due(folder, float(project.setting("backup_interval_hours"))):
-                    backups.make_backup(db, folder, "scheduled")
+            if not read_only:  # notices: versions registered again, a failed scheduled backup
+                project.notices = lifecycle.tidy_on_open(
+                    db, folder, float(project.setting("backup_interval_hours")))
         except BaseException:
             if lock is not None:
                 lock.release()
@@ -221,6 +225,7 @@ class Project:
         seed = int(self.setting("seed"))
         totals = corpus.InsertCounts()
         with self.db.write() as conn:
+            had_segments = corpus.has_segments(conn)
             for i, (path, docs) in enumerate(parsed):
                 check(cancel)
                 c = corpus.insert_documents(conn, docs, source=str(path), mode=segment,
@@ -232,6 +237,7 @@ class Project:
                 totals.duplicates += c.duplicates
                 totals.new_labels += c.new_labels
                 emit(on_event, ProgressEvent("store", i + 1, len(files), str(path)))
+            split.apply_split(conn, keep_legacy=had_segments)
         return ImportReport(files=len(files), documents=totals.documents,
                             segments=totals.segments, spans=totals.spans,
                             duplicates=totals.duplicates, new_labels=tuple(totals.new_labels),
@@ -251,6 +257,7 @@ class Project:
         with self.db.read() as conn:
             out = corpus.stats(conn)
         active = self.versions.active()
+        out["suggestions_by_source"] = self.suggestions_by_source()
         out["active_version"] = active.name if active else None
         out["versions"] = len(self.versions.get_all())
         return out
@@ -279,21 +286,120 @@ class Project:
         with self.db.read() as conn:
             return corpus.neighbours(conn, self.segment(segment_id), before, after)
 
+    # -- label faster: label all, patterns, review (engine.store.occurrences/patterns) -------
+    def find_occurrences(self, text: str, *, ignore_case: bool = False,
+                         label: str | None = None) -> list[Occurrence]:
+        """Whole-word, token-aligned occurrences of ``text`` in every segment."""
+        from engine.store.occurrences import find_occurrences
+
+        with self.db.read() as conn:
+            return find_occurrences(conn, text, ignore_case=ignore_case, label=label)
+
+    def label_all(self, text: str, label: str, *, ignore_case: bool = False,
+                  mark_labelled: bool = False,
+                  segment_ids: Sequence[int] | None = None) -> LabelAllResult:
+        """Label every free occurrence of ``text`` as ``label`` in one transaction; matches
+        overlapping a span are skipped and counted. Statuses stay unless ``mark_labelled``."""
+        from engine.store.occurrences import label_occurrences
+
+        with self.db.write() as conn:
+            return label_occurrences(conn, text, label, ignore_case=ignore_case,
+                                     mark_labelled=mark_labelled, segment_ids=segment_ids)
+
+    def undo_label_all(self, result: LabelAllResult) -> None:
+        from engine.store.occurrences import remove_spans
+
+        with self.db.write() as conn:
+            remove_spans(conn, result.spans, result.old_statuses)
+
+    def redo_label_all(self, result: LabelAllResult) -> None:
+        from engine.store.occurrences import restore_spans
+
+        with self.db.write() as conn:
+            restore_spans(conn, result.spans, [s for s, _ in result.old_statuses])
+
+    def patterns(self) -> list[LabelledPattern]:
+        from engine.store.patterns import list_patterns
+
+        with self.db.read() as conn:
+            return list_patterns(conn)
+
+    def add_patterns(self, patterns: Sequence[LabelledPattern]) -> tuple[int, int]:
+        """Store patterns (unknown labels added) and re-apply all of them as suggestions;
+        ``(new patterns, pattern suggestions)``."""
+        from engine.store.patterns import add_patterns, apply_patterns
+
+        with self.db.write() as conn:
+            return add_patterns(conn, patterns), apply_patterns(conn)
+
+    def remove_patterns(self, ids: Sequence[int]) -> int:
+        """Delete patterns by id and re-apply the rest; returns the pattern suggestions left."""
+        from engine.store.patterns import apply_patterns, remove_patterns
+
+        with self.db.write() as conn:
+            remove_patterns(conn, ids)
+            return apply_patterns(conn)
+
+    def apply_patterns(self) -> int:
+        from engine.store.patterns import apply_patterns
+
+        with self.db.write() as conn:
+            return apply_patterns(conn)
+
+    def suggestions_by_source(self) -> dict[str, int]:
+        from engine.store.patterns import suggestions_by_source
+
+        with self.db.read() as conn:
+            return suggestions_by_source(conn)
+
+    def review(self, folds: int = 5, config: TrainConfig | None = None, *,
+               on_event: EventCallback | None = None,
+               cancel: CancelToken | None = None) -> ReviewResult:
+        """Rank labelled segments by how likely their stored spans are wrong (K-fold models;
+        see engine.training.review). Reports TrainEvent/ProgressEvent; raises Cancelled."""
+        from engine.training.review import review
+
+        return review(self, folds, config, on_event=on_event, cancel=cancel)
+
+    def review_items(self) -> list[dict[str, Any]]:
+        """The last review's items still to look at (see engine.training.review)."""
+        from engine.training.review import pending_review
+
+        return pending_review(self)
+    def resplit(self, rule: str | None = None) -> dict[str, Any]:
+        """Re-apply the eval split (``rule`` or the ``split`` setting) to every segment.
+
+        Returns the rule used and how many segments (labelled ones too) changed side; models
+        trained before may have trained on segments that are now held out: retrain.
+        """
+        if rule is not None:
+            rule = check_setting("split", rule)
+        with self.db.write() as conn:
+            return split.apply_split(conn, rule=rule).to_dict()
+
     # -- backups -----------------------------------------------------------------------------------
     def backup(self, reason: str = "manual") -> Path:
+        """Back up the database now (works read-only, beside another Spantune writing it).
+
+        Raises DiskFullError / StoreError naming the file that could not be written."""
         return backups.make_backup(self.db, self.path, reason)
 
     def list_backups(self) -> list[Path]:
         return backups.list_backups(self.path)
 
     @staticmethod
-    def restore(path: str | Path, backup: str | Path) -> None:
-        """Restore a closed project's database from ``backup`` (takes the lock meanwhile)."""
+    def restore(path: str | Path, backup: str | Path) -> Path | None:
+        """Restore a closed project's database from ``backup`` (takes the lock meanwhile).
+
+        The current database is backed up first (``…-pre-restore``; returned). Raises
+        ProjectLockedError when another Spantune has the project open.
+        """
         folder = resolve_project_path(path)
         lock = ProjectLock(folder)
-        lock.acquire()
+        lock.acquire(hint="close it there first: a restore needs the project closed "
+                          "(a backup does not)")
         try:
-            backups.restore_backup(folder, Path(backup))
+            return backups.restore_backup(folder, Path(backup))
         finally:
             lock.release()
 
@@ -329,8 +435,21 @@ class Project:
         if chosen is None:
             raise ValidationError("the project has no trained model yet; train one first",
                                   field="version")
+        sample, calibration = self.export_samples()
         return export_model(Path(chosen.path), Path(out), quantize=quantize,
-                            overwrite=overwrite, on_event=on_event, cancel=cancel)
+                            overwrite=overwrite, sample_texts=sample,
+                            calibration_texts=calibration, on_event=on_event, cancel=cancel)
+
+    def export_samples(self, n: int = 256) -> tuple[list[str], list[str]]:
+        """Segments to measure int8 against fp32 on (eval split first) and to calibrate the
+        int8 activation scales on (train split first): up to ``n`` each, spread out."""
+        with self.db.read() as conn:
+            check = split.sample_texts(conn, n, "eval")
+            calib = split.sample_texts(conn, n, "train")
+            if len(check) < n // 2 or len(calib) < n // 2:  # a small or one-sided project
+                every = split.sample_texts(conn, 2 * n)
+                check, calib = check or every[1::2], calib or every[::2]
+        return check, calib
 
     def rescore(self, version: str | None = None, strategy: str | None = None, *,
                 on_event: EventCallback | None = None,
@@ -352,6 +471,27 @@ class Project:
         from engine.active_learning import cold_start
 
         return cold_start(self, on_event=on_event, cancel=cancel)
+
+    def write_bundle(self, out: str | Path, config: TrainConfig | None = None) -> Path:
+        """Write a training bundle (labelled examples, split, resolved config, labels, base
+        model) to the new folder ``out``, to train elsewhere with ``train_bundle``.
+
+        Raises ValidationError (``out`` not empty), TrainingError (nothing labelled),
+        ModelLoadError (base model unusable).
+        """
+        from engine.training.bundle import write_bundle
+
+        return write_bundle(self, out, config)
+
+    def import_version(self, folder: str | Path, *, activate: bool = True) -> ModelVersion:
+        """Validate a version folder trained elsewhere and register (and activate) a copy.
+
+        Raises ModelLoadError (pickles, missing files, bad weights), ValidationError (label
+        set differs from the project's).
+        """
+        from engine.training.version_import import import_version
+
+        return import_version(self, folder, activate=activate)
 
     @staticmethod
     def strategy_names() -> list[str]:
@@ -377,6 +517,20 @@ class Project:
         with self.db.read():  # one snapshot; a sqlite3 error becomes a StoreError
             return queue_page(self, offset, limit, status=status, search=search,
                               strategy=strategy, after=after)
+
+
+def read_patterns(path: str | Path, label: str | None = None) -> list[LabelledPattern]:
+    """Patterns from spaCy/Prodigy pattern JSONL, or a term list (one a line) for ``label``.
+    Raises FormatError (file and line)."""
+    from engine.text.matcher import read_pattern_file
+
+    return read_pattern_file(path, label)
+def describe_score(metrics: dict[str, Any]) -> str:
+    """A held-out score as people read it: ``0.71 (0.64–0.77) on 45 sentences from 3
+    documents`` (interval and grouping when the metrics carry them)."""
+    from engine.training.bootstrap import describe
+
+    return describe(metrics)
 
 
 def load_predictor(folder: str | Path, *, quantized: bool = True,

@@ -54,6 +54,20 @@ def strategy_names() -> list[str]:
     return names()
 
 
+def split_rules() -> tuple[str, ...]:
+    """The values of the ``split`` setting (what the evaluation split holds out)."""
+    from engine.store.split import SPLIT_RULES
+
+    return tuple(SPLIT_RULES)
+
+
+def device_choices() -> tuple[str, ...]:
+    """The values the ``device`` setting offers in a list (``cuda:N`` is also accepted)."""
+    from engine.training.device import DEVICE_CHOICES
+
+    return tuple(DEVICE_CHOICES)
+
+
 def train_config(values: Mapping[str, Any]) -> TrainConfig:
     """A training configuration from a mapping of its fields (ValidationError if bad)."""
     from engine.training.config import TrainConfig

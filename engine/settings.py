@@ -9,18 +9,18 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from engine.catalog import strategy_names
 from engine.errors import ValidationError
-from engine.text.snap import SNAP_MODES
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     "base_model": "bundled",
     "eval_share": 0.15,
+    "split": "auto",
     "strategy": "mnlp",
     "snap_mode": "expand",
     "max_import_mb": 512,
     "backup_interval_hours": 24,
     "seed": 0,
+    "device": "auto",
 }
 
 
@@ -57,11 +57,27 @@ def _base_model(key: str, value: Any) -> str:
 
 
 def _strategy(key: str, value: Any) -> str:
+    from engine.active_learning.strategies import strategy_names
+
     return _one_of(key, value, strategy_names(), "strategy")
 
 
 def _snap_mode(key: str, value: Any) -> str:
+    from engine.text.snap import SNAP_MODES
+
     return _one_of(key, value, SNAP_MODES, "snap mode")
+
+
+def _split_rule(key: str, value: Any) -> str:
+    from engine.store.split import SPLIT_RULES
+
+    return _one_of(key, value, SPLIT_RULES, "split rule")
+
+
+def _device(key: str, value: Any) -> str:
+    from engine.training.device import check_device_name
+
+    return check_device_name(_text(key, value))
 
 
 # one validator per setting: (key, value) -> normalised value, or ValidationError
@@ -73,6 +89,8 @@ _SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "max_import_mb": partial(_number, lo=1, hi=1024 * 1024),
     "backup_interval_hours": partial(_number, lo=0, hi=24 * 365),  # 0: no scheduled backups
     "seed": partial(_number, lo=0, hi=2**32 - 1, kind=int),
+    "split": _split_rule,
+    "device": _device,
 }
 
 

@@ -25,6 +25,9 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--warm-start", action="store_true",
                    help="start from the active version instead of the base encoder")
     p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--device", default=None,
+                   help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps "
+                        "(default: the project's device setting)")
 
     p = add_command(
         sub, "evaluate", cmd_evaluate, help="entity-level precision/recall/F1 of a model version",
@@ -33,10 +36,11 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--data", type=Path, default=None,
                    help="a gold file (CoNLL/JSONL) instead of the project's evaluation split")
 
-    p = add_command(
-        sub, "versions", cmd_versions, help="list, activate or delete model versions", json=True)
-    p.add_argument("action", nargs="?", choices=("list", "activate", "delete"), default="list")
-    p.add_argument("name", nargs="?")
+    p = add_command(sub, "versions", cmd_versions, json=True,
+                    help="list, activate, delete or import model versions")
+    p.add_argument("action", nargs="?", choices=("list", "activate", "delete", "import"),
+                   default="list")
+    p.add_argument("name", nargs="?", help="vNNNN, or the version folder to import")
 
     p = add_command(
         sub, "export-model", cmd_export_model, help="export a model version as an ONNX folder")
@@ -60,7 +64,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from engine.training.config import TrainConfig
 
     overrides: dict[str, Any] = {"warm_start": args.warm_start}
-    for key in ("epochs", "max_minutes", "base_model", "seed"):
+    for key in ("epochs", "max_minutes", "base_model", "seed", "device"):
         if getattr(args, key) is not None:
             overrides[key] = getattr(args, key)
     config = TrainConfig(**overrides)
@@ -75,21 +79,31 @@ def cmd_train(args: argparse.Namespace) -> int:
         print_json(report)
         return 0
     print(f"trained {report['version']} in {report['seconds']:.1f} s "
-          f"on {report['counts'].get('train_sentences', '?')} sentences")
+          f"on {report['counts'].get('train_sentences', '?')} sentences"
+          f" ({report['config'].get('device_name', 'cpu')})")
     _print_metrics(report.get("metrics") or {})
     return 0
 
 
 def _print_metrics(metrics: dict[str, Any]) -> None:
+    from engine.training.bootstrap import describe
+
     if metrics.get("f1") is None:
         print(metrics.get("message", "no evaluation segments yet: label some eval-split "
                                      "segments to get honest scores"))
         return
-    rows = [(name, m["precision"], m["recall"], m["f1"], m.get("support"))
+
+    def ci(value: Any) -> str:
+        return f"{value[0]:.2f}\u2013{value[1]:.2f}" if value else ""
+
+    rows = [(name, m["precision"], m["recall"], m["f1"], ci(m.get("f1_ci")), m.get("support"))
             for name, m in sorted(metrics.get("per_label", {}).items())]
     rows.append(("micro avg", metrics["precision"], metrics["recall"], metrics["f1"],
+                 ci(metrics.get("f1_ci")),
                  sum(m.get("support") or 0 for m in metrics.get("per_label", {}).values())))
-    print_table(["label", "precision", "recall", "f1", "support"], rows)
+    print_table(["label", "precision", "recall", "f1", "f1 95% CI", "support"], rows)
+    split = f", {metrics['split']} split" if metrics.get("split") else ""
+    print(f"held-out F1 {describe(metrics)}{split}")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -106,8 +120,13 @@ def cmd_versions(args: argparse.Namespace) -> int:
     with Project.open(args.project, read_only=(args.action == "list")) as project:
         if args.action != "list":
             if not args.name:
-                raise ValidationError("name the version, e.g. v0002", field="name")
-            if args.action == "activate":
+                raise ValidationError("name the version, e.g. v0002 (or the folder to import)",
+                                      field="name")
+            if args.action == "import":
+                imported = project.import_version(args.name)
+                if not args.json:
+                    print(f"imported {args.name} as {imported.name} (active)")
+            elif args.action == "activate":
                 project.versions.activate(args.name)
             else:
                 project.versions.delete(args.name)

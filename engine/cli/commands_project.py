@@ -17,6 +17,9 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--base-model", default=None, help="'bundled', a local HF folder or a hub id")
     p.add_argument("--eval-share", type=float, default=None,
                    help="share of segments held out for honest evaluation (default 0.15)")
+    p.add_argument("--split", choices=("auto", "documents", "blocks", "segments"), default=None,
+                   help="what is held out: whole documents, blocks of segments, or (auto) "
+                        "documents when there are enough of them")
 
     p = add_command(
         sub, "import", cmd_import, help="import documents (and annotations) into a project",
@@ -49,6 +52,11 @@ def register(sub: Subparsers) -> None:
 
     p = add_command(sub, "restore", cmd_restore, help="restore the project database from a backup")
     p.add_argument("backup", nargs="?", type=Path, help="backup file (default: the latest)")
+
+    p = add_command(sub, "resplit", cmd_resplit, json=True,
+                    help="re-apply the eval split rule (the 'split' setting)")
+    p.add_argument("--rule", choices=("auto", "documents", "blocks", "segments"), default=None,
+                   help="store this rule in the 'split' setting and apply it")
 
 
 def _register_labels(sub: Subparsers) -> None:
@@ -84,6 +92,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         if not 0.0 <= args.eval_share <= 0.5:
             raise ValidationError("must be between 0 and 0.5", field="--eval-share")
         settings["eval_share"] = args.eval_share
+    if args.split:
+        settings["split"] = args.split
     with Project.create(args.project, labels, settings=settings) as project:
         print(f"created {project.path} with labels: {', '.join(labels) or '(none yet)'}")
     return 0
@@ -204,7 +214,8 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    with Project.open(args.project, read_only=args.list) as project:
+    # read-only: an online backup works while another Spantune (the app) holds the project
+    with Project.open(args.project, read_only=True) as project:
         if args.list:
             for p in project.list_backups():
                 print(p)
@@ -224,6 +235,26 @@ def cmd_restore(args: argparse.Namespace) -> int:
         if not found:
             raise ValidationError("the project has no backups", field="backup")
         backup = found[0]
-    Project.restore(args.project, backup)
+    before = Project.restore(args.project, backup)
     print(f"restored {args.project} from {backup}")
+    if before is not None:
+        print(f"the database it replaced was backed up to {before}")
+    return 0
+
+
+def cmd_resplit(args: argparse.Namespace) -> int:
+    with Project.open(args.project) as project:
+        if args.rule:
+            project.set_setting("split", args.rule)
+        report = project.resplit()
+    if args.json:
+        print_json(report)
+        return 0
+    print(f"split rule: {report['rule']}; eval: {report['eval_segments']} of "
+          f"{report['segments']} segments from {report['eval_documents']} of "
+          f"{report['documents']} documents")
+    print(f"moved {report['moved']} segments ({report['moved_labelled']} labelled)")
+    if report["moved_labelled"]:
+        print("models trained before this may have seen segments now held out: retrain "
+              "for honest scores")
     return 0

@@ -200,6 +200,10 @@ def get_segment(conn: sqlite3.Connection, segment_id: int) -> Segment:
     return segment_from_row(r)
 
 
+def has_segments(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM segments LIMIT 1").fetchone() is not None
+
+
 def document_text(conn: sqlite3.Connection, document_id: int) -> str:
     r = conn.execute("SELECT text FROM documents WHERE id = ?", (document_id,)).fetchone()
     if r is None:

@@ -21,6 +21,7 @@ from engine.errors import (
     DiskFullError,
     ReadOnlyProjectError,
     StoreError,
+    write_failure,
 )
 
 log = logging.getLogger(__name__)
@@ -32,9 +33,14 @@ BUSY_TIMEOUT_MS = 15_000
 Params = tuple[Any, ...] | dict[str, Any]
 
 
-def translate_error(exc: sqlite3.Error) -> StoreError:
-    """Map a sqlite3 error to the engine's exception family with an actionable message."""
+def translate_error(exc: sqlite3.Error, path: Path | None = None) -> StoreError:
+    """Map a sqlite3 error to the engine's exception family with an actionable message.
+
+    With ``path`` (the database), a failed write names the file it could not write.
+    """
     text = str(exc).lower()
+    if path is not None and ("full" in text or "disk i/o" in text):
+        return write_failure(exc, path, "the project database", "the last change was not saved")
     if "full" in text:
         return DiskFullError("the disk is full (or the project's size limit was reached); "
                              "the last change was not saved")
@@ -114,13 +120,13 @@ class Database:
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            raise translate_error(exc) from exc
+            raise translate_error(exc, self.path) from exc
         try:
             yield conn
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            raise translate_error(exc) from exc
+            raise translate_error(exc, self.path) from exc
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -130,7 +136,7 @@ class Database:
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            raise translate_error(exc) from exc
+            raise translate_error(exc, self.path) from exc
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
@@ -151,7 +157,7 @@ class Database:
                 if conn.in_transaction:
                     conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            raise translate_error(exc) from exc
+            raise translate_error(exc, self.path) from exc
 
     def leave_wal(self) -> None:
         """Checkpoint the write-ahead log and leave WAL mode: one self-contained file, safe
@@ -168,12 +174,11 @@ class Database:
         a ``sqlite3.Error`` becomes an :mod:`engine.errors` exception."""
         return self._run(self.connection(), sql, params)
 
-    @staticmethod
-    def _run(conn: sqlite3.Connection, sql: str, params: Params) -> sqlite3.Cursor:
+    def _run(self, conn: sqlite3.Connection, sql: str, params: Params) -> sqlite3.Cursor:
         try:
             return conn.execute(sql, params)
         except sqlite3.Error as exc:
-            raise translate_error(exc) from exc
+            raise translate_error(exc, self.path) from exc
 
     # -- maintenance ---------------------------------------------------------------------------
     def backup_to(self, dest: Path) -> None:

@@ -156,7 +156,11 @@ def test_only_the_store_runs_sql() -> None:
 MAX_MODULE_LINES = 450
 MAX_FUNCTION_LINES = 80
 # "path" or "path::function": reason. Shrink the list, do not grow it without a reason.
-SIZE_EXCEPTIONS: dict[str, str] = {}
+SIZE_EXCEPTIONS: dict[str, str] = {
+    "engine/api.py": "the facade grew with bundles, review, label-all and version import (issue "
+                     "16 left it at 391 lines before they merged); split by topic into modules "
+                     "the Project class delegates to",
+}
 
 
 def _size_problems() -> list[str]:

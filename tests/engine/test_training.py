@@ -317,6 +317,10 @@ def test_evaluate_on_eval_split_and_on_a_gold_file(labelled_project: Project, ti
     metrics = evaluate(labelled_project)
     assert metrics["source"] == "eval split" and metrics["sentences"] == 10
     assert metrics["f1"] == pytest.approx(result.metrics["f1"])
+    lo, hi = metrics["f1_ci"]
+    assert lo <= metrics["f1"] <= hi and metrics["f1_ci"] == result.metrics["f1_ci"]
+    assert metrics["documents"] == result.metrics["documents"] >= 1
+    assert metrics["split"] == result.metrics["split"]
     gold = tmp_path / "gold.jsonl"
     gold.write_text("\n".join(json.dumps(r) for r in sentences(5, seed=9)), encoding="utf-8")
     on_file = evaluate(labelled_project, version="v0001", data=gold)
@@ -346,7 +350,8 @@ def test_metrics_are_entity_level() -> None:
     pred = [["B-PER", "O", "O", "B-LOC"], ["B-LOC", "O"]]
     m = entity_metrics(gold, pred, ["PER", "LOC", "ORG"], "test")
     assert m["precision"] == pytest.approx(2 / 3) and m["recall"] == pytest.approx(2 / 3)
-    assert m["per_label"]["PER"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1}
+    assert m["per_label"]["PER"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1,
+                                     "f1_ci": [0.0, 0.0]}
     assert m["per_label"]["LOC"]["f1"] == 1.0 and m["per_label"]["ORG"]["support"] == 0
 
 
