@@ -7,42 +7,36 @@ import time
 from pathlib import Path
 
 from engine.api import Project, read_patterns
-from engine.cli.args import Subparsers
+from engine.cli.args import Subparsers, add_command
 from engine.cli.output import ProgressBar, print_json, print_table
 
 
 def register(sub: Subparsers) -> None:
-    p = sub.add_parser("label-all", help="label every whole-word occurrence of a text")
-    p.add_argument("project")
+    p = add_command(sub, "label-all", cmd_label_all, json=True,
+                    help="label every whole-word occurrence of a text")
     p.add_argument("text")
     p.add_argument("label")
     p.add_argument("--ignore-case", action="store_true", help="match regardless of case")
     p.add_argument("--mark-labelled", action="store_true",
                    help="mark the changed segments labelled (default: statuses stay)")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_label_all)
 
-    p = sub.add_parser("patterns", help="load, list or remove patterns and dictionaries "
-                       "(their matches become suggestions)")
-    p.add_argument("project")
+    p = add_command(sub, "patterns", cmd_patterns, json=True,
+                    help="load, list or remove patterns and dictionaries "
+                    "(their matches become suggestions)")
     p.add_argument("file", nargs="?", type=Path,
                    help="spaCy/Prodigy pattern JSONL, or a term list with --label")
     p.add_argument("--label", default=None, help="FILE is a term list (one a line) of LABEL")
     p.add_argument("--remove", type=int, nargs="+", metavar="ID", help="remove patterns by id")
     p.add_argument("--apply", action="store_true",
                    help="re-apply the stored patterns (e.g. after an import)")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_patterns)
 
-    p = sub.add_parser("review", help="rank labelled segments by how likely they hold a "
-                       "mistake (trains one model per fold)")
-    p.add_argument("project")
+    p = add_command(sub, "review", cmd_review, json=True,
+                    help="rank labelled segments by how likely they hold a "
+                    "mistake (trains one model per fold)")
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--epochs", type=int, default=None, help="epochs per fold model")
     p.add_argument("--base-model", default=None)
     p.add_argument("-n", "--limit", type=int, default=20, help="rows in the table (not --json)")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_review)
 
 
 def cmd_label_all(args: argparse.Namespace) -> int:

@@ -8,24 +8,24 @@ from pathlib import Path
 from typing import Any
 
 from engine.api import Project
-from engine.cli.args import Subparsers
+from engine.cli.args import Subparsers, add_command
 from engine.cli.output import ProgressBar, print_json
 from engine.errors import TrainingError, ValidationError
 
 
 def register(sub: Subparsers) -> None:
-    p = sub.add_parser("bundle", help="write a self-contained training bundle of a project")
-    p.add_argument("project")
+    p = add_command(sub, "bundle", cmd_bundle,
+                    help="write a self-contained training bundle of a project")
     p.add_argument("out", type=Path, help="a new folder")
     p.add_argument("--base-model", default=None, help="'bundled', a local folder or a hub id")
     p.add_argument("--warm-start", action="store_true",
                    help="bundle the active version as the base model")
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--seed", type=int, default=None)
-    p.set_defaults(func=cmd_bundle)
 
-    p = sub.add_parser("train-bundle",
-                       help="train from a bundle and write an ordinary version folder")
+    p = add_command(sub, "train-bundle", cmd_train_bundle, project=False,
+                    json="print the version's metadata as JSON",
+                    help="train from a bundle and write an ordinary version folder")
     p.add_argument("bundle", type=Path)
     p.add_argument("out_dir", type=Path, help="a new folder for the version")
     p.add_argument("--device", default=None,
@@ -34,8 +34,6 @@ def register(sub: Subparsers) -> None:
                    help="data-parallel workers on this machine (torch.distributed through "
                         "accelerate: NCCL on GPUs, gloo on CPU)")
     p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--json", action="store_true", help="print the version's metadata as JSON")
-    p.set_defaults(func=cmd_train_bundle)
 
 
 def cmd_bundle(args: argparse.Namespace) -> int:
