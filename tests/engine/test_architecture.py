@@ -187,3 +187,17 @@ def test_no_module_or_function_grows_past_the_limits() -> None:
                           + "\n".join(problems))
     for key, reason in SIZE_EXCEPTIONS.items():
         assert reason.strip(), f"{key}: an exception needs a reason"
+
+
+def test_cli_commands_take_the_shared_arguments_from_one_place() -> None:
+    bad = []
+    for path in sorted((REPO / "engine" / "cli").glob("*.py")):
+        if path.name == "args.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr == "add_argument" and node.args \
+                    and isinstance(node.args[0], ast.Constant) \
+                    and node.args[0].value in ("project", "--json"):
+                bad.append(f"{path.name}:{node.lineno} adds {node.args[0].value!r}")
+    assert not bad, "use engine.cli.args.add_command(project=..., json=...):\n" + "\n".join(bad)
