@@ -52,8 +52,29 @@ def paint_under(p: QPainter, item: DrawnItem, rects: list[QRectF], focused: bool
             p.drawRoundedRect(r.adjusted(-1, -1, 1, 1), 3, 3)
 
 
+def tag_boxes(drawn: list[tuple[DrawnItem, list[QRectF]]], base: QFont) -> list[QRectF | None]:
+    """Where each item's tag goes: under its first rect, moved right past the tag before it on
+    the same line, so tags of short neighbouring words never overlap (one per item, in order)."""
+    out: list[QRectF | None] = [None] * len(drawn)
+    order = sorted((i for i, (_, rects) in enumerate(drawn) if rects),
+                   key=lambda i: (round(drawn[i][1][0].top()), drawn[i][1][0].left()))
+    line_top, right = None, float("-inf")
+    for i in order:
+        item, rects = drawn[i]
+        fm = QFontMetricsF(_tag_font(item, base))
+        anchor = rects[0]
+        if line_top is None or abs(anchor.top() - line_top) > 1:
+            line_top, right = anchor.top(), float("-inf")
+        left = max(anchor.left() - 1, right + 3)
+        box = QRectF(left, anchor.bottom() + 3, fm.horizontalAdvance(item.tag) + 8,
+                     fm.height() + 1)
+        right = box.right()
+        out[i] = box
+    return out
+
+
 def paint_over(p: QPainter, item: DrawnItem, rects: list[QRectF], focused: bool,
-               font: QFont) -> None:
+               font: QFont, box: QRectF | None = None) -> None:
     """Underline/outline and the label tag, painted after the text."""
     if not rects:
         return
@@ -76,7 +97,8 @@ def paint_over(p: QPainter, item: DrawnItem, rects: list[QRectF], focused: bool,
         p.setBrush(Qt.BrushStyle.NoBrush)
         for r in rects:
             p.drawRoundedRect(r.adjusted(-1.5, -1.5, 1.5, 1.5), 3, 3)
-    _tag(p, item, rects[0], focused, font)
+    if box is not None:
+        _tag(p, item, box, focused, font)
 
 
 def _handles(p: QPainter, rects: list[QRectF], color: QColor) -> None:
@@ -87,15 +109,17 @@ def _handles(p: QPainter, rects: list[QRectF], color: QColor) -> None:
         p.drawRoundedRect(QRectF(x - 1.5, r.top() - 2, 3, r.height() + 4), 1.5, 1.5)
 
 
-def _tag(p: QPainter, item: DrawnItem, anchor: QRectF, focused: bool, base: QFont) -> None:
+def _tag_font(item: DrawnItem, base: QFont) -> QFont:
     font = tag_font(base)
     if item.kind == "suggestion":
         font.setBold(False)
         font.setItalic(True)
-    fm = QFontMetricsF(font)
+    return font
+
+
+def _tag(p: QPainter, item: DrawnItem, box: QRectF, focused: bool, base: QFont) -> None:
+    font = _tag_font(item, base)
     text = item.tag
-    width = fm.horizontalAdvance(text) + 8
-    box = QRectF(anchor.left() - 1, anchor.bottom() + 3, width, fm.height() + 1)
     color = QColor(item.color)
     path = QPainterPath()
     path.addRoundedRect(box, 3, 3)
