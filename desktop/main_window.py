@@ -113,7 +113,7 @@ class MainWindow(QMainWindow):
             "next": lambda: nav.finish_current("labelled"),
             "skip": lambda: nav.finish_current("skipped"), "back": nav.back,
             "forward": nav.forward, "find": self.queue_panel.search.setFocus,
-            "focus_editor": e.setFocus, "retrain": s.retrain, "cancel_job": s.cancel_job,
+            "focus_editor": e.setFocus, "retrain": self.retrain, "cancel_job": s.cancel_job,
             "help": self.help_overlay.toggle, "about": self.about})
         self.actions["recent"].menu().aboutToShow.connect(self._fill_recent_menu)
         s.project_opened.connect(self._on_session_project_opened)
@@ -148,7 +148,7 @@ class MainWindow(QMainWindow):
         self.palette.label_chosen.connect(self._on_palette_label_chosen)
         self.palette.manage_requested.connect(self.manage_labels)
         self.queue_panel.segment_activated.connect(self._on_queue_panel_segment_activated)
-        self.model_panel.retrain_requested.connect(s.retrain)
+        self.model_panel.retrain_requested.connect(self.retrain)
         self.model_panel.cancel_requested.connect(s.cancel_job)
         self.model_panel.export_requested.connect(self.export_model)
         self.model_panel.activate_requested.connect(s.activate_version)
@@ -244,6 +244,16 @@ class MainWindow(QMainWindow):
         target = ask_export_target(self) if self.session.project is not None else None
         if target is not None:
             self.session.start_job("export_data", out=target[0], fmt=target[1])
+
+    def retrain(self) -> None:
+        """Retrain; when the labels are the ones the active version learnt, ask first."""
+        project = self.session.project
+        if project is not None and not project.read_only and project.nothing_new_to_learn():
+            active = project.versions.active()
+            if not prompts.confirm_retrain_unchanged(self, active.name if active else ""):
+                self.status.showMessage("Nothing new to learn: retrain skipped.", 6000)
+                return
+        self.session.retrain()
 
     def about(self) -> None:
         QMessageBox.about(self, "About Spantune",

@@ -54,6 +54,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "backup_interval_hours": 24,
     "seed": 0,
     "device": "auto",
+    "keep_weights": 3,  # versions besides the active one that keep their weights
 }
 
 
@@ -124,6 +125,7 @@ _SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "seed": partial(_number, lo=0, hi=2**32 - 1, kind=int),
     "split": _split_rule,
     "device": _device,
+    "keep_weights": partial(_number, lo=0, hi=1000, kind=int),
 }
 
 
@@ -489,7 +491,18 @@ class Project:
         """
         from engine.training import train
 
-        return train(self, config, on_event=on_event, cancel=cancel)
+        fingerprint = self.versions.labelled_fingerprint()
+        result = train(self, config, on_event=on_event, cancel=cancel)
+        if result.version is not None:
+            self.versions.record_fingerprint(result.version, fingerprint)
+            self.versions.prune_weights(int(self.setting("keep_weights")))
+        return result
+
+    def nothing_new_to_learn(self) -> bool:
+        """True when the active version was trained on exactly the labels there are now."""
+        active = self.versions.active()
+        return active is not None and \
+            self.versions.fingerprint(active.name) == self.versions.labelled_fingerprint()
 
     def evaluate(self, version: str | None = None, data: str | Path | None = None, *,
                  cancel: CancelToken | None = None) -> dict[str, Any]:
