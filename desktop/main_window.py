@@ -8,7 +8,6 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
-    QLabel,
     QMainWindow,
     QMessageBox,
     QSplitter,
@@ -28,6 +27,7 @@ from desktop.services.job_messages import cancelled_text, quit_question
 from desktop.services.navigator import Navigator
 from desktop.services.session import Session
 from desktop.widgets.app_status_bar import AppStatusBar
+from desktop.widgets.elided_label import ElidedLabel
 from desktop.widgets.help_overlay import HelpOverlay
 from desktop.widgets.job_progress_text import describe_progress, job_title
 from desktop.widgets.label_palette import LabelPalette
@@ -72,11 +72,10 @@ class MainWindow(QMainWindow):
         self.palette = LabelPalette()
         self.editor = SpanEditor()
         self.model_panel = ModelPanel()
-        self.position_label = QLabel()
-        self.position_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.position_label = ElidedLabel()
         self.position_label.setStyleSheet("color: palette(placeholder-text);")
-        hint = QLabel("Select text, press 1–9 · Enter: done, next · S: skip · A: accept all · "
-                      "?: all shortcuts")
+        hint = ElidedLabel("Select text, press 1–9 · Space: accept · Enter: done, next · "
+                           "S: skip · ?: all shortcuts")
         hint.setStyleSheet("color: palette(placeholder-text);")
         center = QWidget()
         column = QVBoxLayout(center)

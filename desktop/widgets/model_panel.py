@@ -23,6 +23,7 @@ from desktop.models.version_table_model import (
     version_f1,
     version_sentences,
 )
+from desktop.widgets.elided_label import ElidedLabel
 from desktop.widgets.job_progress_text import describe_progress
 from desktop.widgets.learning_curve_chart import CurvePoint, LearningCurveChart
 from engine.api import describe_score
@@ -91,17 +92,17 @@ class ModelPanel(QWidget):
         self.progress.setTextVisible(False)
         self.progress.setMaximumHeight(8)
         self.progress.hide()
-        self.job_label = QLabel()
-        self.job_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.job_label.setWordWrap(True)
+        self.job_label = ElidedLabel()
         self.job_label.setStyleSheet("color: palette(placeholder-text);")
-        self.active_label = QLabel("No model yet")
-        self.active_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.active_label = ElidedLabel("No model yet")
         self.versions_view = _table(self.versions_model)
         self.versions_view.setToolTip("Double-click a version to make it active")
         self.metrics_view = _table(self.metrics_model)
         self.chart = LearningCurveChart()
-        self.chart.setMinimumHeight(190)
+        self.chart.setMinimumHeight(130)
+        rows = self.versions_view.verticalHeader().defaultSectionSize()
+        header = self.versions_view.horizontalHeader().sizeHint().height()
+        self.versions_view.setMinimumHeight(header + 3 * rows + 4)  # three rows at 1024×700
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.retrain_button, 1)
