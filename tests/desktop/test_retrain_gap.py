@@ -21,7 +21,7 @@ SENTENCES = ["Ada Lovelace lives in London.", "Paris is far from Berlin.",
 
 
 def test_event_loop_gap_during_a_real_retrain(qtbot, make_project, make_window,
-                                              tmp_path) -> None:  # type: ignore[no-untyped-def]
+                                              tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     base = build_tiny_model(tmp_path / "base", ["PER", "LOC"])
     project = make_project(labels=("PER", "LOC"))
     project.set_settings({"base_model": str(base), "eval_share": 0.0})
@@ -39,9 +39,7 @@ def test_event_loop_gap_during_a_real_retrain(qtbot, make_project, make_window,
     config = {"epochs": 3, "batch_size": 4, "max_length": 32, "stride": 8, "threads": 1}
     failures: list[object] = []
     s.job_failed.connect(lambda name, error: failures.append((name, error)))
-    import desktop.main_window as mw
-
-    mw.show_error = lambda *a, **k: None  # type: ignore[assignment]  # failures are asserted
+    monkeypatch.setattr("desktop.main_window.show_error", lambda *a, **k: None)  # asserted
     results = [measure(qtbot, s, config) for _ in range(2)]  # cold (imports), then warm
     for what, (seconds, worst, p99, long_gaps) in zip(("first", "second"), results,
                                                         strict=True):
