@@ -58,10 +58,12 @@ def quiet_libraries() -> None:
     if "transformers" in sys.modules:  # imported before us: switch its bars off directly
         from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()
-        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+        hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
     if "huggingface_hub" in sys.modules:
-        from huggingface_hub.utils import disable_progress_bars
+        from huggingface_hub.utils import (  # type: ignore[attr-defined]
+            disable_progress_bars,
+        )
 
         disable_progress_bars()
 
@@ -83,10 +85,11 @@ def configure_logging(*, verbose: bool = False, stream: TextIO | None = None,
         terminal.setFormatter(OneLineFormatter())
         terminal.addFilter(_OwnRecords())
     handlers: list[logging.Handler] = [terminal]
-    path: Path | None = (directory or log_dir()) / LOG_NAME
+    target = (directory or log_dir()) / LOG_NAME
+    path: Path | None = target
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        file = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=2,
+        target.parent.mkdir(parents=True, exist_ok=True)
+        file = logging.handlers.RotatingFileHandler(target, maxBytes=2_000_000, backupCount=2,
                                                     encoding="utf-8", delay=True)
         file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         handlers.append(file)
