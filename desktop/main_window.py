@@ -151,6 +151,7 @@ class MainWindow(QMainWindow):
         self.model_panel.cancel_requested.connect(s.cancel_job)
         self.model_panel.export_requested.connect(self.export_model)
         self.model_panel.activate_requested.connect(s.activate_version)
+        self.model_panel.delete_requested.connect(self.delete_version)
         self.welcome.new_requested.connect(self.new_project)
         self.welcome.open_requested.connect(self.open_project_dialog)
         self.welcome.demo_requested.connect(self.open_demo)
@@ -253,6 +254,10 @@ class MainWindow(QMainWindow):
                 self.status.showMessage("Nothing new to learn: retrain skipped.", 6000)
                 return
         self.session.retrain()
+
+    def delete_version(self, name: str) -> None:
+        if prompts.confirm_delete_version(self, name):
+            self.session.delete_version(name)
 
     def about(self) -> None:
         QMessageBox.about(self, "About Spantune",

@@ -42,3 +42,8 @@ def confirm_retrain_unchanged(parent: QWidget | None, version: str) -> bool:
                 "now, so a new run would give about the same model. Label or correct a few more "
                 "segments first, or retrain anyway (for example with other settings).",
                 "Retrain anyway")
+
+
+def confirm_delete_version(parent: QWidget | None, name: str) -> bool:
+    return _ask(parent, "Delete version", f"Delete {name} with its weights and scores? This "
+                "cannot be undone; the labels are not touched.", "Delete")

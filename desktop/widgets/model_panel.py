@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QProgressBar,
     QPushButton,
     QTableView,
@@ -64,6 +65,7 @@ class ModelPanel(QWidget):
     cancel_requested = Signal()
     export_requested = Signal()
     activate_requested = Signal(str)
+    delete_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -128,6 +130,8 @@ class ModelPanel(QWidget):
         self.cancel_button.clicked.connect(self._on_cancel_button_clicked)
         self.export_button.clicked.connect(self.export_requested)
         self.versions_view.doubleClicked.connect(self._on_versions_view_double_clicked)
+        self.versions_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.versions_view.customContextMenuRequested.connect(self._on_versions_view_menu)
 
     # -- data ----------------------------------------------------------------------------------
     def set_versions(self, versions: Sequence[ModelVersion]) -> None:
@@ -191,3 +195,23 @@ class ModelPanel(QWidget):
         name = index.data(VersionTableModel.VersionRole)
         if name:
             self.activate_requested.emit(str(name))
+
+    def version_menu(self, row: int) -> QMenu | None:
+        """Activate / delete for the version in ``row`` (a version without weights: delete)."""
+        version = self.versions_model.version_at(row)
+        if version is None:
+            return None
+        menu = QMenu(self)
+        activate = menu.addAction(f"Make {version.name} active")
+        activate.setEnabled(not version.active and not version.weights_deleted
+                            and not self._read_only)
+        activate.triggered.connect(lambda: self.activate_requested.emit(version.name))
+        delete = menu.addAction(f"Delete {version.name}…")
+        delete.setEnabled(not self._read_only)
+        delete.triggered.connect(lambda: self.delete_requested.emit(version.name))
+        return menu
+
+    def _on_versions_view_menu(self, pos: QPoint) -> None:
+        menu = self.version_menu(self.versions_view.indexAt(pos).row())
+        if menu is not None:
+            menu.exec(self.versions_view.viewport().mapToGlobal(pos))

@@ -83,3 +83,23 @@ def test_nothing_new_to_learn_asks_and_old_versions_lose_their_weights(
     window.session.activate_version("v0001")
     assert project.versions.active().name == "v0003"
     assert "weights were deleted" in window.status.currentMessage()
+
+
+def test_a_version_can_be_deleted_from_the_versions_table(qtbot, window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    project = window.session.project
+    monkeypatch.setattr(prompts, "confirm_retrain_unchanged", lambda *_a: True)
+    monkeypatch.setattr(prompts, "confirm_delete_version", lambda *_a: True)
+    retrain(window, qtbot)
+    retrain(window, qtbot)
+    panel = window.model_panel
+    rows = {panel.versions_model.version_at(r).name: r for r in range(2)}
+    menu = panel.version_menu(rows["v0002"])  # the active one: delete is refused
+    menu.actions()[1].trigger()
+    assert len(project.versions.get_all()) == 2
+    assert "active version" in window.status.currentMessage()
+    menu = panel.version_menu(rows["v0001"])
+    assert menu.actions()[0].isEnabled()
+    menu.actions()[1].trigger()
+    assert [v.name for v in project.versions.get_all()] == ["v0002"]
+    assert not (project.models_dir / "v0001").exists()
+    assert panel.versions_model.rowCount() == 1
