@@ -393,7 +393,8 @@ class SpanEditor(QTextEdit):
             paint_under(p, item, rects, focused)
         p.end()
         super().paintEvent(e)
-        boxes = tag_boxes([(item, rects) for item, rects, _ in drawn], self.font())
+        boxes = tag_boxes([(item, rects) for item, rects, _ in drawn], self.font(),
+                          self.viewport().width() - 2)
         p = QPainter(self.viewport())
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         for (item, rects, focused), box in sorted(zip(drawn, boxes, strict=True),
@@ -404,4 +405,5 @@ class SpanEditor(QTextEdit):
     def tag_boxes(self) -> list[QRectF | None]:
         """Where the tags of ``items()`` are drawn (viewport coordinates)."""
         items = self.items()
-        return tag_boxes([(i, self.item_rects(i)) for i in items], self.font())
+        return tag_boxes([(i, self.item_rects(i)) for i in items], self.font(),
+                         self.viewport().width() - 2)

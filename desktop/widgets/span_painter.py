@@ -52,25 +52,50 @@ def paint_under(p: QPainter, item: DrawnItem, rects: list[QRectF], focused: bool
             p.drawRoundedRect(r.adjusted(-1, -1, 1, 1), 3, 3)
 
 
-def tag_boxes(drawn: list[tuple[DrawnItem, list[QRectF]]], base: QFont) -> list[QRectF | None]:
-    """Where each item's tag goes: under its first rect, moved right past the tag before it on
-    the same line, so tags of short neighbouring words never overlap (one per item, in order)."""
+def tag_boxes(drawn: list[tuple[DrawnItem, list[QRectF]]], base: QFont,
+              max_right: float = float("inf")) -> list[QRectF | None]:
+    """Where each item's tag goes (one per item, in order; None: no room for a tag).
+
+    A tag sits under its item's first rect, moved right past the tag before it on the same
+    line, so tags of short neighbouring words never overlap. When a line's tags would then pass
+    ``max_right`` (the viewport's edge), that line's tags stay under their words instead, each
+    cut at the next word (their text elides; the tooltip keeps the full label).
+    """
     out: list[QRectF | None] = [None] * len(drawn)
-    order = sorted((i for i, (_, rects) in enumerate(drawn) if rects),
-                   key=lambda i: (round(drawn[i][1][0].top()), drawn[i][1][0].left()))
-    line_top, right = None, float("-inf")
-    for i in order:
+    lines: dict[int, list[int]] = {}
+    for i, (_, rects) in enumerate(drawn):
+        if rects:
+            lines.setdefault(round(rects[0].top()), []).append(i)
+    for members in lines.values():
+        members.sort(key=lambda i: drawn[i][1][0].left())
+        shifted = _line_boxes(drawn, members, base, packed=True, max_right=max_right)
+        fits = all(b.right() <= max_right for b in shifted)
+        boxes = shifted if fits else _line_boxes(drawn, members, base, packed=False,
+                                                 max_right=max_right)
+        for i, box in zip(members, boxes, strict=True):
+            out[i] = box if box.width() >= 8 else None
+    return out
+
+
+def _line_boxes(drawn: list[tuple[DrawnItem, list[QRectF]]], members: list[int], base: QFont,
+                *, packed: bool, max_right: float) -> list[QRectF]:
+    boxes: list[QRectF] = []
+    right = float("-inf")
+    for n, i in enumerate(members):
         item, rects = drawn[i]
         fm = QFontMetricsF(_tag_font(item, base))
         anchor = rects[0]
-        if line_top is None or abs(anchor.top() - line_top) > 1:
-            line_top, right = anchor.top(), float("-inf")
-        left = max(anchor.left() - 1, right + 3)
-        box = QRectF(left, anchor.bottom() + 3, fm.horizontalAdvance(item.tag) + 8,
-                     fm.height() + 1)
+        width = fm.horizontalAdvance(item.tag) + 8
+        if packed:
+            left = max(anchor.left() - 1, right + 3)
+        else:
+            left = max(anchor.left() - 1, right + 2)
+            nxt = drawn[members[n + 1]][1][0].left() - 3 if n + 1 < len(members) else max_right
+            width = max(0.0, min(width, nxt - left, max_right - left))
+        box = QRectF(left, anchor.bottom() + 3, width, fm.height() + 1)
         right = box.right()
-        out[i] = box
-    return out
+        boxes.append(box)
+    return boxes
 
 
 def paint_over(p: QPainter, item: DrawnItem, rects: list[QRectF], focused: bool,
@@ -135,7 +160,9 @@ def _tag(p: QPainter, item: DrawnItem, box: QRectF, focused: bool, base: QFont) 
         fg = color.darker(170)
     p.setFont(font)
     p.setPen(fg)
-    p.drawText(box.adjusted(4, 0, -4, 0), int(Qt.AlignmentFlag.AlignVCenter), text)
+    inner = box.adjusted(4, 0, -4, 0)
+    text = QFontMetricsF(font).elidedText(text, Qt.TextElideMode.ElideRight, inner.width() + 1)
+    p.drawText(inner, int(Qt.AlignmentFlag.AlignVCenter), text)
 
 
 def _dark(color: QColor) -> bool:

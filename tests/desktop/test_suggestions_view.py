@@ -65,11 +65,13 @@ def shown(window) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
 def test_suggestions_are_whole_words_and_their_tags_never_overlap(window) -> None:  # type: ignore[no-untyped-def]
     assert shown(window) == [("al-Fihri", "PER"), ("al-Qarawiyyin", "ORG"), ("Fez", "LOC"),
                              ("a", "MISC"), ("b", "LOC"), ("c", "MISC"), ("d", "LOC")]
-    for width in (1300, 700, 420):  # wrapping moves the tags to other lines
+    for width in (1300, 700, 420, 333, 251):  # wrapping moves the tags to other lines
         window.editor.setFixedWidth(width)
         QTest.qWait(20)
         boxes = [b for b in window.editor.tag_boxes() if b is not None]
         assert len(boxes) == 7
+        vw = window.editor.viewport().width()
+        assert all(b.right() <= vw for b in boxes), (width, vw, [b.right() for b in boxes])
         for i, a in enumerate(boxes):
             for b in boxes[i + 1:]:
                 assert not a.intersects(b), (width, a, b)
