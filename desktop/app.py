@@ -57,7 +57,9 @@ def run_app(argv: Sequence[str] | None = None, demo: bool = False,
     """Run the desktop app until its window closes; returns the exit code."""
     from desktop.main_window import MainWindow
     from desktop.services.session import Session
+    from engine.logs import configure_logging
 
+    configure_logging()  # library bars and warnings to the log file, not the terminal
     app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
     assert isinstance(app, QApplication)
     problem = binding_problem()

@@ -8,7 +8,6 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
-    QLabel,
     QMainWindow,
     QMessageBox,
     QSplitter,
@@ -28,6 +27,7 @@ from desktop.services.job_messages import cancelled_text, quit_question
 from desktop.services.navigator import Navigator
 from desktop.services.session import Session
 from desktop.widgets.app_status_bar import AppStatusBar
+from desktop.widgets.elided_label import ElidedLabel
 from desktop.widgets.help_overlay import HelpOverlay
 from desktop.widgets.job_progress_text import describe_progress, job_title
 from desktop.widgets.label_palette import LabelPalette
@@ -76,11 +76,10 @@ class MainWindow(QMainWindow):
         self.palette = LabelPalette()
         self.editor = SpanEditor()
         self.model_panel = ModelPanel()
-        self.position_label = QLabel()
-        self.position_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.position_label = ElidedLabel()
         self.position_label.setStyleSheet("color: palette(placeholder-text);")
-        hint = QLabel("Select text, press 1–9 · Enter: done, next · S: skip · A: accept all · "
-                      "?: all shortcuts")
+        hint = ElidedLabel("Select text, press 1–9 · Space: accept · Enter: done, next · "
+                           "S: skip · ?: all shortcuts")
         hint.setStyleSheet("color: palette(placeholder-text);")
         center = QWidget()
         column = QVBoxLayout(center)
@@ -117,7 +116,7 @@ class MainWindow(QMainWindow):
             "next": lambda: nav.finish_current("labelled"),
             "skip": lambda: nav.finish_current("skipped"), "back": nav.back,
             "forward": nav.forward, "find": self.queue_panel.search.setFocus,
-            "focus_editor": e.setFocus, "retrain": s.retrain, "cancel_job": s.cancel_job,
+            "focus_editor": e.setFocus, "retrain": self.retrain, "cancel_job": s.cancel_job,
             "help": self.help_overlay.toggle, "about": self.about})
         self.actions["recent"].menu().aboutToShow.connect(self._fill_recent_menu)
         s.project_opened.connect(self._on_session_project_opened)
@@ -152,10 +151,11 @@ class MainWindow(QMainWindow):
         self.palette.label_chosen.connect(self._on_palette_label_chosen)
         self.palette.manage_requested.connect(self.manage_labels)
         self.queue_panel.segment_activated.connect(self._on_queue_panel_segment_activated)
-        self.model_panel.retrain_requested.connect(s.retrain)
+        self.model_panel.retrain_requested.connect(self.retrain)
         self.model_panel.cancel_requested.connect(s.cancel_job)
         self.model_panel.export_requested.connect(self.export_model)
         self.model_panel.activate_requested.connect(s.activate_version)
+        self.model_panel.delete_requested.connect(self.delete_version)
         self.welcome.new_requested.connect(self.new_project)
         self.welcome.open_requested.connect(self.open_project_dialog)
         self.welcome.demo_requested.connect(self.open_demo)
@@ -244,6 +244,20 @@ class MainWindow(QMainWindow):
         target = ask_export_target(self) if self.session.project is not None else None
         if target is not None:
             self.session.start_job("export_data", out=target[0], fmt=target[1])
+
+    def retrain(self) -> None:
+        """Retrain; when the labels are the ones the active version learnt, ask first."""
+        project = self.session.project
+        if project is not None and not project.read_only and project.nothing_new_to_learn():
+            active = project.versions.active()
+            if not prompts.confirm_retrain_unchanged(self, active.name if active else ""):
+                self.status.showMessage("Nothing new to learn: retrain skipped.", 6000)
+                return
+        self.session.retrain()
+
+    def delete_version(self, name: str) -> None:
+        if prompts.confirm_delete_version(self, name):
+            self.session.delete_version(name)
 
     def about(self) -> None:
         QMessageBox.about(self, "About Spantune",

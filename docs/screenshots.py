@@ -88,6 +88,9 @@ def main() -> int:
     parser.add_argument("--no-train", action="store_true")
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
+    from engine.logs import configure_logging
+
+    configure_logging()  # library progress bars to the log, not the terminal
     tmp = Path(tempfile.mkdtemp(prefix="spantune-shots-"))
     app = QApplication([])
     configure(app)
@@ -120,9 +123,48 @@ def main() -> int:
     save(window, args.out, "shortcuts.png")
     window.help_overlay.toggle()
     if not args.no_train:
+        shoot_suggestions(app, window, project, args.out)
+    shoot_small_window(app, window, args.out)
+    if not args.no_train:
         shoot_retrain(app, window, args.out)
     window.close()
     return 0
+
+
+def short_token_segment(project: Project) -> int | None:
+    """The queued segment whose suggestions sit on the most short or hyphenated words
+    ("al-Fihri", "Fez"): where overlapping tags used to be unreadable."""
+    best, best_key = None, (0, 0)
+    for item in project.queue_page(0, 2000, status="todo"):
+        sugs = project.annotations.suggestions(item.segment_id)
+        text = project.segment(item.segment_id).text
+        base = project.segment(item.segment_id).start
+        short = [s for s in sugs
+                 if s.end - s.start <= 8 or "-" in text[s.start - base:s.end - base]]
+        key = (min(len(short), 6), len(sugs))
+        if key > best_key:
+            best, best_key = item.segment_id, key
+    return best
+
+
+def shoot_suggestions(app: QApplication, window: MainWindow, project: Project,
+                      out: Path) -> None:
+    segment = short_token_segment(project)
+    if segment is None:
+        print("no suggestions to show: skipped editor-suggestions.png")
+        return
+    window.navigator.show(segment)
+    settle(app, 10)
+    save(window.editor.parentWidget(), out, "editor-suggestions.png")
+
+
+def shoot_small_window(app: QApplication, window: MainWindow, out: Path) -> None:
+    """The whole window at 1024×700, the smallest size the layout is made for."""
+    window.resize(1024, 700)
+    settle(app, 10)
+    save(window, out, "window-1024x700.png")
+    window.resize(*SIZE)
+    settle(app)
 
 
 def shoot_retrain(app: QApplication, window: MainWindow, out: Path) -> None:

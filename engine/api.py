@@ -412,7 +412,18 @@ class Project:
         """
         from engine.training import train
 
-        return train(self, config, on_event=on_event, cancel=cancel)
+        fingerprint = self.versions.labelled_fingerprint()
+        result = train(self, config, on_event=on_event, cancel=cancel)
+        if result.version is not None:
+            self.versions.record_fingerprint(result.version, fingerprint)
+            self.versions.prune_weights(int(self.setting("keep_weights")))
+        return result
+
+    def nothing_new_to_learn(self) -> bool:
+        """True when the active version was trained on exactly the labels there are now."""
+        active = self.versions.active()
+        return active is not None and \
+            self.versions.fingerprint(active.name) == self.versions.labelled_fingerprint()
 
     def evaluate(self, version: str | None = None, data: str | Path | None = None, *,
                  cancel: CancelToken | None = None) -> dict[str, Any]:

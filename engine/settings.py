@@ -21,6 +21,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "backup_interval_hours": 24,
     "seed": 0,
     "device": "auto",
+    "keep_weights": 3,  # versions besides the active one that keep their weights
 }
 
 
@@ -91,6 +92,7 @@ _SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "seed": partial(_number, lo=0, hi=2**32 - 1, kind=int),
     "split": _split_rule,
     "device": _device,
+    "keep_weights": partial(_number, lo=0, hi=1000, kind=int),
 }
 
 

@@ -86,6 +86,8 @@ class ModelVersion:
     counts: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
     active: bool = False
+    #: the weights were deleted to bound disk use (``keep_weights``); metrics stay
+    weights_deleted: bool = False
 
 
 @dataclass(frozen=True)

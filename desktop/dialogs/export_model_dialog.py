@@ -45,6 +45,27 @@ for token, tag in zip(enc.tokens, logits.argmax(-1)):
 '''
 
 
+MODEL_FILES = (("fp32", "onnx/model.onnx"), ("int8", "onnx/model_quantized.onnx"))
+
+
+def fmt_bytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.1f} kB"
+
+
+def model_sizes_text(folder: str | Path) -> str:
+    """The real sizes of the exported model files ("fp32 90.4 MB · int8 58.7 MB (65%)")."""
+    sizes = {}
+    for kind, rel in MODEL_FILES:
+        path = Path(folder) / rel
+        if path.is_file():
+            sizes[kind] = path.stat().st_size + sum(  # external weight files, if any
+                p.stat().st_size for p in path.parent.glob(f"{path.name}.data") if p.is_file())
+    parts = [f"{kind} {fmt_bytes(size)}" for kind, size in sizes.items()]
+    if "fp32" in sizes and "int8" in sizes and sizes["fp32"]:
+        parts[-1] += f" ({100 * sizes['int8'] / sizes['fp32']:.0f}% of fp32)"
+    return "Model files: " + " · ".join(parts) if parts else "No model file was found there."
+
+
 def usage_snippet(folder: str | Path, quantized: bool) -> str:
     model = "model_quantized.onnx" if quantized else "model.onnx"
     return SNIPPET.format(folder=str(folder), model=model)
@@ -70,7 +91,8 @@ class ExportModelDialog(QDialog):
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.folder_edit, 1)
         folder_row.addWidget(browse)
-        self.quantize_check = QCheckBox("Also write an int8 quantised model (4× smaller, faster)")
+        self.quantize_check = QCheckBox("Also write an int8 quantised model (smaller, faster on "
+                                        "CPU; the sizes are shown after the export)")
         self.quantize_check.setChecked(True)
         self.job_panel = JobStatusPanel(session, "export_model", action="Export",
                                         cancelled_text="Export cancelled; nothing was written.",
@@ -140,7 +162,9 @@ class ExportModelDialog(QDialog):
     def _on_job_panel_finished(self, result: object) -> None:
         self.export_button.setEnabled(True)
         folder = str(getattr(result, "path", self.folder_edit.text()))
-        self.status.setText(f"Exported to {folder}\n\nUse it from Python with onnxruntime:")
+        sizes = model_sizes_text(folder)
+        self.status.setText(f"Exported to {folder}\n{sizes}\n\nUse it from Python with "
+                            "onnxruntime:")
         self.snippet.setPlainText(usage_snippet(folder, self.quantize_check.isChecked()))
         for widget in (self.snippet, self.copy_button, self.open_button):
             widget.show()

@@ -158,7 +158,9 @@ class ProjectSettingsDialog(QDialog):
         self.backup_spin.setSpecialValueText("Off")  # shown for 0
         # a seed goes up to 2**32 - 1, beyond QSpinBox's int range
         self.seed_spin = QDoubleSpinBox(decimals=0, minimum=0, maximum=2**32 - 1)
-        for spin in (self.eval_share_spin, self.import_mb_spin, self.backup_spin, self.seed_spin):
+        self.keep_weights_spin = QSpinBox(minimum=0, maximum=1000, suffix=" versions")
+        for spin in (self.eval_share_spin, self.import_mb_spin, self.backup_spin, self.seed_spin,
+                     self.keep_weights_spin):
             spin.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToNearestValue)
 
     def _build_fields(self) -> dict[str, SettingField]:
@@ -189,6 +191,9 @@ class ProjectSettingsDialog(QDialog):
             "backup_interval_hours": SettingField("Automatic backups", self.backup_spin,
                                                   self.backup_spin.value,
                                                   self.backup_spin.setValue),
+            "keep_weights": SettingField("Keep weights of", self.keep_weights_spin,
+                                         self.keep_weights_spin.value,
+                                         lambda v: self.keep_weights_spin.setValue(int(v))),
             "seed": SettingField("Random seed", self.seed_spin,
                                  lambda: int(self.seed_spin.value()), self.seed_spin.setValue),
         }
@@ -201,6 +206,9 @@ class ProjectSettingsDialog(QDialog):
                                      "Hugging Face model folder or hub id. Used from the next "
                                      "retrain."),
             "backup_interval_hours": self._note("0 turns automatic backups off."),
+            "keep_weights": self._note("Besides the active one, the newest versions that keep "
+                                       "their weights (about 90–200 MB each); older ones keep "
+                                       "their scores only."),
         }
         form = QFormLayout()
         for key, field in self.fields.items():

@@ -34,3 +34,16 @@ def confirm_delete_label(parent: QWidget | None, name: str, spans: int) -> bool:
 def confirm_quit_during_job(parent: QWidget | None, question: str) -> bool:
     """``question``: what is running and what quitting keeps (see ``job_messages``)."""
     return _ask(parent, "A job is running", question, "Stop it and quit", "Keep running")
+
+
+def confirm_retrain_unchanged(parent: QWidget | None, version: str) -> bool:
+    return _ask(parent, "Nothing new to learn",
+                f"Nothing new to learn: {version} was trained on exactly the labels there are "
+                "now, so a new run would give about the same model. Label or correct a few more "
+                "segments first, or retrain anyway (for example with other settings).",
+                "Retrain anyway")
+
+
+def confirm_delete_version(parent: QWidget | None, name: str) -> bool:
+    return _ask(parent, "Delete version", f"Delete {name} with its weights and scores? This "
+                "cannot be undone; the labels are not touched.", "Delete")

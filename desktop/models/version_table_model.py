@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QColor, QFont
 
 from engine.types import ModelVersion
 
@@ -66,6 +66,8 @@ class VersionTableModel(QAbstractTableModel):
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 0:
+                if v.weights_deleted:
+                    return f"{v.name} (scores only)"
                 return f"{v.name}  ●" if v.active else v.name
             if col == 1:
                 return fmt_score(version_f1(v))
@@ -73,6 +75,8 @@ class VersionTableModel(QAbstractTableModel):
                 n = version_sentences(v)
                 return "—" if n is None else str(n)
             return v.created_at[5:16].replace("T", " ")  # MM-DD hh:mm
+        if role == Qt.ItemDataRole.ForegroundRole and v.weights_deleted:
+            return QColor("#8A8A8A")
         if role == Qt.ItemDataRole.FontRole and v.active:
             font = QFont()
             font.setBold(True)
@@ -83,6 +87,9 @@ class VersionTableModel(QAbstractTableModel):
             msg = v.metrics.get("message")
             tip = "Active version (suggestions come from it)" if v.active else \
                 "Double-click to make this the active version"
+            if v.weights_deleted:
+                tip = ("Weights deleted to save disk space (project setting keep_weights); "
+                       "its scores stay. It cannot be activated: retrain for a new model.")
             tip += f"\nTrained {v.created_at[:19].replace('T', ' ')} from {v.base_model}"
             return f"{tip}\n{msg}" if msg else tip
         if role == self.VersionRole:

@@ -244,6 +244,22 @@ class Session(QObject):
         self.queue_changed.emit()
         return True
 
+    def delete_version(self, name: str) -> bool:
+        """Delete a version's row and folder (its scores too); the active one is refused."""
+        project = self._require()
+        try:
+            if project.read_only:
+                raise ReadOnlyProjectError("the project is open read-only")
+            if project.versions.get(name).active:
+                raise ConflictError(f"{name} is the active version: activate another first")
+            project.versions.delete(name)
+        except WRITE_ERRORS as exc:
+            self.report_write_failure(exc)
+            return False
+        self.versions_changed.emit()
+        self.notice_posted.emit(f"Deleted {name}.")
+        return True
+
     # -- jobs ------------------------------------------------------------------------------------
     @property
     def job_running(self) -> str | None:

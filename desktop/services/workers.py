@@ -18,7 +18,7 @@ from typing import Any
 
 from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal, SignalInstance, Slot
 
-from engine.errors import Cancelled
+from engine.errors import Cancelled, EngineError
 from engine.progress import CancelToken, Throttle
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,9 @@ class Worker(QObject):
         except Cancelled:
             self.cancelled.emit()
         except Exception as exc:  # noqa: BLE001 - reported to the person through failed()
-            log.warning("job %s failed", self.name, exc_info=True)
+            # an expected error (a bad file, a refused edit) is one line; a bug keeps its trace
+            log.warning("job %s failed: %s", self.name, exc,
+                        exc_info=not isinstance(exc, EngineError))
             self.failed.emit(exc)
         else:
             self._throttle.flush()

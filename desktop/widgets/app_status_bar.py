@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+from desktop.widgets.elided_label import ElidedLabel
 
 
 def _plain_label(tooltip: str) -> QLabel:
-    label = QLabel()
-    label.setTextFormat(Qt.TextFormat.PlainText)
+    label = ElidedLabel()
     label.setToolTip(tooltip)
     label.setContentsMargins(6, 0, 6, 0)
     return label

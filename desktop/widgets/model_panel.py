@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QProgressBar,
     QPushButton,
     QTableView,
@@ -23,6 +24,7 @@ from desktop.models.version_table_model import (
     version_f1,
     version_sentences,
 )
+from desktop.widgets.elided_label import ElidedLabel
 from desktop.widgets.job_progress_text import describe_progress
 from desktop.widgets.learning_curve_chart import CurvePoint, LearningCurveChart
 from engine.api import describe_score
@@ -64,6 +66,7 @@ class ModelPanel(QWidget):
     cancel_requested = Signal()
     export_requested = Signal()
     activate_requested = Signal(str)
+    delete_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -92,17 +95,17 @@ class ModelPanel(QWidget):
         self.progress.setTextVisible(False)
         self.progress.setMaximumHeight(8)
         self.progress.hide()
-        self.job_label = QLabel()
-        self.job_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.job_label.setWordWrap(True)
+        self.job_label = ElidedLabel()
         self.job_label.setStyleSheet("color: palette(placeholder-text);")
-        self.active_label = QLabel("No model yet")
-        self.active_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.active_label = ElidedLabel("No model yet")
         self.versions_view = _table(self.versions_model)
         self.versions_view.setToolTip("Double-click a version to make it active")
         self.metrics_view = _table(self.metrics_model)
         self.chart = LearningCurveChart()
-        self.chart.setMinimumHeight(190)
+        self.chart.setMinimumHeight(130)
+        rows = self.versions_view.verticalHeader().defaultSectionSize()
+        header = self.versions_view.horizontalHeader().sizeHint().height()
+        self.versions_view.setMinimumHeight(header + 3 * rows + 4)  # three rows at 1024×700
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.retrain_button, 1)
@@ -128,6 +131,8 @@ class ModelPanel(QWidget):
         self.cancel_button.clicked.connect(self._on_cancel_button_clicked)
         self.export_button.clicked.connect(self.export_requested)
         self.versions_view.doubleClicked.connect(self._on_versions_view_double_clicked)
+        self.versions_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.versions_view.customContextMenuRequested.connect(self._on_versions_view_menu)
 
     # -- data ----------------------------------------------------------------------------------
     def set_versions(self, versions: Sequence[ModelVersion]) -> None:
@@ -189,3 +194,23 @@ class ModelPanel(QWidget):
         name = index.data(VersionTableModel.VersionRole)
         if name:
             self.activate_requested.emit(str(name))
+
+    def version_menu(self, row: int) -> QMenu | None:
+        """Activate / delete for the version in ``row`` (a version without weights: delete)."""
+        version = self.versions_model.version_at(row)
+        if version is None:
+            return None
+        menu = QMenu(self)
+        activate = menu.addAction(f"Make {version.name} active")
+        activate.setEnabled(not version.active and not version.weights_deleted
+                            and not self._read_only)
+        activate.triggered.connect(lambda: self.activate_requested.emit(version.name))
+        delete = menu.addAction(f"Delete {version.name}…")
+        delete.setEnabled(not self._read_only)
+        delete.triggered.connect(lambda: self.delete_requested.emit(version.name))
+        return menu
+
+    def _on_versions_view_menu(self, pos: QPoint) -> None:
+        menu = self.version_menu(self.versions_view.indexAt(pos).row())
+        if menu is not None:
+            menu.exec(self.versions_view.viewport().mapToGlobal(pos))

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.models.queue_model import QueueModel
+from desktop.widgets.elided_label import ElidedLabel
 from desktop.widgets.queue_delegate import QueueDelegate
 
 FILTERS = (("To do", "todo"), ("Labelled", "labelled"), ("Skipped", "skipped"), ("All", None))
@@ -33,8 +34,7 @@ class QueuePanel(QWidget):
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search text…")
         self.search.setClearButtonEnabled(True)
-        self.count_label = QLabel()
-        self.count_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.count_label = ElidedLabel()
         self.count_label.setStyleSheet("color: palette(placeholder-text);")
         self.view = QListView()
         self.view.setModel(model)
@@ -43,6 +43,9 @@ class QueuePanel(QWidget):
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.view.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        # rows elide their text to the width there is: never a horizontal scrollbar
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.view.setMinimumWidth(160)
         self.view.setToolTip("")
         self._search_timer = QTimer(self, singleShot=True, interval=250)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QMenu, QTextEdit, QToolTip, QWidget
 from desktop.widgets.editor_content import EditorContent
 from desktop.widgets.qt_offsets import OffsetMap
 from desktop.widgets.span_geometry import range_rects
-from desktop.widgets.span_painter import DrawnItem, paint_over, paint_under
+from desktop.widgets.span_painter import DrawnItem, paint_over, paint_under, tag_boxes
 
 EDGE_GRAB_PX = 5
 LINE_HEIGHT_PERCENT = 190
@@ -393,8 +393,17 @@ class SpanEditor(QTextEdit):
             paint_under(p, item, rects, focused)
         p.end()
         super().paintEvent(e)
+        boxes = tag_boxes([(item, rects) for item, rects, _ in drawn], self.font(),
+                          self.viewport().width() - 2)
         p = QPainter(self.viewport())
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        for item, rects, focused in sorted(drawn, key=lambda d: d[2]):
-            paint_over(p, item, rects, focused, self.font())
+        for (item, rects, focused), box in sorted(zip(drawn, boxes, strict=True),
+                                                  key=lambda d: d[0][2]):
+            paint_over(p, item, rects, focused, self.font(), box)
         p.end()
+
+    def tag_boxes(self) -> list[QRectF | None]:
+        """Where the tags of ``items()`` are drawn (viewport coordinates)."""
+        items = self.items()
+        return tag_boxes([(i, self.item_rects(i)) for i in items], self.font(),
+                         self.viewport().width() - 2)

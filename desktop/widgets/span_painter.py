@@ -52,8 +52,54 @@ def paint_under(p: QPainter, item: DrawnItem, rects: list[QRectF], focused: bool
             p.drawRoundedRect(r.adjusted(-1, -1, 1, 1), 3, 3)
 
 
+def tag_boxes(drawn: list[tuple[DrawnItem, list[QRectF]]], base: QFont,
+              max_right: float = float("inf")) -> list[QRectF | None]:
+    """Where each item's tag goes (one per item, in order; None: no room for a tag).
+
+    A tag sits under its item's first rect, moved right past the tag before it on the same
+    line, so tags of short neighbouring words never overlap. When a line's tags would then pass
+    ``max_right`` (the viewport's edge), that line's tags stay under their words instead, each
+    cut at the next word (their text elides; the tooltip keeps the full label).
+    """
+    out: list[QRectF | None] = [None] * len(drawn)
+    lines: dict[int, list[int]] = {}
+    for i, (_, rects) in enumerate(drawn):
+        if rects:
+            lines.setdefault(round(rects[0].top()), []).append(i)
+    for members in lines.values():
+        members.sort(key=lambda i: drawn[i][1][0].left())
+        shifted = _line_boxes(drawn, members, base, packed=True, max_right=max_right)
+        fits = all(b.right() <= max_right for b in shifted)
+        boxes = shifted if fits else _line_boxes(drawn, members, base, packed=False,
+                                                 max_right=max_right)
+        for i, box in zip(members, boxes, strict=True):
+            out[i] = box if box.width() >= 8 else None
+    return out
+
+
+def _line_boxes(drawn: list[tuple[DrawnItem, list[QRectF]]], members: list[int], base: QFont,
+                *, packed: bool, max_right: float) -> list[QRectF]:
+    boxes: list[QRectF] = []
+    right = float("-inf")
+    for n, i in enumerate(members):
+        item, rects = drawn[i]
+        fm = QFontMetricsF(_tag_font(item, base))
+        anchor = rects[0]
+        width = fm.horizontalAdvance(item.tag) + 8
+        if packed:
+            left = max(anchor.left() - 1, right + 3)
+        else:
+            left = max(anchor.left() - 1, right + 2)
+            nxt = drawn[members[n + 1]][1][0].left() - 3 if n + 1 < len(members) else max_right
+            width = max(0.0, min(width, nxt - left, max_right - left))
+        box = QRectF(left, anchor.bottom() + 3, width, fm.height() + 1)
+        right = box.right()
+        boxes.append(box)
+    return boxes
+
+
 def paint_over(p: QPainter, item: DrawnItem, rects: list[QRectF], focused: bool,
-               font: QFont) -> None:
+               font: QFont, box: QRectF | None = None) -> None:
     """Underline/outline and the label tag, painted after the text."""
     if not rects:
         return
@@ -76,7 +122,8 @@ def paint_over(p: QPainter, item: DrawnItem, rects: list[QRectF], focused: bool,
         p.setBrush(Qt.BrushStyle.NoBrush)
         for r in rects:
             p.drawRoundedRect(r.adjusted(-1.5, -1.5, 1.5, 1.5), 3, 3)
-    _tag(p, item, rects[0], focused, font)
+    if box is not None:
+        _tag(p, item, box, focused, font)
 
 
 def _handles(p: QPainter, rects: list[QRectF], color: QColor) -> None:
@@ -87,15 +134,17 @@ def _handles(p: QPainter, rects: list[QRectF], color: QColor) -> None:
         p.drawRoundedRect(QRectF(x - 1.5, r.top() - 2, 3, r.height() + 4), 1.5, 1.5)
 
 
-def _tag(p: QPainter, item: DrawnItem, anchor: QRectF, focused: bool, base: QFont) -> None:
+def _tag_font(item: DrawnItem, base: QFont) -> QFont:
     font = tag_font(base)
     if item.kind == "suggestion":
         font.setBold(False)
         font.setItalic(True)
-    fm = QFontMetricsF(font)
+    return font
+
+
+def _tag(p: QPainter, item: DrawnItem, box: QRectF, focused: bool, base: QFont) -> None:
+    font = _tag_font(item, base)
     text = item.tag
-    width = fm.horizontalAdvance(text) + 8
-    box = QRectF(anchor.left() - 1, anchor.bottom() + 3, width, fm.height() + 1)
     color = QColor(item.color)
     path = QPainterPath()
     path.addRoundedRect(box, 3, 3)
@@ -111,7 +160,9 @@ def _tag(p: QPainter, item: DrawnItem, anchor: QRectF, focused: bool, base: QFon
         fg = color.darker(170)
     p.setFont(font)
     p.setPen(fg)
-    p.drawText(box.adjusted(4, 0, -4, 0), int(Qt.AlignmentFlag.AlignVCenter), text)
+    inner = box.adjusted(4, 0, -4, 0)
+    text = QFontMetricsF(font).elidedText(text, Qt.TextElideMode.ElideRight, inner.width() + 1)
+    p.drawText(inner, int(Qt.AlignmentFlag.AlignVCenter), text)
 
 
 def _dark(color: QColor) -> bool:

@@ -33,6 +33,7 @@ from engine.active_learning.strategies import Head, ModelOutputs, Strategy, get_
 from engine.errors import ModelLoadError, ValidationError
 from engine.progress import CancelToken, EventCallback, ProgressEvent, Throttle, check
 from engine.store.util import now
+from engine.text.snap import snap_to_words
 from engine.types import ModelVersion
 
 if TYPE_CHECKING:
@@ -99,8 +100,9 @@ def predict_pool(predictor: Predictor, segments: Sequence[PoolSegment], *, hidde
 
 def _suggestion_rows(segments: Sequence[PoolSegment], preds: Sequence[Any],
                      version: str) -> list[tuple[int, int, int, str, float, str | None]]:
-    return [(s.id, s.start + e.start, s.start + e.end, e.label, float(e.score), version)
-            for s, p in zip(segments, preds, strict=True) for e in p.entities]
+    return [(s.id, s.start + a, s.start + b, label, float(score), version)  # whole words
+            for s, p in zip(segments, preds, strict=True) for a, b, label, score in
+            snap_to_words(s.text, [(e.start, e.end, e.label, e.score) for e in p.entities])]
 
 
 def rank_train(strategy: Strategy, preds: Sequence[Any], head: Head | None,

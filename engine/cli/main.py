@@ -6,7 +6,6 @@ Exit status: 0 success, 1 a user error (one line on stderr), 2 a usage error.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 
@@ -14,14 +13,16 @@ from engine import __version__
 from engine.cli import (
     commands_assist,
     commands_cluster,
+    commands_doctor,
     commands_model,
     commands_project,
     commands_queue,
 )
 from engine.errors import Cancelled, EngineError
+from engine.logs import configure_logging
 
 COMMAND_MODULES = (commands_project, commands_model, commands_queue, commands_assist,
-                   commands_cluster)
+                   commands_cluster, commands_doctor)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,8 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(verbose=args.verbose)
     try:
         return int(args.func(args) or 0)
     except Cancelled:

@@ -7,6 +7,7 @@ it is complete, or set aside in ``unregistered-models/`` (never deleted).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -15,7 +16,7 @@ import struct
 from pathlib import Path
 from typing import Any
 
-from engine.errors import NotFoundError
+from engine.errors import NotFoundError, ValidationError
 from engine.store.database import Database
 from engine.store.util import dumps, loads, now
 from engine.types import ModelVersion
@@ -38,13 +39,14 @@ class VersionStore:
     def _from_row(self, r: tuple[Any, ...], active: str | None) -> ModelVersion:
         return ModelVersion(id=r[0], name=r[1], path=str(self.models_dir / r[1]), created_at=r[3],
                             base_model=r[4], metrics=loads(r[5]), counts=loads(r[6]),
-                            config=loads(r[7]), active=(r[1] == active))
+                            config=loads(r[7]), active=(r[1] == active),
+                            weights_deleted=bool(r[8]))
 
     def get_all(self) -> list[ModelVersion]:
         active = self._active_name()
         rows = self.db.execute_read(
-            "SELECT id, name, path, created_at, base_model, metrics, counts, config"
-            " FROM model_versions ORDER BY id").fetchall()
+            "SELECT id, name, path, created_at, base_model, metrics, counts, config,"
+            " weights_deleted FROM model_versions ORDER BY id").fetchall()
         return [self._from_row(r, active) for r in rows]
 
     def get(self, name: str) -> ModelVersion:
@@ -86,7 +88,11 @@ class VersionStore:
         return self.get(name)
 
     def activate(self, name: str) -> ModelVersion:
-        self.get(name)
+        if self.get(name).weights_deleted:
+            raise ValidationError(
+                f"{name} keeps only its scores: its weights were deleted to save disk space "
+                "(project setting keep_weights). Activate a version that still has weights, or "
+                "retrain.", field="version")
         self.db.execute_write("INSERT OR REPLACE INTO settings (key, value) VALUES"
                               " ('active_version', ?)", (name,))
         return self.get(name)
@@ -99,6 +105,44 @@ class VersionStore:
             if version.active:
                 conn.execute("DELETE FROM settings WHERE key = 'active_version'")
         shutil.rmtree(self.models_dir / name, ignore_errors=True)
+
+    # -- disk use -------------------------------------------------------------------------------
+    def prune_weights(self, keep: int) -> list[str]:
+        """Delete the weights of every version but the active one and the ``keep`` newest others;
+        their rows, metrics and config files stay (marked ``weights_deleted``). Returns the
+        versions pruned now."""
+        others = [v for v in self.get_all() if not v.active]
+        kept = {v.name for v in others[-keep:]} if keep > 0 else set()
+        pruned = [v.name for v in others if v.name not in kept and not v.weights_deleted]
+        if not pruned:
+            return []
+        with self.db.write() as conn:  # mark first: a row never claims weights it lacks
+            conn.executemany("UPDATE model_versions SET weights_deleted = 1 WHERE name = ?",
+                             [(n,) for n in pruned])
+        for name in pruned:
+            _delete_weights(self.models_dir / name)
+        log.info("deleted the weights of %s (keep_weights=%d)", ", ".join(pruned), keep)
+        return pruned
+
+    def labelled_fingerprint(self) -> str:
+        """A digest of what training would learn from: labelled segments and their spans."""
+        digest = hashlib.sha256()
+        rows = self.db.connection().execute(
+            'SELECT g.id, g.split, s.start, s."end", l.name FROM segments g'
+            " LEFT JOIN spans s ON s.segment_id = g.id LEFT JOIN labels l ON l.id = s.label_id"
+            " WHERE g.status = 'labelled' ORDER BY g.id, s.start, s.\"end\", l.name")
+        for row in rows:
+            digest.update(repr(row).encode())
+        return digest.hexdigest()
+
+    def record_fingerprint(self, name: str, fingerprint: str) -> None:
+        self.db.execute_write("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+                              (f"fingerprint:{name}", fingerprint))
+
+    def fingerprint(self, name: str) -> str | None:
+        r = self.db.connection().execute("SELECT value FROM settings WHERE key = ?",
+                                         (f"fingerprint:{name}",)).fetchone()
+        return r[0] if r else None
 
     # -- training runs ---------------------------------------------------------------------------
     def start_run(self, config: dict[str, Any]) -> int:
@@ -129,6 +173,17 @@ class VersionStore:
 
 
 UNREGISTERED_DIR = "unregistered-models"
+#: what a version folder keeps when its weights go: scores, config, labels, tokenizer
+_KEPT_FILES = frozenset({"metrics.json", "config.json", "tokenizer.json", "tokenizer_config.json",
+                         "special_tokens_map.json", "vocab.txt", "training_log.txt"})
+
+
+def _delete_weights(folder: Path) -> None:
+    for path in sorted(folder.rglob("*"), reverse=True):
+        if path.is_file() and path.name not in _KEPT_FILES:
+            path.unlink(missing_ok=True)
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
 
 
 def cleanup_orphans(db: Database, models_dir: Path) -> list[str]:

@@ -101,6 +101,9 @@ def fake_export(project, *, version, out_dir, quantize=True, on_event, cancel): 
     folder = Path(out_dir)
     (folder / "onnx").mkdir(parents=True)
     (folder / "config.json").write_text("{}")
+    (folder / "onnx" / "model.onnx").write_bytes(b"\0" * 904_000)
+    if quantize:
+        (folder / "onnx" / "model_quantized.onnx").write_bytes(b"\0" * 587_000)
 
     class Result:
         path = folder
@@ -123,6 +126,9 @@ def test_export_model_dialog_shows_folder_and_snippet(qtbot, make_project) -> No
         assert dialog.snippet.isVisible() or not dialog.isVisible()
         code = dialog.snippet.toPlainText()
         assert str(project.exports_dir / "v0001-onnx") in dialog.status.text()
+        # the real sizes, not a promise ("4× smaller")
+        assert "fp32 0.9 MB · int8 0.6 MB (65% of fp32)" in dialog.status.text()
+        assert "4×" not in dialog.quantize_check.text()
         assert "onnxruntime" in code and "model_quantized.onnx" in code
         compile(code, "snippet", "exec")
         compile(usage_snippet("/x/it's here", quantized=False), "snippet", "exec")
