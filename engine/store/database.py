@@ -167,6 +167,8 @@ class Database:
         target = sqlite3.connect(str(tmp))
         try:
             self.connection().backup(target)
+            # a standalone file: opening the backup later leaves no -wal/-shm beside it
+            target.execute("PRAGMA journal_mode = DELETE")
         finally:
             target.close()
         tmp.replace(dest)

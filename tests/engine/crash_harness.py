@@ -217,7 +217,7 @@ def restore_trial(work: Path, rng: random.Random) -> str | None:
     with Project.open(project_dir) as project:
         backup = project.backup("manual")
         add_document(project, "One more document after the backup.")
-    trial = run_child(["restore", str(project_dir), str(backup)], rng.uniform(0.0, 0.6))
+    trial = run_child(["restore", str(project_dir), str(backup)], rng.uniform(0.0, 0.15))
     db = project_dir / "project.sqlite"
     if problem := check_integrity(db):
         return f"integrity: {problem}"
