@@ -161,7 +161,7 @@ def cleanup_orphans(db: Database, models_dir: Path) -> list[str]:
 def _adopt_or_set_aside(store: VersionStore, folder: Path) -> str:
     meta, problem = version_folder_problem(folder)
     if meta is not None and problem is None:
-        counts = meta.get("counts") if isinstance(meta.get("counts"), dict) else {}
+        counts = _dict(meta.get("counts"))
         store.register(folder.name, base_model=str(meta.get("base_model", "unknown")),
                        metrics=_dict(meta.get("metrics")), counts=counts,
                        config=_dict(meta.get("config")),
