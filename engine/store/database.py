@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from engine.errors import (
     ConflictError,
@@ -30,6 +31,10 @@ BUSY_TIMEOUT_MS = 15_000
 CANNOT_WRITE = frozenset({"SQLITE_FULL", "SQLITE_IOERR_SHMSIZE", "SQLITE_IOERR_SHMOPEN",
                           "SQLITE_IOERR_SHMMAP", "SQLITE_IOERR_WRITE", "SQLITE_IOERR_TRUNCATE",
                           "SQLITE_IOERR_FSYNC"})
+
+
+# positional or named SQL parameters
+Params = tuple[Any, ...] | dict[str, Any]
 
 
 def translate_error(exc: sqlite3.Error, path: Path | None = None) -> StoreError:
@@ -151,11 +156,11 @@ class Database:
             if conn.in_transaction:
                 conn.execute("COMMIT")
 
-    def execute_write(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+    def execute_write(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
         with self.write() as conn:
             return self._run(conn, sql, params)
 
-    def _run(self, conn: sqlite3.Connection, sql: str, params: tuple | dict) -> sqlite3.Cursor:
+    def _run(self, conn: sqlite3.Connection, sql: str, params: Params) -> sqlite3.Cursor:
         try:
             return conn.execute(sql, params)
         except sqlite3.Error as exc:

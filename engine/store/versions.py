@@ -35,12 +35,12 @@ class VersionStore:
             "SELECT value FROM settings WHERE key = 'active_version'").fetchone()
         return r[0] if r else None
 
-    def _from_row(self, r: tuple, active: str | None) -> ModelVersion:
+    def _from_row(self, r: tuple[Any, ...], active: str | None) -> ModelVersion:
         return ModelVersion(id=r[0], name=r[1], path=str(self.models_dir / r[1]), created_at=r[3],
                             base_model=r[4], metrics=loads(r[5]), counts=loads(r[6]),
                             config=loads(r[7]), active=(r[1] == active))
 
-    def list(self) -> list[ModelVersion]:
+    def get_all(self) -> list[ModelVersion]:
         active = self._active_name()
         rows = self.db.connection().execute(
             "SELECT id, name, path, created_at, base_model, metrics, counts, config"
@@ -48,7 +48,7 @@ class VersionStore:
         return [self._from_row(r, active) for r in rows]
 
     def get(self, name: str) -> ModelVersion:
-        for v in self.list():
+        for v in self.get_all():
             if v.name == name:
                 return v
         raise NotFoundError(f"no model version {name!r}")
@@ -59,7 +59,7 @@ class VersionStore:
 
     def next_name(self) -> str:
         numbers = [0]
-        for v in self.list():
+        for v in self.get_all():
             numbers.append(int(v.name[1:]))
         if self.models_dir.is_dir():
             for p in self.models_dir.iterdir():

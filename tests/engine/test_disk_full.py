@@ -95,7 +95,7 @@ def test_restore_on_a_full_disk_changes_nothing(project: Path) -> None:
     assert_one_error_line(spantune_limited("restore", str(project), str(latest), limit=60_000),
                           "could not write", str(project))
     with Project.open(project, read_only=True) as p:
-        assert "ORG" in [lab.name for lab in p.labels.list()]
+        assert "ORG" in [lab.name for lab in p.labels.get_all()]
     assert integrity_problem(db, full=True) is None
     assert not list((project / "backups").glob("*.tmp"))
     assert not (project / "project.sqlite.restore-tmp").exists()
@@ -117,13 +117,13 @@ def test_import_on_a_full_disk_stores_nothing(project: Path, tmp_path: Path) -> 
 @pytest.mark.slow
 def test_train_on_a_full_disk_registers_nothing(project: Path) -> None:
     with Project.open(project, read_only=True) as p:
-        base = p.versions.list()[0].base_model
+        base = p.versions.get_all()[0].base_model
     line = assert_one_error_line(spantune_limited("train", str(project), "--base-model", base,
                                                   "--epochs", "1"),
                                  "could not write the trained model", str(project / "models"))
     assert "disk is full" in line
     with Project.open(project) as p:
-        assert [v.name for v in p.versions.list()] == ["v0001"]
+        assert [v.name for v in p.versions.get_all()] == ["v0001"]
         assert sorted(x.name for x in (project / "models").iterdir()) == ["v0001"]
         assert p.versions.runs()[-1]["status"] == "failed"
 
@@ -156,7 +156,7 @@ def test_scheduled_backup_on_a_full_disk_warns_and_opens(project: Path) -> None:
     assert len(lines) == 1 and "scheduled backup failed" in lines[0], lines
     assert str(project / "backups") in lines[0]
     with Project.open(project, read_only=True) as p:
-        assert "ORG" in [lab.name for lab in p.labels.list()]
+        assert "ORG" in [lab.name for lab in p.labels.get_all()]
     assert not list((project / "backups").glob("*.tmp"))
 
 

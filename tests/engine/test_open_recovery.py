@@ -49,7 +49,7 @@ def test_restore_then_open_keeps_every_version(tmp_path: Path) -> None:
     before = Project.restore(path, old)
     assert before is not None and before.is_file() and before.name.endswith("-pre-restore.sqlite")
     with Project.open(path) as project:
-        names = [v.name for v in project.versions.list()]
+        names = [v.name for v in project.versions.get_all()]
         assert names == ["v0001", "v0002"]
         assert (project.models_dir / "v0002" / "model.safetensors").is_file()
         assert project.versions.get("v0002").metrics == {"f1": 0.5}
@@ -71,7 +71,7 @@ def test_incomplete_unregistered_folder_is_set_aside_not_deleted(tmp_path: Path)
         (project.models_dir / ".tmp-v0005-abcd").mkdir()
         path = project.path
     with Project.open(path) as project:
-        assert project.versions.list() == []
+        assert project.versions.get_all() == []
         assert sorted(p.name for p in project.models_dir.iterdir()) == []
         aside = path / "unregistered-models"
         assert (aside / "v0003" / "model.safetensors").is_file()
