@@ -184,7 +184,7 @@ def test_restore_then_open_keeps_really_trained_versions(tmp_path: Path) -> None
         path = project.path
     Project.restore(path, old)
     with Project.open(path) as project:
-        assert [v.name for v in project.versions.list()] == ["v0001", "v0002"]
+        assert [v.name for v in project.versions.get_all()] == ["v0001", "v0002"]
         v2 = project.versions.get("v0002")
         assert v2.metrics == second.metrics and v2.base_model == str(base)
         assert not (path / "unregistered-models").exists()
