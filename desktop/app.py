@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtGui import QColor, QFont, QIcon, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop.binding_check import binding_problem
 from desktop.services.app_settings import APPLICATION, ORGANIZATION, AppSettings
@@ -73,6 +75,44 @@ def run_app(argv: Sequence[str] | None = None, demo: bool = False,
     session = Session()
     window = MainWindow(session, AppSettings())
     app.aboutToQuit.connect(session.shutdown)
-    window.show()
-    window.start(demo=demo, project=str(project) if project else None)
-    return int(app.exec())
+    previous = install_sigint_quit(window)
+    try:
+        window.show()
+        try:
+            window.start(demo=demo, project=str(project) if project else None)
+        except Exception as exc:  # noqa: BLE001 - shown to the person; the app goes on
+            log.exception("opening the first project failed")
+            from desktop.dialogs.error_dialog import show_error
+
+            show_error(window, exc, "Opening the project")
+        return int(app.exec())
+    finally:
+        stop_threads(window, session)
+        signal.signal(signal.SIGINT, previous)
+
+
+def install_sigint_quit(window: QWidget) -> Any:
+    """Ctrl+C in the terminal closes the window as the close button does (jobs are asked
+    about, threads stopped). Python runs signal handlers only between bytecodes, so a timer
+    wakes the interpreter while Qt's event loop waits."""
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_sigint(_signum: int, _frame: object) -> None:
+        log.info("SIGINT: closing the window")
+        QTimer.singleShot(0, window.close)
+
+    signal.signal(signal.SIGINT, on_sigint)
+    timer = QTimer(window)
+    timer.setObjectName("spantune-sigint-poll")
+    timer.timeout.connect(lambda: None)
+    timer.start(200)
+    return previous
+
+
+def stop_threads(window: QWidget, session: Any) -> None:
+    """Stop every worker thread before its QThread object can be deleted (an abort otherwise,
+    "QThread: Destroyed while thread … is still running"). Idempotent."""
+    session.shutdown()
+    queue_model = getattr(window, "queue_model", None)
+    if queue_model is not None:
+        queue_model.shutdown()

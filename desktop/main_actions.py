@@ -31,6 +31,8 @@ MENUS: tuple[tuple[str, tuple[ActionSpec | None, ...]], ...] = (
         None,
         ActionSpec("settings", "Project &Settings…", "Ctrl+,",
                    "Active-learning strategy, evaluation share, base model, backups"),
+        ActionSpec("backup", "&Back Up Now", tip="Copy the project database into its backups "
+                   "folder (safe while the app writes)"),
         None,
         ActionSpec("close", "&Close Project", QKeySequence.StandardKey.Close),
         ActionSpec("quit", "&Quit", QKeySequence.StandardKey.Quit),

@@ -109,7 +109,7 @@ class MainWindow(QMainWindow):
         connect_actions(self.actions, {
             "new": self.new_project, "open": self.open_project_dialog, "demo": self.open_demo,
             "import": self.import_documents, "export_data": self.export_data,
-            "settings": self.project_settings,
+            "settings": self.project_settings, "backup": self.back_up_now,
             "export_model": self.export_model, "export_model2": self.export_model,
             "close": s.close_project, "quit": self.close, "accept_all": e.accept_all,
             "reject_all": e.reject_all, "delete": e.delete_focused, "labels": self.manage_labels,
@@ -201,6 +201,22 @@ class MainWindow(QMainWindow):
             self._try(lambda: self.session.create_project(
                 dialog.project_path(), dialog.labels(), dialog.settings()), "Creating the project")
 
+    def back_up_now(self) -> None:
+        if self.session.project is not None:
+            self._try(self.session.backup, "Backing up the project")
+
+    def _show_open_notices(self, notices: list[str]) -> None:
+        """What opening found (a failed scheduled backup, versions registered again): shown,
+        never in the way (non-modal)."""
+        if not notices:
+            return
+        box = QMessageBox(QMessageBox.Icon.Warning, "Spantune", "\n\n".join(notices),
+                          QMessageBox.StandardButton.Ok, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setModal(False)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.show()
+
     def _try(self, action: object, context: str) -> bool:
         try:
             action()  # type: ignore[operator]
@@ -274,6 +290,7 @@ class MainWindow(QMainWindow):
         if current is not None:
             self.queue_panel.select_segment(current)
         self.editor.setFocus()
+        self._show_open_notices(list(getattr(project, "notices", [])))
 
     def _on_session_project_closed(self) -> None:
         self.model_panel.set_versions([])
@@ -376,6 +393,8 @@ class MainWindow(QMainWindow):
     def _show_project_state(self) -> None:
         project = self.session.project
         self.actions["settings"].setEnabled(project is not None)
+        self.actions["backup"].setEnabled(project is not None)
+        self.actions["retrain"].setEnabled(project is not None and not project.read_only)
         self.stack.setCurrentIndex(1 if project else 0)
         if project is None:
             self.setWindowTitle("Spantune")

@@ -140,6 +140,10 @@ class Project:
              max_pages: int | None = None) -> Project:
         """Open a project: lock, integrity check, migrations, clean-up of unfinished writes.
 
+        A write-open repairs what killed processes left (see ``lifecycle.tidy_on_open``) and
+        puts what the person should hear about in :attr:`notices` (a failed scheduled backup
+        never stops the project from opening).
+
         Raises ProjectNotFoundError, ProjectLockedError, CorruptDatabaseError (the file is not
         touched), SchemaTooNewError.
         """

@@ -116,7 +116,8 @@ def write_failure(exc: BaseException, path: str | Path, what: str,
     reason = " ".join(reason.split())[:200]
     code = getattr(exc, "sqlite_errorname", "")
     if code.startswith("SQLITE_IOERR_"):  # EFBIG (a file size limit) lands here, not in FULL
-        reason = f"{reason} ({code[len('SQLITE_IOERR_'):].lower()} failed)"
+        reason = (f"{reason} ({code[len('SQLITE_IOERR_'):].lower()} failed: is the disk full "
+                  "or a size limit reached?)")
     if cls is DiskFullError:
         reason = f"the disk is full or a size limit was reached ({reason})"
     return cls(f"could not write {what} {path}: {reason}; {outcome}")

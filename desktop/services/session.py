@@ -106,6 +106,14 @@ class Session(QObject):
         self._project = project
         self.project_opened.emit(project)
 
+    def backup(self) -> Path:
+        """Back up the open project now (read-only too); raises StoreError / DiskFullError."""
+        if self._project is None:
+            raise ConflictError("no project is open")
+        path = self._project.backup("manual")
+        self.notice_posted.emit(f"Backed up to {path}")
+        return path
+
     def close_project(self) -> None:
         if self._project is None:
             return

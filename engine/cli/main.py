@@ -6,6 +6,7 @@ Exit status: 0 success, 1 a user error (one line on stderr), 2 a usage error.
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from collections.abc import Sequence
 
@@ -55,6 +56,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except EngineError as exc:
         print(f"spantune: error: {exc}", file=sys.stderr)
+        return 1
+    except sqlite3.Error as exc:  # a read outside the store's translation (a full disk)
+        from engine.store.database import translate_error
+
+        print(f"spantune: error: {translate_error(exc)}", file=sys.stderr)
         return 1
     except OSError as exc:
         print(f"spantune: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),

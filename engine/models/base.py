@@ -106,15 +106,74 @@ def _download(repo_id: str) -> Path:
             "check the name and the internet connection, or use a local folder") from exc
 
 
+# Sizes and nesting beyond these are refused before any parser sees the file: a hostile
+# 50 MB nested config.json kept transformers busy for minutes at 17 GB of memory.
+MAX_CONFIG_BYTES = 5 * 1024 * 1024
+MAX_SMALL_JSON_BYTES = 20 * 1024 * 1024  # tokenizer_config.json, special_tokens_map.json, …
+MAX_TOKENIZER_BYTES = 200 * 1024 * 1024  # tokenizer.json, vocab files, sentencepiece models
+MAX_JSON_DEPTH = 64
+SMALL_JSON = ("config.json", "tokenizer_config.json", "special_tokens_map.json",
+              "added_tokens.json", "generation_config.json", "preprocessor_config.json")
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "merges.txt")
+
+
+def check_file_sizes(folder: Path) -> None:
+    """Refuse config and tokenizer files too large for what they are (ModelLoadError names it)."""
+    limits = [(folder / n, MAX_CONFIG_BYTES if n == "config.json" else MAX_SMALL_JSON_BYTES)
+              for n in SMALL_JSON]
+    limits += [(folder / n, MAX_TOKENIZER_BYTES) for n in TOKENIZER_FILES]
+    limits += [(p, MAX_TOKENIZER_BYTES) for p in folder.glob("*.model")]
+    for path, limit in limits:
+        try:
+            size = path.stat().st_size
+        except OSError:
+            continue
+        if size > limit:
+            raise ModelLoadError(
+                f"{path} is {size / 1e6:.1f} MB, more than any real one "
+                f"(limit {limit / 1e6:.0f} MB); refusing to load it")
+
+
+def read_json_checked(path: Path, limit: int = MAX_SMALL_JSON_BYTES) -> Any:
+    """Parse a small JSON file of a model folder, refusing huge or deeply nested ones."""
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise ModelLoadError(f"{path} is {size / 1e6:.1f} MB, more than any real one "
+                                 f"(limit {limit / 1e6:.0f} MB); refusing to load it")
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError as exc:
+        raise ModelLoadError(f"{path} is nested too deeply to be a model file "
+                             f"(more than {MAX_JSON_DEPTH} levels); refusing to load it") from exc
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"{path} cannot be read: {exc}") from exc
+    if json_depth(value) > MAX_JSON_DEPTH:
+        raise ModelLoadError(f"{path} is nested too deeply to be a model file "
+                             f"(more than {MAX_JSON_DEPTH} levels); refusing to load it")
+    return value
+
+
+def json_depth(value: Any) -> int:
+    """Nesting depth of parsed JSON, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            if depth > MAX_JSON_DEPTH:
+                break
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def read_config(folder: Path) -> dict[str, Any]:
-    """The folder's ``config.json`` as a dict (ModelLoadError when missing or unreadable)."""
+    """The folder's ``config.json`` as a dict (ModelLoadError when missing, unreadable, huge
+    or nested too deeply)."""
     path = folder / "config.json"
     if not path.is_file():
         raise ModelLoadError(f"{folder} is not a model folder (no config.json)")
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelLoadError(f"{path} cannot be read: {exc}") from exc
+    config = read_json_checked(path, MAX_CONFIG_BYTES)
     if not isinstance(config, dict):
         raise ModelLoadError(f"{path} is not a JSON object")
     return config
@@ -124,7 +183,11 @@ def check_model_folder(folder: Path) -> None:
     """Refuse folders that are unsafe or incomplete before anything in them is loaded."""
     if not folder.is_dir():
         raise ModelLoadError(f"base model {folder} is not a folder")
+    check_file_sizes(folder)
     config = read_config(folder)
+    for name in SMALL_JSON[1:]:  # transformers parses these with Python's json: check first
+        if (folder / name).is_file():
+            read_json_checked(folder / name)
     if not any(folder.glob("*.safetensors")):
         pickles = sorted(p.name for p in folder.iterdir() if p.suffix in PICKLE_SUFFIXES)
         detail = (f" (only {', '.join(pickles)}: pickled weights can run code and are never "

@@ -159,7 +159,10 @@ def restore_backup(project_dir: Path, backup: Path) -> Path | None:
 def _pre_restore_copy(db_path: Path, project_dir: Path) -> Path:
     """Back up the database a restore replaces; a damaged one is copied byte for byte."""
     if integrity_problem(db_path) is None:
-        return backup_file(db_path, project_dir, "pre-restore")
+        try:
+            return backup_file(db_path, project_dir, "pre-restore")
+        except StoreError as exc:  # same class (DiskFullError stays one), saying what it means
+            raise type(exc)(f"nothing was restored: {exc}") from exc
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     dest = backup_dir(project_dir) / f"damaged-{stamp}-pre-restore.sqlite"
     try:

@@ -27,6 +27,10 @@ from engine.errors import (
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 15_000
+#: SQLite error names that mean "could not write" (a full disk), never "the file is damaged"
+CANNOT_WRITE = frozenset({"SQLITE_FULL", "SQLITE_IOERR_SHMSIZE", "SQLITE_IOERR_SHMOPEN",
+                          "SQLITE_IOERR_SHMMAP", "SQLITE_IOERR_WRITE", "SQLITE_IOERR_TRUNCATE",
+                          "SQLITE_IOERR_FSYNC"})
 
 
 # positional or named SQL parameters
@@ -190,6 +194,8 @@ class Database:
         target = sqlite3.connect(str(tmp))
         try:
             self.connection().backup(target)
+            # a standalone file: opening the backup later leaves no -wal/-shm beside it
+            target.execute("PRAGMA journal_mode = DELETE")
         finally:
             target.close()
         tmp.replace(dest)
@@ -198,7 +204,8 @@ class Database:
 def integrity_problem(path: Path, *, full: bool = False) -> str | None:
     """Return a description of the damage in the database at ``path``, or None when it is ok.
 
-    Opens the file read-only so a damaged database is never written to.
+    Opens the file read-only so a damaged database is never written to. Raises DiskFullError
+    when SQLite cannot even create the files it needs to read (a full disk).
     """
     try:
         conn = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
@@ -212,6 +219,10 @@ def integrity_problem(path: Path, *, full: bool = False) -> str | None:
         result = "; ".join(str(r[0]) for r in rows[:5])
         return None if result == "ok" else result
     except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorname", "") in CANNOT_WRITE:
+            # reading a WAL database writes its -shm file: a full disk is not damage
+            raise write_failure(exc, str(path) + "-shm", "the shared-memory file",
+                                "the project was not opened") from exc
         return str(exc)
     except UnicodeDecodeError:  # SQLite's own error message quoted the damaged bytes
         return "the database structure is damaged (SQLite's report is unreadable)"

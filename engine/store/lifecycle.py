@@ -60,7 +60,10 @@ def tidy_on_open(db: Database, folder: Path, backup_interval_hours: float) -> li
     else:
         if n:
             log.info("marked %d training run(s) interrupted", n)
-    cleanup_temp_files(folder)
+    try:
+        cleanup_temp_files(folder)
+    except (OSError, StoreError) as exc:
+        notices.append(f"could not remove temp files left by an interrupted run: {exc}")
     if backups.backup_due(folder, backup_interval_hours):
         try:
             backups.make_backup(db, folder, "scheduled")

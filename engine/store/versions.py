@@ -16,7 +16,7 @@ import struct
 from pathlib import Path
 from typing import Any
 
-from engine.errors import NotFoundError, ValidationError
+from engine.errors import NotFoundError, StoreError, ValidationError
 from engine.store.database import Database
 from engine.store.util import dumps, loads, now
 from engine.types import ModelVersion
@@ -205,7 +205,11 @@ def cleanup_orphans(db: Database, models_dir: Path) -> list[str]:
             log.info("removing unfinished model folder %s", p)
             shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
         elif VERSION_RE.match(p.name) and p.name not in registered and p.is_dir():
-            notices.append(_adopt_or_set_aside(store, p))
+            try:
+                notices.append(_adopt_or_set_aside(store, p))
+            except (StoreError, OSError) as exc:  # a full disk: leave it for the next open
+                notices.append(f"model folder {p} is not in the database and could not be "
+                               f"registered or set aside ({exc}); it was left as it is")
     return notices
 
 

@@ -1,6 +1,6 @@
 """Crash-safety benchmark: 50+ SIGKILL trials per scenario (span edits, import, migration,
-training ending in a version write, ONNX export). Prints trials and failures per scenario
-(target: 0 failures) and the kill-to-reopen time against a clean open measured in the same run.
+training ending in a version write, ONNX export, online backup, restore, rescore's export).
+Prints trials, failures (target: 0) and seconds per scenario.
 
 Run: .venv/bin/python tests/benchmarks/bench_crash_safety.py [--trials 50] [--only spans,import]
 """
@@ -23,7 +23,8 @@ def main() -> int:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--trials", type=int, default=50)
-    parser.add_argument("--only", default="spans,import,migration,training,export")
+    parser.add_argument("--only",
+                        default="spans,import,migration,training,export,backup,restore,rescore")
     args = parser.parse_args()
     only = set(args.only.split(","))
     with tempfile.TemporaryDirectory() as tmp:
@@ -36,17 +37,24 @@ def main() -> int:
             scenarios["import"] = functools.partial(h.import_trial, big_file=big, lines=20_000)
         if "migration" in only:
             scenarios["migration"] = h.migration_trial
-        if only & {"training", "export"}:
+        if "backup" in only:
+            scenarios["backup"] = h.backup_trial
+        if "restore" in only:
+            scenarios["restore"] = h.restore_trial
+        if only & {"training", "export", "rescore"}:
             from tests.engine.tiny_model import build_tiny_model
 
             base = build_tiny_model(root / "tiny", ["PER"])
             if "training" in only:
                 scenarios["training"] = functools.partial(h.training_trial, base_model=base)
+            trained = h.trained_project(root, base) if only & {"export", "rescore"} else None
             if "export" in only:
-                trained = h.trained_project(root, base)
                 previous = h.prepared_export(trained, root / "previous-export")
                 scenarios["export"] = functools.partial(h.export_trial, trained_project=trained,
                                                         previous_export=previous)
+            if "rescore" in only:
+                scenarios["rescore"] = functools.partial(h.rescore_trial,
+                                                         trained_project=trained)
         total_fail = 0
         for name, trial in scenarios.items():
             t0 = time.perf_counter()

@@ -77,8 +77,32 @@ def export(project_dir: str, out: str) -> None:
         ack("exported")
 
 
+def backups_loop(project_dir: str) -> None:
+    """Online backups, one after another, from a read-only open (as beside the app)."""
+    with Project.open(project_dir, read_only=True) as project:
+        ack("ready")
+        while True:
+            path = project.backup("manual")
+            ack("backup", path)
+
+
+def restore(project_dir: str, backup: str) -> None:
+    ack("ready")
+    before = Project.restore(project_dir, backup)
+    ack("restored", before)
+
+
+def rescore(project_dir: str) -> None:
+    """Rescore: exports the version's ONNX folder (models/vNNNN/onnx-export) first."""
+    with Project.open(project_dir) as project:
+        ack("ready")
+        project.rescore()
+        ack("rescored")
+
+
 SCENARIOS = {"spans": span_edits, "import": big_import, "migration": migration,
-             "training": training, "export": export}
+             "training": training, "export": export, "backup": backups_loop,
+             "restore": restore, "rescore": rescore}
 
 if __name__ == "__main__":
     SCENARIOS[sys.argv[1]](*sys.argv[2:])

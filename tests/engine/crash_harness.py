@@ -176,6 +176,91 @@ def training_trial(work: Path, rng: random.Random, base_model: Path) -> str | No
                 return f"registered version {name} lacks {f}"
     if any(r["status"] == "succeeded" and r["version_id"] is None for r in runs):
         return "a succeeded run has no version"
+    if any(r["status"] == "running" for r in runs):
+        return "a killed run is still 'running' after the next open"
+    if (project_dir / "unregistered-models").exists():
+        return "a version folder was set aside: the trainer wrote an incomplete one"
+    return None
+
+
+def backup_trial(work: Path, rng: random.Random) -> str | None:
+    """Kill a loop of online backups; every backup listed is whole, acknowledged ones stay
+    (the newest ones kept), and the next open removes the killed one's .tmp."""
+    from engine.store import backups
+
+    project_dir = _project_with_sentences(work, 3000)
+    for b in backups.list_backups(project_dir):
+        b.unlink()
+    trial = run_child(["backup", str(project_dir)], rng.uniform(0.0, 1.5))
+    acked = [Path(a.split(" ", 1)[1]) for a in trial.acks if a.startswith("backup ")]
+    listed = backups.list_backups(project_dir)
+    for b in listed:
+        if problem := check_integrity(b):
+            return f"listed backup {b.name} is damaged: {problem}"
+    # the unacknowledged backup in flight may already have pruned the oldest of the last KEEP
+    missing = [b.name for b in acked[-(backups.KEEP - 1):] if b not in listed]
+    if missing:
+        return f"acknowledged backups missing: {missing}"
+    with Project.open(project_dir):
+        pass
+    left = sorted(p.name for p in (project_dir / "backups").glob("*.tmp"))
+    return f"after the next open: {left} left" if left else None
+
+
+def restore_trial(work: Path, rng: random.Random) -> str | None:
+    """Kill a restore; the database is the old one or the restored one (never a mix), the
+    pre-restore backup is whole, and the next open leaves no temp file."""
+    from engine.store import backups
+    from tests.engine.conftest import add_document
+
+    project_dir = _project_with_sentences(work, 3000)
+    with Project.open(project_dir) as project:
+        backup = project.backup("manual")
+        add_document(project, "One more document after the backup.")
+    trial = run_child(["restore", str(project_dir), str(backup)], rng.uniform(0.0, 0.15))
+    db = project_dir / "project.sqlite"
+    if problem := check_integrity(db):
+        return f"integrity: {problem}"
+    with Project.open(project_dir) as project:
+        documents = project.stats()["documents"]
+    if documents not in (1, 2):
+        return f"a mix of old and restored: {documents} documents"
+    if any(a.startswith("restored") for a in trial.acks) and documents != 1:
+        return "acknowledged restore lost"
+    if documents == 1:  # restored: the state it replaced must be in a whole backup
+        pre = [b for b in backups.list_backups(project_dir) if "pre-restore" in b.name]
+        if not pre or check_integrity(pre[0]):
+            return "restored without a whole pre-restore backup"
+        conn = sqlite3.connect(pre[0])
+        try:
+            if conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0] != 2:
+                return "the pre-restore backup is not the replaced state"
+        finally:
+            conn.close()
+    left = [p.name for p in [*project_dir.glob("*.restore-tmp"),
+                             *(project_dir / "backups").glob("*.tmp")]]
+    return f"after the next open: {left} left" if left else None
+
+
+def rescore_trial(work: Path, rng: random.Random, trained_project: Path) -> str | None:
+    """Kill a rescore (which first exports models/vNNNN/onnx-export); the next open removes
+    the staging folder, and the export folder is complete or absent."""
+    import shutil
+
+    project_dir = work / "rescore.spantune"
+    shutil.copytree(trained_project, project_dir)
+    (project_dir / "project.lock").unlink(missing_ok=True)
+    run_child(["rescore", str(project_dir)], rng.uniform(0.0, 8.0))
+    if problem := check_integrity(project_dir / "project.sqlite"):
+        return f"integrity: {problem}"
+    with Project.open(project_dir) as project:
+        version = Path(project.versions.active().path)  # type: ignore[union-attr]
+    left = sorted(p.name for p in version.iterdir() if p.name.startswith(".onnx-export."))
+    if left:
+        return f"after the next open: {left} left"
+    target = version / "onnx-export"
+    if target.exists() and not (target / "model.onnx").is_file():
+        return "onnx-export visible but incomplete"
     return None
 
 

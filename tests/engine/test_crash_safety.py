@@ -50,3 +50,24 @@ def test_export_never_leaves_a_half_written_folder(tmp_path: Path) -> None:
     trial = functools.partial(h.export_trial, trained_project=trained, previous_export=previous)
     outcome = h.run_trials("export", trial, 3, tmp_path, seed=4)
     assert outcome.failures == []
+
+
+def test_backup_is_whole_or_absent_under_sigkill(tmp_path: Path) -> None:
+    outcome = h.run_trials("backup", h.backup_trial, 4, tmp_path, seed=5)
+    assert outcome.failures == []
+
+
+def test_restore_is_all_or_nothing_under_sigkill(tmp_path: Path) -> None:
+    outcome = h.run_trials("restore", h.restore_trial, 4, tmp_path, seed=6)
+    assert outcome.failures == []
+
+
+@pytest.mark.slow
+def test_rescore_staging_is_removed_at_the_next_open(tmp_path: Path) -> None:
+    from tests.engine.tiny_model import build_tiny_model
+
+    base = build_tiny_model(tmp_path / "tiny", ["PER"])
+    trained = h.trained_project(tmp_path, base)
+    trial = functools.partial(h.rescore_trial, trained_project=trained)
+    outcome = h.run_trials("rescore", trial, 3, tmp_path, seed=7)
+    assert outcome.failures == []

@@ -159,3 +159,14 @@ def test_scheduled_backup_on_a_full_disk_warns_and_opens(project: Path) -> None:
         assert "ORG" in [lab.name for lab in p.labels.get_all()]
     assert not list((project / "backups").glob("*.tmp"))
 
+
+
+def test_reading_on_a_full_disk_is_not_called_damage(project: Path) -> None:
+    """Reading a WAL database creates its -shm file; when even that cannot be written the
+    error says so (it used to call the project "damaged")."""
+    for suffix in ("-shm", "-wal"):
+        Path(str(project / "project.sqlite") + suffix).unlink(missing_ok=True)
+    line = assert_one_error_line(spantune_limited("stats", str(project), limit=1000),
+                                 "could not write the shared-memory file",
+                                 str(project / "project.sqlite-shm"))
+    assert "damaged" not in line

@@ -163,3 +163,28 @@ def test_failed_scheduled_backup_warns_and_opens(tmp_path: Path,
         assert str(path / "backups") in notice
     assert not list((path / "backups").glob("*.tmp"))
     assert not ProjectLock(path).held
+
+
+@pytest.mark.slow
+def test_restore_then_open_keeps_really_trained_versions(tmp_path: Path) -> None:
+    """The same with the trainer's real output: it passes the completeness check."""
+    from engine.training import TrainConfig, train
+    from tests.engine.conftest import add_document
+    from tests.engine.tiny_model import build_tiny_model
+
+    base = build_tiny_model(tmp_path / "tiny", ["PER"])
+    text = " ".join(f"john met mary in paris on day {i} ." for i in range(20))
+    spans = [(i, i + 4, "PER") for i in range(len(text)) if text.startswith("john", i)]
+    with Project.create(tmp_path / "p", ["PER"]) as project:
+        add_document(project, text, spans=spans, labelled=True)
+        config = TrainConfig(base_model=str(base), epochs=1, seed=0)
+        train(project, config)
+        old = project.backup()
+        second = train(project, config)
+        path = project.path
+    Project.restore(path, old)
+    with Project.open(path) as project:
+        assert [v.name for v in project.versions.get_all()] == ["v0001", "v0002"]
+        v2 = project.versions.get("v0002")
+        assert v2.metrics == second.metrics and v2.base_model == str(base)
+        assert not (path / "unregistered-models").exists()
