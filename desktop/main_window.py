@@ -23,6 +23,7 @@ from desktop.errors import describe
 from desktop.main_actions import build_menus, connect_actions
 from desktop.models.queue_model import QueueModel
 from desktop.services.app_settings import AppSettings
+from desktop.services.assist import install_assist
 from desktop.services.editor_loader import load_content
 from desktop.services.navigator import Navigator
 from desktop.services.session import Session
@@ -59,6 +60,7 @@ class MainWindow(QMainWindow):
         self._stats_timer = QTimer(self, singleShot=True, interval=150)
         self._stats_timer.timeout.connect(self._refresh_stats)
         self._wire()
+        self.assist = install_assist(self)  # label all, find in project, patterns, review
         self._restore_window()
         self._show_project_state()
 

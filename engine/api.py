@@ -403,11 +403,12 @@ class Project:
 
         return review(self, folds, config, on_event=on_event, cancel=cancel)
 
-    def review_items(self) -> list[dict[str, Any]]:
-        """The last review's items still to look at (see engine.training.review)."""
+    def review_items(self, *, pending_only: bool = True) -> list[dict[str, Any]]:
+        """The last review's items still to look at (all of them with ``pending_only`` False;
+        see engine.training.review)."""
         from engine.training.review import pending_review
 
-        return pending_review(self)
+        return pending_review(self, pending_only)
 
     # -- backups -----------------------------------------------------------------------------------
     def backup(self, reason: str = "manual") -> Path:
