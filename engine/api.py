@@ -277,6 +277,8 @@ class Project:
                 totals.duplicates += c.duplicates
                 totals.new_labels += c.new_labels
                 emit(on_event, ProgressEvent("store", i + 1, len(files), str(path)))
+        if totals.segments and self.patterns():  # stored patterns also suggest on new text
+            self.apply_patterns()
         return ImportReport(files=len(files), documents=totals.documents,
                             segments=totals.segments, spans=totals.spans,
                             duplicates=totals.duplicates, new_labels=tuple(totals.new_labels),
@@ -354,13 +356,14 @@ class Project:
         from engine.store.occurrences import remove_spans
 
         with self.db.write() as conn:
-            remove_spans(conn, result.spans, result.old_statuses)
+            remove_spans(conn, result.spans, result.old_statuses, result.removed_suggestions)
 
     def redo_label_all(self, result: LabelAllResult) -> None:
         from engine.store.occurrences import restore_spans
 
         with self.db.write() as conn:
-            restore_spans(conn, result.spans, [s for s, _ in result.old_statuses])
+            restore_spans(conn, result.spans, [s for s, _ in result.old_statuses],
+                          result.removed_suggestions)
 
     def patterns(self) -> list[LabelledPattern]:
         from engine.store.patterns import list_patterns
