@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QBoxLayout, QMenu
 
 from desktop.services.undo import EditCommand, EditSink, SetStatusCommand
 from engine.errors import EngineError
@@ -34,12 +34,12 @@ class LabelAllCommand(EditCommand):
     def __init__(self, sink: EditSink, text: str, label: str, *, ignore_case: bool = False,
                  segment_id: int = -1) -> None:
         super().__init__(sink, f"Label all “{text}” as {label}", segment_id)
-        self.text, self.label, self.ignore_case = text, label, ignore_case
+        self.phrase, self.label, self.ignore_case = text, label, ignore_case
         self.result: Any = None
 
     def _do(self) -> None:
         if self.result is None:
-            self.result = self.project.label_all(self.text, self.label,
+            self.result = self.project.label_all(self.phrase, self.label,
                                                  ignore_case=self.ignore_case)
         else:
             self.project.redo_label_all(self.result)
@@ -81,7 +81,8 @@ class Assist(QObject):
 
         self.panel = ReviewPanel()
         self.panel.confirm_requested.connect(self.confirm_reviewed)
-        column = window.editor.parentWidget().layout()
+        column = window.editor.parentWidget().layout()  # type: ignore[union-attr]
+        assert isinstance(column, QBoxLayout)
         column.insertWidget(column.indexOf(window.editor) + 1, self.panel)
         self.actions = self._add_actions()
         window.queue_panel.status_filter.addItem("Review", REVIEW_FILTER)
@@ -104,9 +105,10 @@ class Assist(QObject):
         )
         menus = {m.title(): m for m in w.menuBar().findChildren(QMenu)}
         if "&Labels" not in menus:
-            menus["&Labels"] = w.menuBar().insertMenu(
-                menus["&Go"].menuAction(), QMenu("&Labels", w)).menu()
-            menus["&Labels"].addAction(w.actions["labels"])
+            labels = QMenu("&Labels", w)
+            w.menuBar().insertMenu(menus["&Go"].menuAction(), labels)
+            labels.addAction(w.actions["labels"])  # type: ignore[index]
+            menus["&Labels"] = labels
         out = {}
         for key, menu, text, shortcut, slot in specs:
             action = QAction(text, w)

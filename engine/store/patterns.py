@@ -67,7 +67,7 @@ def apply_patterns(conn: sqlite3.Connection) -> int:
         tokenized = {d: bool(t) for d, t in conn.execute(
             "SELECT id, tokenized FROM documents WHERE id IN (SELECT DISTINCT document_id"
             " FROM segments WHERE status = 'todo')")}
-        rows = []
+        rows: list[tuple[int, int, int, str, float | None, str | None, str]] = []
         for seg_id, doc_id, seg_start, text in conn.execute(
                 "SELECT id, document_id, start, text FROM segments WHERE status = 'todo'"
                 " ORDER BY id").fetchall():
