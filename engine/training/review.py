@@ -102,7 +102,8 @@ def review(project: Any, folds: int = 5, config: TrainConfig | None = None, *,
     (nothing written), TrainingError/ModelLoadError from the trainer.
     """
     snap = project.annotations.training_snapshot()
-    examples = [*snap.train, *snap.eval]
+    # folds do not depend on which side of the eval split a segment is
+    examples = sorted([*snap.train, *snap.eval], key=lambda ex: ex.segment_id)
     config = replace(config or TrainConfig(),
                      seed=(config.seed if config and config.seed is not None
                            else int(project.setting("seed"))),

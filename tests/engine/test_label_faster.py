@@ -166,7 +166,7 @@ def test_patterns_become_suggestions_rejections_remembered(project: Project) -> 
     added, n = project.add_patterns([LabelledPattern("LOC", "Paris"),
                                      LabelledPattern("LOC", [{"lower": "texas"}]),
                                      LabelledPattern("CITY", "Flights")])
-    assert added == 3 and "CITY" in [lab.name for lab in project.labels.list()]
+    assert added == 3 and "CITY" in [lab.name for lab in project.labels.get_all()]
     assert n == 4  # to-do segments only: Flights, Paris, Paris, Texas
     assert project.stats()["suggestions_by_source"] == {"model": 0, "pattern": 4, "imported": 0}
     assert project.add_patterns([LabelledPattern("LOC", "Paris")]) == (0, 4)
