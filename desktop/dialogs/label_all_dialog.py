@@ -35,7 +35,7 @@ class LabelAllDialog(QDialog):
         self.what.setWordWrap(True)
         self.labels = QComboBox()
         project = session.project
-        for lab in project.labels.list() if project else []:
+        for lab in project.labels.get_all() if project else []:
             self.labels.addItem(lab.name, lab.name)
         self.labels.setCurrentIndex(max(0, self.labels.findData(label)))
         self.case = QCheckBox("Ignore case")

@@ -100,7 +100,7 @@ class PatternsDialog(QDialog):
         project = self.session.project
         if project is None:
             return
-        names = [lab.name for lab in project.labels.list()]
+        names = [lab.name for lab in project.labels.get_all()]
         label, ok = QInputDialog.getItem(self, "Term list", "Label of the terms:", names, 0,
                                          True)
         if not ok or not label:

@@ -40,7 +40,7 @@ class ProjectSearchDialog(QDialog):
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
         self.labels = QComboBox()
         project = session.project
-        for lab in project.labels.list() if project else []:
+        for lab in project.labels.get_all() if project else []:
             self.labels.addItem(lab.name, lab.name)
         self.apply = QPushButton("Label All Hits")
         self.apply.setEnabled(False)
