@@ -10,7 +10,7 @@ from engine.api import Project, read_patterns
 from engine.cli.output import ProgressBar, print_json, print_table
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("label-all", help="label every whole-word occurrence of a text")
     p.add_argument("project")
     p.add_argument("text")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
+from typing import Any
 
 from engine.errors import NotFoundError
 from engine.store.annotations import insert_suggestions
@@ -23,7 +24,7 @@ PATTERN_SOURCE = "pattern"
 COLD_START = "cold-start"  # engine.active_learning.queue.COLD_START (no import: store is lower)
 
 
-def _dump(pattern: str | list) -> str:
+def _dump(pattern: str | list[Any]) -> str:
     return json.dumps(pattern, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
