@@ -22,6 +22,7 @@ from desktop.errors import describe
 from desktop.main_actions import build_menus, connect_actions
 from desktop.models.queue_model import QueueModel
 from desktop.services.app_settings import AppSettings
+from desktop.services.assist import install_assist
 from desktop.services.editor_loader import load_content
 from desktop.services.job_messages import cancelled_text, quit_question
 from desktop.services.navigator import Navigator
@@ -66,6 +67,7 @@ class MainWindow(QMainWindow):
         self._stats_timer = QTimer(self, singleShot=True, interval=150)
         self._stats_timer.timeout.connect(self._refresh_stats)
         self._wire()
+        self.assist = install_assist(self)  # label all, find in project, patterns, review
         self._restore_window()
         self._show_project_state()
 

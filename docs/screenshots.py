@@ -2,6 +2,7 @@
 
     python docs/screenshots.py            # demo project, two real training rounds (a few minutes)
     python docs/screenshots.py --no-train # no model: only the labelling views are meaningful
+    python docs/screenshots.py --only-review  # docs/review-queue.png alone (a real 4-fold review)
 
 The demo project is created in a temporary folder; nothing of the person's is touched (QSettings
 go to a temporary INI file too). With training, the model panel shows real held-out scores: round
@@ -87,10 +88,14 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
     parser.add_argument("--no-train", action="store_true")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--only-review", action="store_true",
+                        help="only docs/review-queue.png")
     args = parser.parse_args()
     from engine.logs import configure_logging
 
     configure_logging()  # library progress bars to the log, not the terminal
+    if args.only_review:
+        return shoot_review_only(args.out)
     tmp = Path(tempfile.mkdtemp(prefix="spantune-shots-"))
     app = QApplication([])
     configure(app)
@@ -183,6 +188,45 @@ def shoot_retrain(app: QApplication, window: MainWindow, out: Path) -> None:
     save(window.model_panel, out, "retrain-progress.png")
     window.session.cancel_job()
     window.session.runner.wait_idle(30)
+
+
+def shoot_review_only(out: Path) -> int:
+    """The demo project after a real review: the queue's Review filter and the review panel."""
+    tmp = Path(tempfile.mkdtemp(prefix="spantune-shots-"))
+    app = QApplication([])
+    configure(app)
+    settings = AppSettings(QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat))
+    window = MainWindow(Session(), settings)
+    window.resize(*SIZE)
+    window.show()
+    from engine.demo import open_demo_project
+
+    window.session.adopt(open_demo_project(tmp / "demo.spantune"))
+    settle(app, 20)
+    shoot_review(app, window, out)
+    window.close()
+    window.session.shutdown()
+    return 0
+
+
+def shoot_review(app: QApplication, window: MainWindow, out: Path, folds: int = 4) -> None:
+    """Run Model → Review Likely Mistakes for real and shoot the first item of the list."""
+    import time
+
+    done: list[str] = []
+    window.session.job_finished.connect(lambda name, _r: done.append(name))
+    window.session.job_failed.connect(lambda name, _e: done.append(name))
+    print(f"reviewing with {folds} fold models…", flush=True)
+    window.assist.start_review(folds)
+    deadline = time.monotonic() + 1800
+    while "review" not in done and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.02)
+    settle(app, 20)
+    window.editor.setFocus()
+    window._refresh_stats()
+    settle(app)
+    save(window, out, "review-queue.png")
 
 
 if __name__ == "__main__":

@@ -242,6 +242,8 @@ class Project:
                 totals.new_labels += c.new_labels
                 emit(on_event, ProgressEvent("store", i + 1, len(files), str(path)))
             split.apply_split(conn, keep_legacy=had_segments)
+        if totals.segments and self.patterns():  # stored patterns also suggest on new text
+            self.apply_patterns()
         return ImportReport(files=len(files), documents=totals.documents,
                             segments=totals.segments, spans=totals.spans,
                             duplicates=totals.duplicates, new_labels=tuple(totals.new_labels),
@@ -314,13 +316,14 @@ class Project:
         from engine.store.occurrences import remove_spans
 
         with self.db.write() as conn:
-            remove_spans(conn, result.spans, result.old_statuses)
+            remove_spans(conn, result.spans, result.old_statuses, result.removed_suggestions)
 
     def redo_label_all(self, result: LabelAllResult) -> None:
         from engine.store.occurrences import restore_spans
 
         with self.db.write() as conn:
-            restore_spans(conn, result.spans, [s for s, _ in result.old_statuses])
+            restore_spans(conn, result.spans, [s for s, _ in result.old_statuses],
+                          result.removed_suggestions)
 
     def patterns(self) -> list[LabelledPattern]:
         from engine.store.patterns import list_patterns
@@ -365,11 +368,13 @@ class Project:
 
         return review(self, folds, config, on_event=on_event, cancel=cancel)
 
-    def review_items(self) -> list[dict[str, Any]]:
-        """The last review's items still to look at (see engine.training.review)."""
+    def review_items(self, *, pending_only: bool = True) -> list[dict[str, Any]]:
+        """The last review's items still to look at (all of them with ``pending_only`` False;
+        see engine.training.review)."""
         from engine.training.review import pending_review
 
-        return pending_review(self)
+        return pending_review(self, pending_only)
+
     def resplit(self, rule: str | None = None) -> dict[str, Any]:
         """Re-apply the eval split (``rule`` or the ``split`` setting) to every segment.
 

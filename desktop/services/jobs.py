@@ -78,7 +78,14 @@ def export_data(project: Any, *, out: str | Path, fmt: str, only_labelled: bool 
     return int(project.export(out, fmt, only_labelled=only_labelled))
 
 
+def review(project: Any, *, folds: int = 5, on_event: EventCallback,
+           cancel: CancelToken) -> Any:
+    """``Project.review``: K fold models rank the labelled segments by likely mistakes."""
+    return project.review(folds, on_event=on_event, cancel=cancel)
+
+
 DEFAULT_JOBS: dict[str, JobFn] = {
+    "review": review,
     "train": train,
     "rescore": rescore,
     "cold_start": rescore,

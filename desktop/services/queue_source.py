@@ -49,11 +49,20 @@ class QueueSource:
              search: str | None = None, after: float | None = None) -> list[QueueRow]:
         """Rows ``offset`` … ``offset + limit``; with ``after`` (the ``priority`` of the row just
         before ``offset``) the engine seeks by cursor, as fast deep in the queue as at its top."""
+        if status == "review":  # the last review's list, most likely wrong first
+            return self._review_rows(search)[offset:offset + limit]
         items = self.project.queue_page(0 if after is not None else offset, limit, status=status,
                                         search=search, after=after)
         return [_from_item(i) for i in items]
 
+    def _review_rows(self, search: str | None) -> list[QueueRow]:
+        needle = (search or "").lower()
+        return [QueueRow(int(i["segment_id"]), str(i["text"]), "labelled", float(i["score"]))
+                for i in self.project.review_items() if needle in str(i["text"]).lower()]
+
     def count(self, *, status: str | None = None, search: str | None = None) -> int:
+        if status == "review":
+            return len(self._review_rows(search))
         return int(self.project.count_segments(status=status, search=search))
 
     def row(self, segment_id: int) -> QueueRow:

@@ -16,9 +16,11 @@ from engine.store.corpus import get_segment
 from engine.store.labels import get_label
 from engine.store.util import now
 from engine.text.matcher import Phrase, phrase_matches
-from engine.types import Span
+from engine.types import Span, Suggestion
 
 _SPAN_COLUMNS = 'id, document_id, segment_id, start, "end", label_id, source, created_at'
+_SUGGESTION_COLUMNS = ('SELECT id, segment_id, start, "end", label, score, model_version, source'
+                       " FROM suggestions")
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class LabelAllResult:
     segments: int
     spans: tuple[Span, ...] = ()
     old_statuses: tuple[tuple[int, str], ...] = field(default=())
+    removed_suggestions: tuple[Suggestion, ...] = ()  # settled by the new spans
 
     def counts(self) -> dict[str, int]:
         return {"matches": self.matches, "labelled": self.labelled,
@@ -148,29 +151,41 @@ def label_occurrences(conn: sqlite3.Connection, text: str, label: str, *,
                          [(s,) for s, _ in old_statuses])
     conn.executemany("UPDATE segments SET updated_at = ? WHERE id = ?",
                      [(stamp, s) for s in touched])
-    # a suggestion under a new span is settled by it
-    conn.executemany('DELETE FROM suggestions WHERE segment_id = ? AND start < ? AND "end" > ?',
-                     [(o.segment_id, o.end, o.start) for o in free])
+    # a suggestion under a new span is settled by it (undo puts it back)
+    removed = [Suggestion(*r) for o in free for r in conn.execute(
+        _SUGGESTION_COLUMNS + ' WHERE segment_id = ? AND start < ? AND "end" > ?',
+        (o.segment_id, o.end, o.start))]
+    conn.executemany("DELETE FROM suggestions WHERE id = ?", [(x.id,) for x in removed])
     spans = tuple(Span(i, o.document_id, o.segment_id, o.start, o.end, label, "human", stamp)
                   for i, o in zip(new_ids, free, strict=True))
     return LabelAllResult(
         matches=len(found), labelled=len(free),
         already_labelled=sum(o.existing == "same" for o in found),
         skipped_overlap=sum(o.existing not in (None, "same") for o in found),
-        segments=len(touched), spans=spans, old_statuses=tuple(old_statuses))
+        segments=len(touched), spans=spans, old_statuses=tuple(old_statuses),
+        removed_suggestions=tuple({x.id: x for x in removed}.values()))
 
 
 def remove_spans(conn: sqlite3.Connection, spans: Sequence[Span],
-                 statuses: Sequence[tuple[int, str]] = ()) -> None:
-    """Undo of :func:`label_occurrences`: delete those spans, put statuses back."""
+                 statuses: Sequence[tuple[int, str]] = (),
+                 suggestions: Sequence[Suggestion] = ()) -> None:
+    """Undo of :func:`label_occurrences`: delete those spans, put statuses and the settled
+    suggestions back."""
     conn.executemany("DELETE FROM spans WHERE id = ?", [(s.id,) for s in spans])
     conn.executemany("UPDATE segments SET status = ?, updated_at = ? WHERE id = ?",
                      [(status, now(), seg) for seg, status in statuses])
+    conn.executemany(
+        'INSERT OR IGNORE INTO suggestions (id, segment_id, start, "end", label, score,'
+        " model_version, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(x.id, x.segment_id, x.start, x.end, x.label, x.score, x.model_version, x.source)
+         for x in suggestions])
 
 
 def restore_spans(conn: sqlite3.Connection, spans: Sequence[Span],
-                  mark_labelled: Sequence[int] = ()) -> None:
+                  mark_labelled: Sequence[int] = (),
+                  suggestions: Sequence[Suggestion] = ()) -> None:
     """Redo of :func:`label_occurrences`: re-insert the spans under their ids."""
+    conn.executemany("DELETE FROM suggestions WHERE id = ?", [(x.id,) for x in suggestions])
     for s in spans:
         seg = get_segment(conn, s.segment_id)
         conn.execute(f"INSERT INTO spans ({_SPAN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

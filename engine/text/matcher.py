@@ -134,6 +134,10 @@ def _value_test(key: str, value: Any) -> TokenTest:
     return lambda w: get(w) == target
 
 
+def _flag_test(flag: TokenTest, wanted: bool) -> TokenTest:
+    return flag if wanted else (lambda w: not flag(w))
+
+
 def compile_token_pattern(pattern: Sequence[Any]) -> tuple[TokenSpec, ...]:
     """Check and compile a spaCy token pattern (ValidationError names what is unsupported)."""
     if not isinstance(pattern, list) or not pattern:
@@ -156,8 +160,7 @@ def compile_token_pattern(pattern: Sequence[Any]) -> tuple[TokenSpec, ...]:
             elif key in ("orth", "text", "lower", "length"):
                 tests.append(_value_test("text" if key == "orth" else key, value))
             elif key in _FLAGS:
-                flag = _FLAGS[key]
-                tests.append(flag if value else _negated(flag))
+                tests.append(_flag_test(_FLAGS[key], bool(value)))
             else:
                 raise ValidationError(f"unsupported token key {raw_key!r}; supported: ORTH, "
                                       "TEXT, LOWER, LENGTH, IS_* flags, OP", field="pattern")

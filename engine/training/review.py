@@ -265,15 +265,18 @@ def load_review(folder: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and isinstance(data.get("items"), list) else None
 
 
-def pending_review(project: Any) -> list[dict[str, Any]]:
+def pending_review(project: Any, pending_only: bool = True) -> list[dict[str, Any]]:
     """The stored review items whose segment is still labelled and unedited since the review
-    (fixing or confirming a segment takes it off the list)."""
+    (fixing or confirming a segment takes it off the list); every item with ``pending_only``
+    False."""
     from engine.store.occurrences import still_unchanged
 
     data = load_review(Path(project.path))
     if data is None:
         return []
     items = [i for i in data["items"] if isinstance(i, dict) and "segment_id" in i]
+    if not pending_only:
+        return items
     keep = still_unchanged(project.db.connection(), [i["segment_id"] for i in items],
                            str(data.get("computed_at", "")))
     return [i for i in items if i["segment_id"] in keep]

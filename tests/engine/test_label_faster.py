@@ -241,3 +241,26 @@ def test_cli_patterns_load_list_remove(tmp_path: Path, capsys: pytest.CaptureFix
     bad.write_text('{"label": "ORG", "pattern": "A"}\nnot json\n', encoding="utf-8")
     code, _, err = run(capsys, "patterns", proj, str(bad))
     assert code == 1 and "bad.jsonl:2" in err
+
+
+def test_label_all_settles_suggestions_and_undo_brings_them_back(project: Project) -> None:
+    _corpus(project)
+    project.add_patterns([LabelledPattern("CITY", "Paris")])
+    before = sorted((s.segment_id, s.start, s.label) for seg in project.segments(limit=100)
+                    for s in project.annotations.suggestions(seg.id))
+    assert len(before) == 2
+    result = project.label_all("Paris", "LOC")
+    assert project.suggestions_by_source()["pattern"] == 0
+    project.undo_label_all(result)
+    assert sorted((s.segment_id, s.start, s.label) for seg in project.segments(limit=100)
+                  for s in project.annotations.suggestions(seg.id)) == before
+    project.redo_label_all(result)
+    assert project.suggestions_by_source()["pattern"] == 0
+
+
+def test_import_applies_stored_patterns(project: Project, tmp_path: Path) -> None:
+    project.add_patterns([LabelledPattern("LOC", "Oslo")])
+    src = tmp_path / "new.txt"
+    src.write_text("We flew to Oslo. Then home.", encoding="utf-8")
+    project.import_files([src])
+    assert project.suggestions_by_source()["pattern"] == 1
