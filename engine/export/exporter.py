@@ -38,6 +38,7 @@ from engine.export.folder import (
     target_lock,
 )
 from engine.export.model_card import model_card
+from engine.export.reference import EXAMPLE_PY, WORD_RULES
 from engine.export.validate import (
     HIDDEN_RTOL,
     HIDDEN_TOLERANCE,
@@ -203,6 +204,7 @@ def _build(
     }
     _write_json(tmp / "spantune.json", meta)
     (tmp / "README.md").write_text(model_card(meta, tags), encoding="utf-8")
+    (tmp / "example.py").write_text(EXAMPLE_PY, encoding="utf-8")
     return {
         "max_abs_logit_diff": parity.max_abs_logit_diff,
         "max_abs_hidden_diff": parity.max_abs_hidden_diff,
@@ -240,6 +242,7 @@ def _base_metadata(source: Path, model: Any, tags: list[str]) -> dict[str, Any]:
     meta.setdefault("counts", {})
     meta.setdefault("metrics", {})
     meta["decoding"] = DECODING_RULE
+    meta["words"] = {"default": "spantune", "rules": WORD_RULES, "reference": "example.py"}
     return meta
 
 
