@@ -51,6 +51,7 @@ from engine.export.validate import (
 )
 from engine.inference.decode import DECODING_RULE
 from engine.inference.predictor import DEFAULT_STRIDE, Predictor, read_tags
+from engine.inference.windows import clamp_window
 from engine.progress import CancelToken, EventCallback, ProgressEvent, check, emit
 from engine.text.bio import check_bio_tags
 
@@ -236,7 +237,8 @@ def _base_metadata(source: Path, model: Any, tags: list[str]) -> dict[str, Any]:
         meta = json.loads(path.read_text(encoding="utf-8"))
     limit = min(256, int(getattr(model.config, "max_position_embeddings", 512) or 512), 512)
     meta.setdefault("labels", check_bio_tags(tags))
-    meta.setdefault("max_length", limit)
+    meta["max_length"] = min(int(meta.get("max_length") or limit),
+                             clamp_window(512, model.config))  # the positions the model has
     meta.setdefault("stride", DEFAULT_STRIDE)
     meta.setdefault("base_model", getattr(model.config, "_name_or_path", "") or "unknown")
     meta.setdefault("counts", {})

@@ -27,6 +27,7 @@ from engine.inference.decode import decode_entities, softmax
 from engine.inference.onnx_scan import check_model_file
 from engine.inference.windows import (
     WindowRef,
+    clamp_window,
     length_sorted_batches,
     make_windows,
     pack_windows,
@@ -123,13 +124,13 @@ def _int_map(mapping: dict[Any, Any]) -> dict[str, int] | None:
 
 
 def _max_length(meta: dict[str, Any], config: dict[str, Any], tok_config: dict[str, Any]) -> int:
-    if isinstance(meta.get("max_length"), int):
-        return int(meta["max_length"])
+    if isinstance(meta.get("max_length"), int):  # never past the model's position embeddings
+        return clamp_window(int(meta["max_length"]), config)
     limits = [DEFAULT_MAX_LENGTH, 512]
     for value in (config.get("max_position_embeddings"), tok_config.get("model_max_length")):
         if isinstance(value, int | float) and 0 < value < 1e6:
             limits.append(int(value))
-    return min(limits)
+    return clamp_window(min(limits), config)
 
 
 def available_cpus() -> int:

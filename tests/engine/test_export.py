@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import re
 from pathlib import Path
@@ -285,3 +283,31 @@ def test_int8_entities_do_not_depend_on_the_batch(
     assert quant["batch_identical"] == 1.0 and quant["batch_sizes"] == [1, 8, 32]
     assert quant["method"].endswith("quantize_static") and quant["calibration_texts"] >= 1
     assert int8.default_batch_size == 32  # static scales: the fast batch is safe
+
+
+def test_predict_words_whitespace_and_conll_io(
+    exported: tuple[ExportResult, list[ProgressEvent]], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from engine.cli.main import main
+
+    folder = exported[0].path
+    texts = ["C$ 3M AL-AIN U.S. Mary", "Google staff , Berlin ."]
+    raw = tmp_path / "raw.txt"
+    raw.write_text("\n".join(texts) + "\n", encoding="utf-8")
+    assert main(["predict", str(folder), str(raw), "--words", "whitespace"]) == 0
+    got = [json.loads(line)["spans"] for line in capsys.readouterr().out.splitlines()]
+    want = Predictor(folder).predict(texts, pretokenized=True)
+    assert [[(s["start"], s["end"], s["label"]) for s in g] for g in got] == \
+        [[(e.start, e.end, e.label) for e in es] for es in want]
+    conll = tmp_path / "in.conll"
+    conll.write_text("-DOCSTART- -X- O\n\n" + "\n\n".join(
+        "\n".join(f"{tok} NNP O" for tok in t.split()) for t in texts) + "\n", encoding="utf-8")
+    assert main(["predict", str(folder), str(conll), "--input", "conll", "--format",
+                 "conll"]) == 0
+    blocks = capsys.readouterr().out.strip("\n").split("\n\n")
+    assert [[line.split()[0] for line in b.splitlines()] for b in blocks] == \
+        [t.split() for t in texts]  # one line per input token, in order
+    for block, ents in zip(blocks, want, strict=True):
+        tags = [line.split()[1] for line in block.splitlines()]
+        assert sum(t.startswith("B-") for t in tags) == len(ents)
