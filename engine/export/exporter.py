@@ -276,14 +276,24 @@ def _wrap(model: Any) -> tuple[Any, list[str]]:
     if "token_type_ids" in inspect.signature(model.forward).parameters:
         names.append("token_type_ids")
 
+    # "last_hidden_state" is what the classifier really reads: the last hidden states for BERT,
+    # the output of the prediction head (dense, activation, norm) for ModernBERT-style models.
+    layer = getattr(model, "classifier", None)
+    seen: dict[str, torch.Tensor] = {}
+    hooked = isinstance(layer, torch.nn.Module)
+    if hooked:
+        layer.register_forward_hook(lambda _m, args, _out: seen.__setitem__("input", args[0]))
+
     class LogitsAndHidden(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.model = model
 
         def forward(self, *inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-            out = self.model(**dict(zip(names, inputs, strict=True)), output_hidden_states=True)
-            return out.logits, out.hidden_states[-1]
+            out = self.model(**dict(zip(names, inputs, strict=True)),
+                             output_hidden_states=not hooked)
+            hidden = seen.pop("input", None)
+            return out.logits, hidden if hidden is not None else out.hidden_states[-1]
 
     # eval() on the wrapper itself: torch.onnx.export restores the wrapper's training flag
     # afterwards, and a fresh Module is in training mode (dropout on) by default.

@@ -311,3 +311,35 @@ def test_predict_words_whitespace_and_conll_io(
     for block, ents in zip(blocks, want, strict=True):
         tags = [line.split()[1] for line in block.splitlines()]
         assert sum(t.startswith("B-") for t in tags) == len(ents)
+
+
+def test_modernbert_head_reads_what_the_classifier_reads(tmp_path: Path) -> None:
+    """ModernBERT puts a dense/norm head before its classifier: head.npz must still hold."""
+    import shutil
+
+    transformers = pytest.importorskip("transformers")
+    if not hasattr(transformers, "ModernBertForTokenClassification"):
+        pytest.skip("this transformers has no ModernBERT")
+    from tests.engine.tiny_model import tiny_vocab
+
+    bert = build_tiny_model(tmp_path / "bert", ["PER"])
+    labels = json.loads((bert / "config.json").read_text())
+    config = transformers.ModernBertConfig(
+        vocab_size=len(tiny_vocab()), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+        num_attention_heads=2, max_position_embeddings=128, pad_token_id=0, cls_token_id=2,
+        sep_token_id=3, bos_token_id=2, eos_token_id=3, global_attn_every_n_layers=1,
+        local_attention=16, id2label=labels["id2label"], label2id=labels["label2id"])
+    folder = tmp_path / "modernbert"
+    transformers.ModernBertForTokenClassification(config).save_pretrained(folder)
+    for f in bert.iterdir():
+        if f.name.startswith(("tokenizer", "vocab", "special")):
+            shutil.copy(f, folder / f.name)
+    result = export_model(folder, tmp_path / "onnx", quantize=False)
+    head = result.metadata["export"]["head"]
+    assert head["file"] == "head.npz" and head["max_abs_diff"] < 1e-4
+    saved = np.load(result.path / "head.npz")
+    predictor = Predictor(result.path, quantized=False)
+    batch = predictor.model_inputs(["john smith visited paris"])[0]
+    out = predictor.run(batch, hidden=True)
+    np.testing.assert_allclose(out["last_hidden_state"] @ saved["weight"].T + saved["bias"],
+                               out["logits"], atol=1e-4)
