@@ -139,7 +139,10 @@ class ModelPanel(QWidget):
             score = describe_score(active.metrics)
             if version_f1(active) is not None:
                 score = f"F1 {score}"
-            self.active_label.setText(f"Active: {active.name} · {score}")
+            device = (active.config or {}).get("device_name") or (active.config or {}).get(
+                "device")
+            trained_on = f" · trained on {device}" if device else ""
+            self.active_label.setText(f"Active: {active.name} · {score}{trained_on}")
         self.chart.set_points([
             CurvePoint(n, f1, v.name, v.active, _interval(v.metrics.get("f1_ci")))
             for v in versions

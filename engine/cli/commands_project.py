@@ -10,7 +10,7 @@ from engine.cli.output import ProgressBar, print_json, print_table
 from engine.errors import ValidationError
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("init", help="create a project folder NAME.spantune")
     p.add_argument("project")
     p.add_argument("--labels", default="", help="comma-separated label names, e.g. PER,ORG,LOC")
@@ -185,7 +185,7 @@ def cmd_labels(args: argparse.Namespace) -> int:
             store.set_hotkey(args.name, None if args.hotkey.lower() == "none" else args.hotkey)
         elif action == "order":
             store.reorder([x.strip() for x in args.names.split(",") if x.strip()])
-        labels = store.list()
+        labels = store.get_all()
         usage = project.stats()["spans_by_label"]
     if args.json:
         print_json([{"name": lab.name, "color": lab.color, "hotkey": lab.hotkey,
@@ -226,7 +226,8 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    with Project.open(args.project, read_only=args.list) as project:
+    # read-only: an online backup works while another Spantune (the app) holds the project
+    with Project.open(args.project, read_only=True) as project:
         if args.list:
             for p in project.list_backups():
                 print(p)
@@ -246,8 +247,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
         if not found:
             raise ValidationError("the project has no backups", field="backup")
         backup = found[0]
-    Project.restore(args.project, backup)
+    before = Project.restore(args.project, backup)
     print(f"restored {args.project} from {backup}")
+    if before is not None:
+        print(f"the database it replaced was backed up to {before}")
     return 0
 
 

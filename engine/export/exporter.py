@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.errors import ModelLoadError
+from engine.errors import ModelLoadError, writing
 from engine.export.convert import (
     OPSET,
     STATIC_QUANTIZATION,
@@ -115,8 +115,9 @@ def export_model(
         check_target(target, overwrite)
         tmp = staging_dir(target)
         try:
-            result = _build(source, tmp, quantize, list(sample_texts), list(calibration_texts),
-                            on_event, cancel)
+            with writing(target, "the ONNX export"):  # a full disk: one line naming the folder
+                result = _build(source, tmp, quantize, list(sample_texts),
+                                list(calibration_texts), on_event, cancel)
             check(cancel)
             move_into_place(tmp, target, overwrite)
         except BaseException:

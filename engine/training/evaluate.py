@@ -59,10 +59,12 @@ def no_metrics(source: str, message: str = NO_EVAL_MESSAGE) -> dict[str, Any]:
 def score_model(model: Any, tokenizer: Any, examples: Sequence[LabelledExample],
                 tags: Sequence[str], *, source: str, max_length: int = 256, stride: int = 32,
                 batch_size: int = 64, cancel: CancelToken | None = None,
-                threads: int | None = None) -> dict[str, Any]:
+                threads: int | None = None, device: str | None = None) -> dict[str, Any]:
     """Predict ``examples`` with a torch model and score them against their spans.
 
-    ``threads`` None uses the cores that are idle now (as training does).
+    ``threads`` None uses the cores that are idle now (as training does); ``device`` (a
+    device name, :func:`engine.training.device.resolve_device`) moves the model there first,
+    None leaves it where it is.
     """
     from engine.inference.windows import special_tokens
     from engine.training.cpu import auto_threads
@@ -74,6 +76,10 @@ def score_model(model: Any, tokenizer: Any, examples: Sequence[LabelledExample],
         return no_metrics(source)
     from engine.inference.windows import clamp_window
 
+    if device is not None:
+        from engine.training.device import resolve_device
+
+        model.to(resolve_device(device))
     tag_ids = {t: i for i, t in enumerate(tags)}
     max_length = clamp_window(max_length, model.config)  # never past the position embeddings
     stride = min(stride, max_length // 4)
@@ -119,7 +125,8 @@ def evaluate(project: Any, version: str | None = None, data: str | Path | None =
         log.warning("labels the model does not know count as misses: %s", ", ".join(unknown))
     metrics = score_model(model, tokenizer, examples, tags, source=source,
                           max_length=int(settings.get("max_length", 256)),
-                          stride=int(settings.get("stride", 32)), cancel=cancel)
+                          stride=int(settings.get("stride", 32)), cancel=cancel,
+                          device=str(project.setting("device")))
     return {**metrics, **groups} if metrics.get("f1") is not None else metrics
 
 

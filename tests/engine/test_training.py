@@ -153,7 +153,7 @@ def test_versions_can_be_activated_and_deleted(labelled_project: Project,
     labelled_project.versions.activate("v0001")
     assert labelled_project.versions.active().name == "v0001"
     labelled_project.versions.delete("v0002")
-    assert [v.name for v in labelled_project.versions.list()] == ["v0001"]
+    assert [v.name for v in labelled_project.versions.get_all()] == ["v0001"]
     assert model_dir_entries(labelled_project) == ["v0001"]
 
 
@@ -180,7 +180,7 @@ def test_cancel_stops_quickly_and_leaves_nothing(labelled_project: Project,
     stopped = time.monotonic()
     thread.join()
     assert cancelled_at and stopped - cancelled_at[0] < 30.0  # cancelled, not finished
-    assert labelled_project.versions.list() == []
+    assert labelled_project.versions.get_all() == []
     assert labelled_project.versions.active() is None
     assert model_dir_entries(labelled_project) == []
     [run] = labelled_project.versions.runs()
@@ -205,7 +205,7 @@ def test_failure_in_the_loop_is_a_training_error(labelled_project: Project, tiny
         train(labelled_project, config(tiny_base))
     assert isinstance(info.value.__cause__, RuntimeError)
     assert "simulated out of memory" in str(info.value)
-    assert labelled_project.versions.list() == []
+    assert labelled_project.versions.get_all() == []
     assert model_dir_entries(labelled_project) == []
     [run] = labelled_project.versions.runs()
     assert run["status"] == "failed" and "simulated" in run["error"]
@@ -283,7 +283,7 @@ def test_no_labelled_data_is_a_clear_error(tmp_path: Path, tiny_base: Path) -> N
     with Project.create(tmp_path / "empty", ["PER"]) as project:
         with pytest.raises(TrainingError, match="no labelled training segments"):
             train(project, config(tiny_base))
-        assert project.versions.list() == []
+        assert project.versions.get_all() == []
 
 
 def test_same_seed_same_metrics(tiny_base: Path) -> None:
