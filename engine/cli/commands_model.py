@@ -58,6 +58,13 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--batch-size", type=int, default=None,
                    help="windows per model run (default 8 for int8, 32 for fp32)")
     p.add_argument("--fp32", action="store_true", help="use the fp32 model, not int8")
+    p.add_argument("--words", choices=("spantune", "whitespace"), default=None,
+                   help="word rule: 'spantune' splits punctuation (U.S. stays whole), "
+                        "'whitespace' takes space-separated tokens as words, as CoNLL and other "
+                        "clients do (default: whitespace for --input conll, else spantune)")
+    p.add_argument("--input", choices=("text", "conll"), default="text",
+                   help="'conll': pre-tokenised input, one token per line (first column), "
+                        "blank lines between sentences")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -165,20 +172,46 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     if args.batch_size is not None and args.batch_size < 1:
         raise ValidationError("must be at least 1", field="--batch-size")
+    words = args.words or ("whitespace" if args.input == "conll" else "spantune")
     predictor = load_predictor(args.model_dir, quantized=not args.fp32)
     step = 512  # texts per progress step; batches are length-sorted within it
     for name in args.files:
-        texts = _read_texts(name)
+        texts = _read_conll_texts(name) if args.input == "conll" else _read_texts(name)
         bar = ProgressBar(f"predict {name}")
         out = []
         for start in range(0, len(texts), step):
             chunk = texts[start:start + step]
-            out.extend(predictor.predict(chunk, batch_size=args.batch_size))
+            out.extend(predictor.predict(chunk, batch_size=args.batch_size,
+                                         pretokenized=words == "whitespace"))
             bar(ProgressEvent("predict", min(start + len(chunk), len(texts)), len(texts)))
         bar.close()
         for text, ents in zip(texts, out, strict=True):
-            _write_prediction(text, ents, args.format)
+            _write_prediction(text, ents, args.format, words)
     return 0
+
+
+def _read_conll_texts(name: str) -> list[str]:
+    """Sentences of a CoNLL file (first column; ``-DOCSTART-`` skipped) as space-joined text."""
+    from engine.errors import FormatError
+
+    fh = sys.stdin if name == "-" else open(name, encoding="utf-8")  # noqa: SIM115
+    texts: list[str] = []
+    tokens: list[str] = []
+    try:
+        for line in [*fh, ""]:
+            parts = line.split()
+            if not parts:
+                if tokens:
+                    texts.append(" ".join(tokens))
+                tokens = []
+            elif parts[0] != "-DOCSTART-":
+                tokens.append(parts[0])
+    except UnicodeDecodeError as exc:
+        raise FormatError("not UTF-8 text", path=name) from exc
+    finally:
+        if fh is not sys.stdin:
+            fh.close()
+    return texts
 
 
 def _read_texts(name: str) -> list[str]:
@@ -208,16 +241,21 @@ def _read_texts(name: str) -> list[str]:
     return texts
 
 
-def _write_prediction(text: str, entities: list[Entity], fmt: str) -> None:
+def _write_prediction(text: str, entities: list[Entity], fmt: str,
+                      words: str = "spantune") -> None:
     if fmt == "jsonl":
         spans = [{"start": e.start, "end": e.end, "label": e.label, "score": round(e.score, 4),
                   "text": text[e.start:e.end]} for e in entities]
         print(json.dumps({"text": text, "spans": spans}, ensure_ascii=False))
         return
-    from engine.text.tokens import split_tokens_at, word_tokens
+    from engine.text.tokens import split_tokens_at, whitespace_tokens, word_tokens
 
-    cuts = {e.start for e in entities} | {e.end for e in entities}
-    for tok in split_tokens_at(word_tokens(text), cuts):
+    if words == "whitespace":  # entities cover whole space-separated tokens: one line each
+        tokens = whitespace_tokens(text)
+    else:
+        cuts = {e.start for e in entities} | {e.end for e in entities}
+        tokens = split_tokens_at(word_tokens(text), cuts)
+    for tok in tokens:
         tag = "O"
         for e in entities:
             if e.start <= tok.start and tok.end <= e.end:

@@ -114,7 +114,12 @@ def _quiet_quantizer(record: logging.LogRecord) -> bool:
 # batched with it (dynamic quantisation takes one scale per padded batch). Weights per channel,
 # u8 activations / s8 weights with reduce_range (AVX2 CPUs without VNNI saturate otherwise);
 # only MatMul/Gemm with constant weights (attention's activation×activation MatMuls stay fp32)
-# and the word-embedding Gather; the classifier stays fp32.
+# and the word-embedding Gather; the classifier stays fp32. Measured on MiniLM fine-tuned on
+# 300 CoNLL sentences (1000 test sentences, fp32 F1 0.5771): everything static with MinMax
+# ranges lost 2.50 F1 points (the embedding table costs nothing: 2.59 without it); percentile
+# ranges 16.9; the loss sits in the feed-forward output MatMul, whose input (after GELU) has a
+# long tail: keeping those MatMuls fp32 gave -0.37, and with moving-average ranges +0.07
+# (33.6 MB against 58.7 MB for dynamic int8 with an fp32 embedding table).
 STATIC_QUANTIZATION: dict[str, Any] = {
     "method": "onnxruntime.quantization.quantize_static",
     "format": "QDQ",
@@ -126,7 +131,34 @@ STATIC_QUANTIZATION: dict[str, Any] = {
     "op_types": ["MatMul", "Gemm", "Gather"],
     "matmul_const_b_only": True,
     "exclude_classifier": True,
+    "exclude_after_activation": True,
+    "extra_options": {"CalibMovingAverage": True},
 }
+
+_ACTIVATIONS = frozenset({"Erf", "Gelu", "FastGelu", "BiasGelu", "Tanh", "Sigmoid", "Relu"})
+
+
+def _after_activation(path: Path) -> list[str]:
+    """MatMul/Gemm nodes fed (within four nodes) by a non-linearity: the feed-forward output
+    layers, whose long-tailed inputs one static scale cannot cover."""
+    import onnx
+
+    graph = onnx.load(str(path), load_external_data=False).graph
+    producer = {out: node for node in graph.node for out in node.output}
+    found = []
+    for node in graph.node:
+        if node.op_type not in ("MatMul", "Gemm") or not node.input:
+            continue
+        frontier, hit = [node.input[0]], False
+        for _ in range(4):  # GELU as exported: x * 0.5 * (1 + erf(x / sqrt 2))
+            nodes = [producer[t] for t in frontier if t in producer]
+            if any(n.op_type in _ACTIVATIONS for n in nodes):
+                hit = True
+                break
+            frontier = [i for n in nodes for i in n.input]
+        if hit:
+            found.append(node.name)
+    return found
 
 
 class BatchReader:
@@ -160,6 +192,14 @@ def quantize_int8_static(fp32_path: Path, int8_path: Path,
     if not batches:
         raise ValueError("static quantisation needs calibration batches")
     excluded = _classifier_nodes(fp32_path) if recipe["exclude_classifier"] else []
+    if recipe.get("exclude_after_activation"):
+        excluded += _after_activation(fp32_path)
+    patterns = recipe.get("exclude_patterns") or []
+    if patterns:
+        import onnx
+
+        graph = onnx.load(str(fp32_path), load_external_data=False).graph
+        excluded += [n.name for n in graph.node if any(p in n.name for p in patterns)]
     root = logging.getLogger()
     root.addFilter(_quiet_quantizer)
     try:
@@ -175,8 +215,27 @@ def quantize_int8_static(fp32_path: Path, int8_path: Path,
             weight_type=getattr(QuantType, recipe["weight_type"]),
             nodes_to_exclude=excluded,
             calibrate_method=getattr(CalibrationMethod, recipe["calibrate_method"]),
-            extra_options={"MatMulConstBOnly": recipe["matmul_const_b_only"]},
+            extra_options={"MatMulConstBOnly": recipe["matmul_const_b_only"],
+                           **recipe.get("extra_options", {})},
         )
     finally:
         root.removeFilter(_quiet_quantizer)
     return excluded
+
+
+def pad_batches(batches: Sequence[dict[str, Any]], pad_id: int) -> list[dict[str, Any]]:
+    """Batches padded to one common length (histogram calibrators need equal shapes)."""
+    import numpy as np
+
+    if not batches:
+        return []
+    length = max(b["input_ids"].shape[1] for b in batches)
+    out = []
+    for batch in batches:
+        extra = length - batch["input_ids"].shape[1]
+        padded = {}
+        for name, arr in batch.items():
+            fill = pad_id if name == "input_ids" else 0
+            padded[name] = np.pad(arr, ((0, 0), (0, extra)), constant_values=fill)
+        out.append(padded)
+    return out

@@ -38,6 +38,7 @@ from engine.export.folder import (
     target_lock,
 )
 from engine.export.model_card import model_card
+from engine.export.reference import EXAMPLE_PY, WORD_RULES
 from engine.export.validate import (
     HIDDEN_RTOL,
     HIDDEN_TOLERANCE,
@@ -50,6 +51,7 @@ from engine.export.validate import (
 )
 from engine.inference.decode import DECODING_RULE
 from engine.inference.predictor import DEFAULT_STRIDE, Predictor, read_tags
+from engine.inference.windows import clamp_window
 from engine.progress import CancelToken, EventCallback, ProgressEvent, check, emit
 from engine.text.bio import check_bio_tags
 
@@ -188,6 +190,7 @@ def _build(
     meta["export"] = _export_record(input_names, parity, quant, head)
     _write_json(tmp / "spantune.json", meta)
     (tmp / "README.md").write_text(model_card(meta, tags), encoding="utf-8")
+    (tmp / "example.py").write_text(EXAMPLE_PY, encoding="utf-8")
     return {
         "max_abs_logit_diff": parity.max_abs_logit_diff,
         "max_abs_hidden_diff": parity.max_abs_hidden_diff,
@@ -241,12 +244,14 @@ def _base_metadata(source: Path, model: Any, tags: list[str]) -> dict[str, Any]:
         meta = json.loads(path.read_text(encoding="utf-8"))
     limit = min(256, int(getattr(model.config, "max_position_embeddings", 512) or 512), 512)
     meta.setdefault("labels", check_bio_tags(tags))
-    meta.setdefault("max_length", limit)
+    meta["max_length"] = min(int(meta.get("max_length") or limit),
+                             clamp_window(512, model.config))  # the positions the model has
     meta.setdefault("stride", DEFAULT_STRIDE)
     meta.setdefault("base_model", getattr(model.config, "_name_or_path", "") or "unknown")
     meta.setdefault("counts", {})
     meta.setdefault("metrics", {})
     meta["decoding"] = DECODING_RULE
+    meta["words"] = {"default": "spantune", "rules": WORD_RULES, "reference": "example.py"}
     return meta
 
 
@@ -278,14 +283,24 @@ def _wrap(model: Any) -> tuple[Any, list[str]]:
     if "token_type_ids" in inspect.signature(model.forward).parameters:
         names.append("token_type_ids")
 
+    # "last_hidden_state" is what the classifier really reads: the last hidden states for BERT,
+    # the output of the prediction head (dense, activation, norm) for ModernBERT-style models.
+    layer = getattr(model, "classifier", None)
+    seen: dict[str, torch.Tensor] = {}
+    hooked = isinstance(layer, torch.nn.Module)
+    if hooked:
+        layer.register_forward_hook(lambda _m, args, _out: seen.__setitem__("input", args[0]))
+
     class LogitsAndHidden(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.model = model
 
         def forward(self, *inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-            out = self.model(**dict(zip(names, inputs, strict=True)), output_hidden_states=True)
-            return out.logits, out.hidden_states[-1]
+            out = self.model(**dict(zip(names, inputs, strict=True)),
+                             output_hidden_states=not hooked)
+            hidden = seen.pop("input", None)
+            return out.logits, hidden if hidden is not None else out.hidden_states[-1]
 
     # eval() on the wrapper itself: torch.onnx.export restores the wrapper's training flag
     # afterwards, and a fresh Module is in training mode (dropout on) by default.

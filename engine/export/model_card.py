@@ -5,36 +5,67 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-# Runs from inside the exported folder with only onnxruntime, tokenizers and numpy installed
-# (a test executes it). Ten lines at most.
+from engine.export.reference import EXAMPLE_JS, WORD_RULES
+
+# Runs from any working directory with only onnxruntime, tokenizers and numpy (a test runs it).
 USAGE_SNIPPET = """\
-import json, numpy as np, onnxruntime as ort
-from tokenizers import Tokenizer
-tok = Tokenizer.from_file("tokenizer.json")
-sess = ort.InferenceSession("onnx/model_quantized.onnx")  # or "model.onnx" (fp32)
-id2label = json.load(open("config.json"))["id2label"]
-enc = tok.encode("Angela Merkel visited Paris.")
-names = {"input_ids": "ids", "attention_mask": "attention_mask", "token_type_ids": "type_ids"}
-feed = {i.name: np.array([getattr(enc, names[i.name])], np.int64) for i in sess.get_inputs()}
-logits = sess.run(["logits"], feed)[0][0]
-print([(t, id2label[str(i)]) for t, i in zip(enc.tokens, logits.argmax(-1))])
+import runpy
+ref = runpy.run_path("path/to/this/folder/example.py")  # paths inside are relative to it
+print(ref["entities"]("Angela Merkel visited Paris ."))
+"""
+
+OPTIMUM_SNIPPET = """\
+from optimum.onnxruntime import ORTModelForTokenClassification
+from transformers import AutoTokenizer, pipeline
+model = ORTModelForTokenClassification.from_pretrained(
+    FOLDER, subfolder="onnx", file_name="model_quantized.onnx")  # fp32: file_name="model.onnx"
+nlp = pipeline("token-classification", model=model, tokenizer=AutoTokenizer.from_pretrained(FOLDER))
 """
 
 
-def _metrics_lines(metrics: dict[str, Any]) -> list[str]:
-    lines = []
-    for key in ("f1", "precision", "recall"):
+def _score_line(metrics: dict[str, Any]) -> list[str]:
+    f1 = metrics.get("f1")
+    if not isinstance(f1, int | float):
+        return []
+    from engine.training.bootstrap import describe
+
+    lines = [f"- micro F1 {describe(metrics)}"
+             + (f" ({metrics['split']} split)" if metrics.get("split") else "")]
+    for key in ("precision", "recall"):
         value = metrics.get(key)
         if isinstance(value, int | float):
             lines.append(f"- {key}: {value:.3f}")
+    if metrics.get("f1_ci"):
+        lines.append("- the interval is a 95 % bootstrap over the held-out sentences; text from "
+                     "other sources usually scores lower")
+    return lines
+
+
+def _quant_lines(quant: dict[str, Any]) -> list[str]:
+    if not quant:
+        return []
+    method = str(quant.get("method", "")).rsplit(".", 1)[-1]
+    lines = [
+        f"- int8 ({method}, per-channel weights"
+        + (f", activation scales calibrated on {quant['calibration_texts']} of the project's "
+           "segments" if quant.get("calibration_texts") else "") + ")",
+        f"- int8 vs fp32 on {quant.get('texts', 0)} texts: sub-token argmax agreement "
+        f"{quant.get('token_argmax_agreement', 0):.4f}, entity agreement "
+        f"{quant.get('entity_agreement', 0):.4f} ({quant.get('entities_fp32', 0)} fp32 entities)",
+    ]
+    if quant.get("batch_identical") is not None:
+        sizes = ", ".join(str(s) for s in quant.get("batch_sizes", ()))
+        lines.append(f"- int8 entities identical at batch sizes {sizes}: "
+                     f"{100 * quant['batch_identical']:.1f} % of texts")
     return lines
 
 
 def model_card(meta: dict[str, Any], tags: Sequence[str]) -> str:
-    """Markdown model card: labels, metrics, files, decoding rule and a runnable example."""
+    """Markdown model card: labels, metrics, files, word rule, decoding and runnable examples."""
     export = meta.get("export", {})
     quant = export.get("quantization") or {}
     validation = export.get("validation", {})
+    int8 = "int8 static QDQ" if str(quant.get("method", "")).endswith("static") else "int8"
     lines = [
         f"# Spantune NER model ({', '.join(meta.get('labels', [])) or 'no labels'})",
         "",
@@ -42,33 +73,55 @@ def model_card(meta: dict[str, Any], tags: Sequence[str]) -> str:
         f"Tags: {', '.join(tags)}.",
         "",
         "## Files",
-        "- `model.onnx`: fp32 ONNX (loads with optimum's `ORTModelForTokenClassification`)",
-        "- `onnx/model.onnx`, `onnx/model_quantized.onnx`: transformers.js layout (int8 dynamic)",
+        "- `model.onnx`: fp32 ONNX",
+        f"- `onnx/model.onnx` (the same fp32 file), `onnx/model_quantized.onnx` ({int8}): the "
+        "transformers.js layout",
         "- `config.json`, `tokenizer.json`: label map and fast tokenizer",
-        "- `head.npz`: classifier weight/bias; outputs `logits` and `last_hidden_state`",
-        "- `spantune.json`: labels, window settings, metrics, export validation",
+        "- `head.npz` (when written): classifier weight/bias; outputs `logits`, "
+        "`last_hidden_state`",
+        "- `spantune.json`: labels, word rule, window settings, metrics, export validation",
+        "- `example.py`: the reference decode below (onnxruntime, tokenizers, numpy; no torch)",
         "",
-        "## Usage (onnxruntime, tokenizers, numpy)",
+        "## Words and entities",
+        "Each word takes the tag of its first sub-token "
+        f"(`{meta.get('decoding', '')}`); `B-X` starts an entity, `I-X` continues an open `X` "
+        "entity and otherwise starts one, `O` closes. Texts longer than "
+        f"{meta.get('max_length')} sub-tokens run as overlapping windows in Spantune (stride "
+        f"{meta.get('stride')}; each token keeps the window where it is most central).",
+        "What a word is decides where spans can start and end:",
+        *[f"- `{name}`: {text}" for name, text in WORD_RULES.items()],
+        "`example.py` implements `whitespace` and reproduces `spantune predict MODEL --words "
+        "whitespace` (Python offsets are code points).",
+        "",
+        "## Usage",
+        "Python, without Spantune or torch, from any working directory:",
         "",
         "```python",
         USAGE_SNIPPET.rstrip("\n"),
         "```",
         "",
-        "## How Spantune reads predictions",
-        f"Each word takes the tag of its first sub-token (`{meta.get('decoding', '')}`); an `I-X` "
-        "that does not continue an `X` entity starts a new one. Texts longer than "
-        f"{meta.get('max_length')} tokens run as overlapping windows (stride "
-        f"{meta.get('stride')}); each token keeps the window where it is most central.",
+        "optimum (`ORTModelForTokenClassification`): name the file, and pass a folder plus "
+        "`subfolder`/`file_name` (a path inside `file_name` fails). optimum warns that the folder "
+        "holds several ONNX files (`model.onnx` twice): the warning is harmless once `file_name` "
+        "is given.",
+        "",
+        "```python",
+        OPTIMUM_SNIPPET.rstrip("\n"),
+        "```",
+        "",
+        "transformers.js v4 (Node) loads the fp32 `onnx/model.onnx` by default; `dtype: \"q8\"` "
+        "picks the int8 `onnx/model_quantized.onnx`. The same decode in JavaScript (WordPiece "
+        "tokenizers; offsets in UTF-16 units):",
+        "",
+        "```js",
+        EXAMPLE_JS.rstrip("\n"),
+        "```",
         "",
         "## Validation",
         f"- fp32 vs torch: max |Δlogit| {validation.get('max_abs_logit_diff', float('nan')):.1e}",
+        *_quant_lines(quant),
     ]
-    if quant:
-        lines.append(
-            f"- int8 vs fp32: token argmax agreement {quant.get('token_argmax_agreement', 0):.4f}, "
-            f"entity agreement {quant.get('entity_agreement', 0):.4f}"
-        )
-    metrics = _metrics_lines(meta.get("metrics") or {})
-    if metrics:
-        lines += ["", "## Evaluation (held-out, seqeval micro)", *metrics]
+    score = _score_line(meta.get("metrics") or {})
+    if score:
+        lines += ["", "## Evaluation (held-out, seqeval micro)", *score]
     return "\n".join(lines) + "\n"

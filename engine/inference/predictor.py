@@ -27,6 +27,7 @@ from engine.inference.decode import decode_entities, softmax
 from engine.inference.onnx_scan import check_model_file
 from engine.inference.windows import (
     WindowRef,
+    clamp_window,
     length_sorted_batches,
     make_windows,
     pack_windows,
@@ -123,13 +124,13 @@ def _int_map(mapping: dict[Any, Any]) -> dict[str, int] | None:
 
 
 def _max_length(meta: dict[str, Any], config: dict[str, Any], tok_config: dict[str, Any]) -> int:
-    if isinstance(meta.get("max_length"), int):
-        return int(meta["max_length"])
+    if isinstance(meta.get("max_length"), int):  # never past the model's position embeddings
+        return clamp_window(int(meta["max_length"]), config)
     limits = [DEFAULT_MAX_LENGTH, 512]
     for value in (config.get("max_position_embeddings"), tok_config.get("model_max_length")):
         if isinstance(value, int | float) and 0 < value < 1e6:
             limits.append(int(value))
-    return min(limits)
+    return clamp_window(min(limits), config)
 
 
 def available_cpus() -> int:
@@ -182,11 +183,13 @@ def choose_providers(requested: Sequence[str] | None = None) -> list[str]:
     return chosen
 
 
-# Windows per onnxruntime run. Dynamic int8 quantises activations per tensor, i.e. over the
-# whole batch, so one sentence's outliers coarsen every other sentence's scale: on CoNLL-2003
-# test (model trained on 1,000 sentences) int8 lost 0.59 F1 points at batch 32, 0.28 at batch 8
-# and 0.22 at batch 1, against 931, 795 and 327 sentences/s. fp32 has no such coupling.
-INT8_BATCH = 8
+# Windows per onnxruntime run. Dynamic int8 (exports before static quantisation) quantises
+# activations per tensor, i.e. over the whole padded batch, so one sentence's outliers coarsen
+# every other sentence's scale: on CoNLL-2003 test int8 lost 0.59 F1 points at batch 32, 0.28 at
+# batch 8 and 0.22 at batch 1. Static (calibrated) int8 has fixed scales, so a sentence's
+# output does not depend on its neighbours and it runs at the fp32 batch size.
+INT8_BATCH = 32
+DYNAMIC_INT8_BATCH = 8
 FP32_BATCH = 32
 
 
@@ -345,8 +348,19 @@ class Predictor:
 
     @property
     def default_batch_size(self) -> int:
-        """Windows per run: :data:`INT8_BATCH` for the int8 model, :data:`FP32_BATCH` else."""
-        return INT8_BATCH if self.quantized else FP32_BATCH
+        """Windows per run: :data:`FP32_BATCH`, and :data:`DYNAMIC_INT8_BATCH` for a dynamic
+        int8 file (smaller batches couple fewer sentences' scales)."""
+        if not self.quantized:
+            return FP32_BATCH
+        return DYNAMIC_INT8_BATCH if self.dynamic_int8 else INT8_BATCH
+
+    @property
+    def dynamic_int8(self) -> bool:
+        """True for an int8 file made by dynamic quantisation (its output depends on the batch)."""
+        export = self.meta.get("export")
+        quant = export.get("quantization") if isinstance(export, dict) else None
+        method = str(quant.get("method", "")) if isinstance(quant, dict) else ""
+        return self.quantized and not method.endswith("quantize_static")
 
     def predict(
         self, texts: Sequence[str], *, batch_size: int | None = None, pretokenized: bool = False

@@ -130,3 +130,32 @@ def length_sorted_batches(refs: Sequence[WindowRef], batch_size: int) -> list[li
     order = sorted(refs, key=lambda r: r.end - r.start, reverse=True)
     size = max(1, batch_size)
     return [order[i : i + size] for i in range(0, len(order), size)]
+
+
+# Architectures whose position ids start after the padding index (fairseq style): their
+# usable positions are max_position_embeddings - (pad_token_id + 1).
+_PADDING_OFFSET_TYPES = frozenset({"roberta", "xlm-roberta", "camembert", "longformer",
+                                   "xlm-roberta-xl", "data2vec-text", "luke", "mpnet"})
+
+
+def position_limit(config: Any) -> int | None:
+    """The longest window (specials included) a model's position embeddings allow, or None.
+
+    ``config`` is a ``config.json`` dict or a transformers config. A window longer than this
+    fails inside the model ("size of tensor a (256) must match ... (128)"), so training,
+    evaluation, export validation and scoring all clamp their window to it.
+    """
+    get = config.get if isinstance(config, dict) else lambda k, d=None: getattr(config, k, d)
+    n = get("max_position_embeddings")
+    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+        return None
+    if get("model_type") in _PADDING_OFFSET_TYPES:
+        pad = get("pad_token_id")
+        n -= (pad if isinstance(pad, int) and pad >= 0 else 1) + 1
+    return max(n, 1)
+
+
+def clamp_window(max_length: int, config: Any) -> int:
+    """``max_length`` lowered to :func:`position_limit` where the model needs it."""
+    limit = position_limit(config)
+    return max_length if limit is None else min(max_length, limit)

@@ -75,14 +75,15 @@ def resolve_base_model(spec: str | Path | None) -> BaseModel:
 
 def check_base_model_name(name: str) -> str:
     """``name`` if it can name a base model: ``"bundled"``, an existing model folder (with a
-    ``config.json``) or a hub id. Cheap: nothing is loaded or downloaded (the full checks run
-    when training starts). Raises ModelLoadError naming what is wrong."""
+    ``config.json`` and safetensors weights of a known architecture) or a hub id. Nothing is
+    loaded or downloaded. Raises ModelLoadError naming what is wrong."""
     if name == BUNDLED:
         return name
     path = Path(name).expanduser()
     if path.is_dir():
         if not (path / "config.json").is_file():
             raise ModelLoadError(f"{name} is not a model folder (no config.json)")
+        check_model_folder(path)  # pickled-only weights, custom code: refused now, not at train
     elif path.exists():
         raise ModelLoadError(f"{name} is a file; choose the model's folder")
     elif _looks_like_path(name) or not _HUB_ID_RE.match(name):

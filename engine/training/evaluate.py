@@ -74,11 +74,15 @@ def score_model(model: Any, tokenizer: Any, examples: Sequence[LabelledExample],
 
     if not examples:
         return no_metrics(source)
+    from engine.inference.windows import clamp_window
+
     if device is not None:
         from engine.training.device import resolve_device
 
         model.to(resolve_device(device))
     tag_ids = {t: i for i, t in enumerate(tags)}
+    max_length = clamp_window(max_length, model.config)  # never past the position embeddings
+    stride = min(stride, max_length // 4)
     encoded = encode_examples(examples, tokenizer, tag_ids, max_length, stride, cancel=cancel)
     with torch_threads(threads or auto_threads()):
         special = special_tokens(tokenizer.backend_tokenizer, tokenizer.pad_token)

@@ -97,6 +97,7 @@ def train_examples(train: Sequence[LabelledExample], eval: Sequence[LabelledExam
             raise
         except Exception as exc:  # tokenizer or model failures outside our checks
             raise TrainingError(f"could not prepare the training data: {exc}") from exc
+        config = replace(config, max_length=prepared.max_length, stride=prepared.stride)
         if parallel is not None:
             torch.manual_seed(seed + parallel.rank)  # own dropout masks per worker
         state = _fit(prepared, config, seed, on_event, cancel, device, parallel)
@@ -144,6 +145,8 @@ class _Prepared:
     counts: dict[str, Any]
     log: list[str]
     base_name: str
+    max_length: int = 256
+    stride: int = 32
 
     def no_eval(self) -> dict[str, Any]:
         from engine.training.evaluate import no_metrics
@@ -173,6 +176,7 @@ def _prepare(train: Sequence[LabelledExample], eval: Sequence[LabelledExample],
     kept = fit_head(model, tags)
     configure_model(model, config)
     check(cancel)
+    config = _clamped(config, model.config)
     tag_ids = {t: i for i, t in enumerate(tags)}
     train_report, eval_report = AlignmentReport(), AlignmentReport()
     encoded = encode_examples(train, tokenizer, tag_ids, config.max_length, config.stride,
@@ -192,7 +196,19 @@ def _prepare(train: Sequence[LabelledExample], eval: Sequence[LabelledExample],
     lines += train_report.log_lines("training") + (eval_report.log_lines("evaluation")
                                                    if eval else [])
     return _Prepared(model, tokenizer, tags, rows, eval_encoded, special, counts, lines,
-                     base.name)
+                     base.name, config.max_length, config.stride)
+
+
+def _clamped(config: TrainConfig, model_config: Any) -> TrainConfig:
+    """``config`` with its window cut to the model's position embeddings (logged)."""
+    from engine.inference.windows import clamp_window
+
+    limit = clamp_window(config.max_length, model_config)
+    if limit == config.max_length:
+        return config
+    log.info("window cut from %d to %d sub-tokens: the model has %s positions",
+             config.max_length, limit, getattr(model_config, "max_position_embeddings", "?"))
+    return replace(config, max_length=limit, stride=min(config.stride, limit // 4))
 
 
 def _fit(prepared: _Prepared, config: TrainConfig, seed: int,

@@ -151,7 +151,11 @@ def test_base_model_folder_hub_id_and_bundled(qtbot, make_project, tmp_path) -> 
     project = make_project()
     folder = tmp_path / "my-model"
     folder.mkdir()
-    (folder / "config.json").write_text("{}", encoding="utf-8")
+    # what the cheap check at settings time looks at: a known architecture, safetensors
+    # weights (a pickled-only folder is refused now) and a tokenizer
+    (folder / "config.json").write_text('{"model_type": "bert"}', encoding="utf-8")
+    (folder / "model.safetensors").write_bytes(b"")
+    (folder / "vocab.txt").write_text("[PAD]\n", encoding="utf-8")
     for text, expected in ((str(folder), str(folder)), ("owner/name", "owner/name"),
                            ("", "bundled")):
         dialog = open_dialog(qtbot, project)

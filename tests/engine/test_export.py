@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import re
 from pathlib import Path
@@ -54,7 +52,7 @@ def test_export_layout_and_metadata(exported: tuple[ExportResult, list[ProgressE
     files = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
     assert files == {
         "config.json", "tokenizer.json", "tokenizer_config.json", "model.onnx", "onnx/model.onnx",
-        "onnx/model_quantized.onnx", "head.npz", "spantune.json", "README.md",
+        "onnx/model_quantized.onnx", "head.npz", "spantune.json", "README.md", "example.py",
     }  # fmt: skip
     assert _leftovers(folder.parent) == []
     config = json.loads((folder / "config.json").read_text())
@@ -67,7 +65,8 @@ def test_export_layout_and_metadata(exported: tuple[ExportResult, list[ProgressE
     assert export["validation"]["windows"] > export["validation"]["texts"]  # long text windowed
     quant = export["quantization"]
     assert quant["per_channel"] is True and quant["weight_type"] == "QInt8"
-    assert quant["nodes_excluded"] == ["/model/classifier/MatMul"]
+    assert quant["nodes_excluded"] == ["/model/classifier/MatMul", *(
+        f"/model/bert/encoder/layer.{i}/output/dense/MatMul" for i in range(2))]  # after GELU
     assert 0.9 <= quant["token_argmax_agreement"] <= 1 and 0.8 <= quant["entity_agreement"] <= 1
     assert result.max_abs_logit_diff <= 1e-4 and result.quantized
     assert result.token_argmax_agreement == quant["token_argmax_agreement"]
@@ -98,18 +97,34 @@ def test_onnx_graph_interface(exported: tuple[ExportResult, list[ProgressEvent]]
     assert any(n.name == "/model/classifier/MatMul" and n.op_type == "MatMul" for n in quant.node)
 
 
-def test_readme_snippet_runs(
-    exported: tuple[ExportResult, list[ProgressEvent]], monkeypatch: pytest.MonkeyPatch
+def test_reference_decode_reproduces_the_predictor_from_any_cwd(
+    exported: tuple[ExportResult, list[ProgressEvent]], tmp_path: Path
 ) -> None:
+    import subprocess
+    import sys
+
     folder = exported[0].path
     readme = (folder / "README.md").read_text()
+    assert "dtype: \"q8\"" in readme and 'subfolder="onnx", file_name="model_quantized.onnx"' \
+        in readme and "U.S." in readme
+    meta = json.loads((folder / "spantune.json").read_text())
+    assert set(meta["words"]["rules"]) == {"whitespace", "spantune"}
+    texts = ["Mary Jones visited Paris", "C$ 3M AL-AIN U.S.", "Google staff , Berlin ."]
+    int8 = Predictor(folder, quantized=True)
+    assert all(len(ids) <= int8.max_length - 2 for ids in int8.encode(texts)[0])  # one window
+    blocker = ("import runpy, sys\nfor m in ('torch', 'transformers', 'engine'):\n"
+               "    sys.modules[m] = None\n"
+               f"sys.argv = ['example.py', *{texts!r}]\n"
+               f"runpy.run_path({str(folder / 'example.py')!r}, run_name='__main__')\n")
+    done = subprocess.run([sys.executable, "-c", blocker], cwd=tmp_path, capture_output=True,
+                          text=True, check=True)
+    got = [json.loads(line)["spans"] for line in done.stdout.splitlines()]
+    want = int8.predict(texts, pretokenized=True)
+    assert got == [[{"start": e.start, "end": e.end, "label": e.label, "text": e.text}
+                    for e in es] for es in want]
+    assert any(got)
     snippet = re.search(r"```python\n(.*?)```", readme, re.S)
-    assert snippet is not None and len(snippet.group(1).strip().splitlines()) <= 10
-    monkeypatch.chdir(folder)
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(snippet.group(1), "README.md", "exec"), {})
-    assert "('[CLS]'," in out.getvalue() and "merkel" in out.getvalue()
+    assert snippet is not None and "example.py" in snippet.group(1)
 
 
 def test_refuses_non_empty_target_and_overwrites_whole(source: Path, tmp_path: Path) -> None:
@@ -249,3 +264,83 @@ def test_two_writers_of_one_export_folder_are_refused(tmp_path: Path) -> None:
         assert done.returncode != 0 and "another process is writing" in done.stderr
     with target_lock(target):  # free again once released
         pass
+
+
+def test_int8_entities_do_not_depend_on_the_batch(
+    exported: tuple[ExportResult, list[ProgressEvent]],
+) -> None:
+    folder = exported[0].path
+    words = ["Mary", "Jones", "visited", "Paris", "and", "Berlin", "with", "Google", "staff"]
+    texts = [" ".join(words[: 2 + i % 8] * (1 + i % 5)) + f" {i}" for i in range(64)]
+    int8 = Predictor(folder, quantized=True)
+    runs = {}
+    for size in (1, 8, 32):
+        preds = int8.predict_arrays(texts, batch_size=size)
+        runs[size] = ([[(e.start, e.end, e.label) for e in p.entities] for p in preds],
+                      [p.word_probs.argmax(-1).tolist() for p in preds])
+    assert runs[1] == runs[8] == runs[32]
+    assert any(runs[1][0])  # the tiny model does find entities, so the check has teeth
+    quant = json.loads((folder / "spantune.json").read_text())["export"]["quantization"]
+    assert quant["batch_identical"] == 1.0 and quant["batch_sizes"] == [1, 8, 32]
+    assert quant["method"].endswith("quantize_static") and quant["calibration_texts"] >= 1
+    assert int8.default_batch_size == 32  # static scales: the fast batch is safe
+
+
+def test_predict_words_whitespace_and_conll_io(
+    exported: tuple[ExportResult, list[ProgressEvent]], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from engine.cli.main import main
+
+    folder = exported[0].path
+    texts = ["C$ 3M AL-AIN U.S. Mary", "Google staff , Berlin ."]
+    raw = tmp_path / "raw.txt"
+    raw.write_text("\n".join(texts) + "\n", encoding="utf-8")
+    assert main(["predict", str(folder), str(raw), "--words", "whitespace"]) == 0
+    got = [json.loads(line)["spans"] for line in capsys.readouterr().out.splitlines()]
+    want = Predictor(folder).predict(texts, pretokenized=True)
+    assert [[(s["start"], s["end"], s["label"]) for s in g] for g in got] == \
+        [[(e.start, e.end, e.label) for e in es] for es in want]
+    conll = tmp_path / "in.conll"
+    conll.write_text("-DOCSTART- -X- O\n\n" + "\n\n".join(
+        "\n".join(f"{tok} NNP O" for tok in t.split()) for t in texts) + "\n", encoding="utf-8")
+    assert main(["predict", str(folder), str(conll), "--input", "conll", "--format",
+                 "conll"]) == 0
+    blocks = capsys.readouterr().out.strip("\n").split("\n\n")
+    assert [[line.split()[0] for line in b.splitlines()] for b in blocks] == \
+        [t.split() for t in texts]  # one line per input token, in order
+    for block, ents in zip(blocks, want, strict=True):
+        tags = [line.split()[1] for line in block.splitlines()]
+        assert sum(t.startswith("B-") for t in tags) == len(ents)
+
+
+def test_modernbert_head_reads_what_the_classifier_reads(tmp_path: Path) -> None:
+    """ModernBERT puts a dense/norm head before its classifier: head.npz must still hold."""
+    import shutil
+
+    transformers = pytest.importorskip("transformers")
+    if not hasattr(transformers, "ModernBertForTokenClassification"):
+        pytest.skip("this transformers has no ModernBERT")
+    from tests.engine.tiny_model import tiny_vocab
+
+    bert = build_tiny_model(tmp_path / "bert", ["PER"])
+    labels = json.loads((bert / "config.json").read_text())
+    config = transformers.ModernBertConfig(
+        vocab_size=len(tiny_vocab()), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+        num_attention_heads=2, max_position_embeddings=128, pad_token_id=0, cls_token_id=2,
+        sep_token_id=3, bos_token_id=2, eos_token_id=3, global_attn_every_n_layers=1,
+        local_attention=16, id2label=labels["id2label"], label2id=labels["label2id"])
+    folder = tmp_path / "modernbert"
+    transformers.ModernBertForTokenClassification(config).save_pretrained(folder)
+    for f in bert.iterdir():
+        if f.name.startswith(("tokenizer", "vocab", "special")):
+            shutil.copy(f, folder / f.name)
+    result = export_model(folder, tmp_path / "onnx", quantize=False)
+    head = result.metadata["export"]["head"]
+    assert head["file"] == "head.npz" and head["max_abs_diff"] < 1e-4
+    saved = np.load(result.path / "head.npz")
+    predictor = Predictor(result.path, quantized=False)
+    batch = predictor.model_inputs(["john smith visited paris"])[0]
+    out = predictor.run(batch, hidden=True)
+    np.testing.assert_allclose(out["last_hidden_state"] @ saved["weight"].T + saved["bias"],
+                               out["logits"], atol=1e-4)

@@ -47,7 +47,11 @@ def test_base_model_setting_names_a_model(tmp_path: Path) -> None:
             with pytest.raises(ValidationError, match=words) as err:
                 project.set_setting("base_model", str(bad))
             assert err.value.field == "base_model"
-        (folder / "config.json").write_text("{}", encoding="utf-8")
+        (folder / "config.json").write_text('{"model_type": "bert"}', encoding="utf-8")
+        with pytest.raises(ValidationError, match="safetensors"):  # refused now, not at train
+            project.set_setting("base_model", str(folder))
+        (folder / "model.safetensors").write_bytes(b"")
+        (folder / "vocab.txt").write_text("[PAD]\n", encoding="utf-8")
         for good in (str(folder), "owner/some-model", "bundled"):
             project.set_setting("base_model", good)  # nothing is downloaded or loaded here
             assert project.setting("base_model") == good

@@ -136,3 +136,11 @@ def test_resplit_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
             "moved_labelled"} <= report.keys()
     assert main(["resplit", proj]) == 0
     assert "split rule: segments" in capsys.readouterr().out
+
+
+def test_export_samples_measure_on_eval_and_calibrate_on_train(tmp_path: Path) -> None:
+    with Project.create(tmp_path / "p", ["PER"], settings={"split": "blocks"}) as project:
+        project.import_files([_conll(tmp_path / "a.conll", 600)], "conll")
+        check, calib = project.export_samples(256)
+    assert 60 <= len(check) <= 256 and len(calib) == 256  # hundreds, not a handful of texts
+    assert not set(check) & set(calib)  # int8 is judged on texts it was not calibrated on
