@@ -21,6 +21,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("project")
     p.add_argument("--strategy", default=None)
     p.add_argument("--version", default=None)
+    p.add_argument("--ray", default=None, metavar="ADDRESS|local",
+                   help="score on Ray: a cluster address, or 'local' for a local instance "
+                        "(needs pip install 'spantune[cluster]')")
+    p.add_argument("--workers", type=int, default=None,
+                   help="Ray actors (default: one per CPU Ray offers)")
     p.set_defaults(func=cmd_rescore)
 
     p = sub.add_parser("simulate", help="simulate active learning on a fully labelled file")
@@ -56,7 +61,13 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     bar = ProgressBar("rescore")
     with Project.open(args.project) as project:
         try:
-            result = project.rescore(args.version, args.strategy, on_event=bar)
+            if args.ray:
+                from engine.active_learning.ray_rescore import ray_rescore
+
+                result = ray_rescore(project, args.ray, args.version, args.strategy,
+                                     workers=args.workers, on_event=bar)
+            else:
+                result = project.rescore(args.version, args.strategy, on_event=bar)
         finally:
             bar.close()
     print(result.message if hasattr(result, "message") else result)
