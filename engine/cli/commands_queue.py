@@ -61,13 +61,8 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     bar = ProgressBar("rescore")
     with Project.open(args.project) as project:
         try:
-            if args.ray:
-                from engine.active_learning.ray_rescore import ray_rescore
-
-                result = ray_rescore(project, args.ray, args.version, args.strategy,
-                                     workers=args.workers, on_event=bar)
-            else:
-                result = project.rescore(args.version, args.strategy, on_event=bar)
+            result = project.rescore(args.version, args.strategy, on_event=bar, ray=args.ray,
+                                     workers=args.workers)
         finally:
             bar.close()
     print(result.message if hasattr(result, "message") else result)
