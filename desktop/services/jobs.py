@@ -79,6 +79,14 @@ def export_data(project: Any, *, out: str | Path, fmt: str, only_labelled: bool 
     return int(project.export(out, fmt, only_labelled=only_labelled))
 
 
+def import_version(project: Any, *, folder: str | Path, on_event: EventCallback,
+                   cancel: CancelToken) -> Any:
+    """``Project.import_version``: check a version trained elsewhere, register and activate it."""
+    check(cancel)
+    emit(on_event, ProgressEvent("import_version", 0, 1, f"checking {Path(folder).name}"))
+    return project.import_version(folder)
+
+
 DEFAULT_JOBS: dict[str, JobFn] = {
     "train": train,
     "rescore": rescore,
@@ -86,6 +94,7 @@ DEFAULT_JOBS: dict[str, JobFn] = {
     "export_model": export_model,
     "import": import_files,
     "export_data": export_data,
+    "import_version": import_version,
 }
 
 
