@@ -107,6 +107,11 @@ class RayPredict:
         out: list[Any] = [None] * len(segments)
         if not items:
             return out
+        context = ray.data.DataContext.get_current()
+        context.enable_progress_bars = False
+        context.print_on_execution_start = False
+        if not log.isEnabledFor(logging.INFO):
+            logging.getLogger("ray.data").setLevel(logging.WARNING)
         files = ray.put(model_files(folder))
         ds = ray.data.from_items(items, override_num_blocks=min(len(items), 4 * self.workers))
         ds = ds.map_batches(PredictorActor, batch_size=1, batch_format="numpy",

@@ -97,7 +97,12 @@ def run_mode(folder: Path, mode: str, workers: int, out: Path) -> None:
                              " segment_id").fetchall()
         sugg = conn.execute('SELECT segment_id, start, "end", label, round(score, 5) FROM'
                             " suggestions ORDER BY segment_id, start").fetchall()
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    try:  # VmHWM is this process image's own peak; ru_maxrss can carry the parent's over exec
+        status = Path("/proc/self/status").read_text(encoding="ascii").splitlines()
+        hwm = [line for line in status if line.startswith("VmHWM:")][0]
+        peak_mb = int(hwm.split()[1]) / 1024
+    except (OSError, IndexError):
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out.write_text(json.dumps({"seconds": seconds, "scored": result.scored + (
         result.eval_segments or 0), "peak_mb": peak_mb, "queue": queue, "suggestions": sugg}),
         encoding="utf-8")
