@@ -113,8 +113,9 @@ class RayPredict:
         if not log.isEnabledFor(logging.INFO):
             logging.getLogger("ray.data").setLevel(logging.WARNING)
         files = ray.put(model_files(folder))
-        ds = ray.data.from_items(items, override_num_blocks=min(len(items), 4 * self.workers))
-        ds = ds.map_batches(PredictorActor, batch_size=1, batch_format="numpy",
+        source = ray.data.from_items(items,
+                                     override_num_blocks=min(len(items), 4 * self.workers))
+        ds = source.map_batches(PredictorActor, batch_size=1, batch_format="numpy",
                             fn_constructor_kwargs={"files": files, "hidden": hidden},
                             concurrency=self.workers, num_cpus=1)
         done = 0
