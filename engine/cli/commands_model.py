@@ -11,9 +11,10 @@ from typing import Any
 from engine.api import Project
 from engine.cli.output import ProgressBar, print_json, print_table
 from engine.errors import ValidationError
+from engine.types import Entity
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("train", help="fine-tune a model on the project's labelled segments")
     p.add_argument("project")
     p.add_argument("--epochs", type=int, default=None, help="default: chosen from a step budget")
@@ -88,15 +89,24 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _print_metrics(metrics: dict[str, Any]) -> None:
+    from engine.training.bootstrap import describe
+
     if metrics.get("f1") is None:
         print(metrics.get("message", "no evaluation segments yet: label some eval-split "
                                      "segments to get honest scores"))
         return
-    rows = [(name, m["precision"], m["recall"], m["f1"], m.get("support"))
+
+    def ci(value: Any) -> str:
+        return f"{value[0]:.2f}\u2013{value[1]:.2f}" if value else ""
+
+    rows = [(name, m["precision"], m["recall"], m["f1"], ci(m.get("f1_ci")), m.get("support"))
             for name, m in sorted(metrics.get("per_label", {}).items())]
     rows.append(("micro avg", metrics["precision"], metrics["recall"], metrics["f1"],
+                 ci(metrics.get("f1_ci")),
                  sum(m.get("support") or 0 for m in metrics.get("per_label", {}).values())))
-    print_table(["label", "precision", "recall", "f1", "support"], rows)
+    print_table(["label", "precision", "recall", "f1", "f1 95% CI", "support"], rows)
+    split = f", {metrics['split']} split" if metrics.get("split") else ""
+    print(f"held-out F1 {describe(metrics)}{split}")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -123,7 +133,7 @@ def cmd_versions(args: argparse.Namespace) -> int:
                 project.versions.activate(args.name)
             else:
                 project.versions.delete(args.name)
-        versions = project.versions.list()
+        versions = project.versions.get_all()
     if args.json:
         print_json([{"name": v.name, "active": v.active, "created_at": v.created_at,
                      "base_model": v.base_model, "f1": v.metrics.get("f1"),
@@ -201,7 +211,7 @@ def _read_texts(name: str) -> list[str]:
     return texts
 
 
-def _write_prediction(text: str, entities: list, fmt: str) -> None:
+def _write_prediction(text: str, entities: list[Entity], fmt: str) -> None:
     if fmt == "jsonl":
         spans = [{"start": e.start, "end": e.end, "label": e.label, "score": round(e.score, 4),
                   "text": text[e.start:e.end]} for e in entities]

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from engine.errors import Cancelled, EngineError, TrainingError
+from engine.errors import Cancelled, EngineError, TrainingError, writing
 from engine.inference.decode import DECODING_RULE
 from engine.progress import CancelToken, EventCallback, check
 from engine.store.versions import TEMP_PREFIX
@@ -62,7 +62,9 @@ def train_examples(train: Sequence[LabelledExample], eval: Sequence[LabelledExam
                    labels: Sequence[str], config: TrainConfig | None = None,
                    out_dir: str | Path | None = None, *, init: str | Path | None = None,
                    on_event: EventCallback | None = None,
-                   cancel: CancelToken | None = None, parallel: Any = None) -> TrainOutcome:
+                   cancel: CancelToken | None = None,
+                   eval_groups: dict[str, Any] | None = None,
+                   parallel: Any = None) -> TrainOutcome:
     """Fine-tune on in-memory examples (no project needed: simulations and benchmarks).
 
     ``init`` is the folder to start from (default: ``config.base_model`` or the bundled
@@ -99,6 +101,8 @@ def train_examples(train: Sequence[LabelledExample], eval: Sequence[LabelledExam
             torch.manual_seed(seed + parallel.rank)  # own dropout masks per worker
         state = _fit(prepared, config, seed, on_event, cancel, device, parallel)
     metrics = state.best_metrics or prepared.no_eval()
+    if state.best_metrics and eval_groups:  # how the held-out segments are grouped
+        metrics = {**metrics, **eval_groups}
     metrics = {**metrics, "training": {"steps": state.steps, "epochs": state.epochs,
                                        "loss": state.last_loss, "stopped": state.stopped,
                                        "seconds": round(time.monotonic() - started, 2)}}
@@ -113,7 +117,8 @@ def train_examples(train: Sequence[LabelledExample], eval: Sequence[LabelledExam
                            prepared.counts, prepared.log + state.log,
                            time.monotonic() - started, resolved, prepared.base_name)
     if out_dir is not None:
-        save_model_folder(Path(out_dir), outcome)
+        with writing(Path(out_dir).parent, "the trained model into"):  # a full disk: one line
+            save_model_folder(Path(out_dir), outcome)
     return outcome
 
 
@@ -249,6 +254,7 @@ def train(project: Any, config: TrainConfig | None = None, *,
     """
     config = _project_config(project, config or TrainConfig())
     snapshot = project.annotations.training_snapshot()
+    groups = _eval_groups(project, snapshot.eval)
     init = config.base_model
     active = project.versions.active() if config.warm_start else None
     if active is not None:
@@ -261,7 +267,8 @@ def train(project: Any, config: TrainConfig | None = None, *,
     tmp = project.models_dir / f"{TEMP_PREFIX}{name}-{uuid.uuid4().hex[:8]}"
     try:
         outcome = train_examples(snapshot.train, snapshot.eval, snapshot.labels, config, tmp,
-                                 init=init, on_event=on_event, cancel=cancel)
+                                 init=init, on_event=on_event, cancel=cancel,
+                                 eval_groups=groups)
         check(cancel)
         if active is not None:
             outcome.log.insert(0, f"warm start from {active.name}")
@@ -275,6 +282,13 @@ def train(project: Any, config: TrainConfig | None = None, *,
                                 log_text="\n".join(outcome.log))
     return TrainResult(name, str(project.models_dir / name), outcome.metrics, outcome.counts,
                        round(outcome.seconds, 2), tuple(outcome.log), outcome.config)
+
+
+def _eval_groups(project: Any, eval: Sequence[LabelledExample]) -> dict[str, Any]:
+    from engine.store.split import eval_groups
+
+    with project.db.read() as conn:
+        return eval_groups(conn, [ex.segment_id for ex in eval])
 
 
 def _project_config(project: Any, config: TrainConfig) -> TrainConfig:

@@ -74,7 +74,7 @@ def import_version(project: Any, folder: str | Path, *, activate: bool = True) -
     from engine.training.bundle import copy_model_files
 
     source = Path(folder)
-    labels = [lab.name for lab in project.labels.list()]
+    labels = [lab.name for lab in project.labels.get_all()]
     check_version_folder(source, labels)
     meta = _read_meta(source)
     name = project.versions.next_name()

@@ -132,7 +132,7 @@ def test_import_refuses_wrong_labels_pickles_and_missing_files(
     with pytest.raises(ModelLoadError, match="not a folder"):
         labelled.import_version(tmp_path / "nothing-here")
 
-    assert labelled.versions.list() == []
+    assert labelled.versions.get_all() == []
     assert sorted(p.name for p in labelled.models_dir.iterdir()) == before
 
 

@@ -126,7 +126,7 @@ def test_names_and_texts_are_stored_verbatim(tmp_path: Path, project: Project,
     assert project.document_text(seg.document_id) == text
     (span,) = project.annotations.spans(seg.id)
     assert span.label == value
-    assert value in [lab.name for lab in project.labels.list()]
+    assert value in [lab.name for lab in project.labels.get_all()]
 
 
 json_values = st.recursive(
