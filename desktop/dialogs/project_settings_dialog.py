@@ -157,9 +157,6 @@ class ProjectSettingsDialog(QDialog):
         self.backup_spin.setSpecialValueText("Off")  # shown for 0
         # a seed goes up to 2**32 - 1, beyond QSpinBox's int range
         self.seed_spin = QDoubleSpinBox(decimals=0, minimum=0, maximum=2**32 - 1)
-        self.device_combo = QComboBox(editable=True)  # cuda:N can be typed
-        self.device_combo.addItems(["auto", "cpu", "cuda", "mps"])
-        self.device_combo.setToolTip("Where training and evaluation run")
         for spin in (self.eval_share_spin, self.import_mb_spin, self.backup_spin, self.seed_spin):
             spin.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToNearestValue)
 
@@ -191,9 +188,6 @@ class ProjectSettingsDialog(QDialog):
             "backup_interval_hours": SettingField("Automatic backups", self.backup_spin,
                                                   self.backup_spin.value,
                                                   self.backup_spin.setValue),
-            "device": SettingField("Training device", self.device_combo,
-                                   lambda: self.device_combo.currentText().strip(),
-                                   lambda v: self.device_combo.setCurrentText(str(v))),
             "seed": SettingField("Random seed", self.seed_spin,
                                  lambda: int(self.seed_spin.value()), self.seed_spin.setValue),
         }
@@ -206,9 +200,6 @@ class ProjectSettingsDialog(QDialog):
                                      "Hugging Face model folder or hub id. Used from the next "
                                      "retrain."),
             "backup_interval_hours": self._note("0 turns automatic backups off."),
-            "device": self._note("“auto” picks an NVIDIA GPU (CUDA), then Apple MPS, then the "
-                                 "CPU; “cuda:1” names the second GPU. Used from the next "
-                                 "retrain."),
         }
         form = QFormLayout()
         for key, field in self.fields.items():

@@ -42,7 +42,7 @@ def test_import_version_from_the_model_menu(qtbot, make_window, make_project, tm
     boxes = [b for b in window.findChildren(QMessageBox, "error_dialog") if b.isVisible()]
     assert len(boxes) == 1 and "does not match the project" in boxes[0].text()
     boxes[0].accept()
-    assert project.versions.list() == []
+    assert project.versions.get_all() == []
 
     good = trained_folder(tmp_path, list(LABELS))
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(good))
