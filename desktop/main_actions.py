@@ -59,6 +59,8 @@ MENUS: tuple[tuple[str, tuple[ActionSpec | None, ...]], ...] = (
         ActionSpec("retrain", "&Retrain", "Ctrl+T", "Train a new version on the labels"),
         ActionSpec("cancel_job", "&Cancel Running Job", "Ctrl+."),
         ActionSpec("export_model2", "&Export Model (ONNX)…"),
+        ActionSpec("import_version", "&Import Version…",
+                   tip="Bring back a version trained elsewhere (spantune train-bundle)"),
     )),
     ("&Help", (
         ActionSpec("help", "&Keyboard Shortcuts", QKeySequence.StandardKey.HelpContents),

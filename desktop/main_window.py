@@ -113,6 +113,7 @@ class MainWindow(QMainWindow):
             "import": self.import_documents, "export_data": self.export_data,
             "settings": self.project_settings, "backup": self.back_up_now,
             "export_model": self.export_model, "export_model2": self.export_model,
+            "import_version": self.import_version,
             "close": s.close_project, "quit": self.close, "accept_all": e.accept_all,
             "reject_all": e.reject_all, "delete": e.delete_focused, "labels": self.manage_labels,
             "next": lambda: nav.finish_current("labelled"),
@@ -246,6 +247,14 @@ class MainWindow(QMainWindow):
 
         if self.session.project is not None:
             ExportModelDialog(self.session, self).exec()
+
+    def import_version(self) -> None:
+        if self.session.project is None:
+            return
+        folder = QFileDialog.getExistingDirectory(
+            self, "Import a version folder (written by spantune train-bundle)")
+        if folder:
+            self.session.import_version(folder)
 
     def project_settings(self) -> None:
         from desktop.dialogs.project_settings_dialog import ProjectSettingsDialog
@@ -397,6 +406,7 @@ class MainWindow(QMainWindow):
         self.actions["settings"].setEnabled(project is not None)
         self.actions["backup"].setEnabled(project is not None)
         self.actions["retrain"].setEnabled(project is not None and not project.read_only)
+        self.actions["import_version"].setEnabled(project is not None and not project.read_only)
         self.stack.setCurrentIndex(1 if project else 0)
         if project is None:
             self.setWindowTitle("Spantune")

@@ -473,12 +473,21 @@ class Project:
 
     def rescore(self, version: str | None = None, strategy: str | None = None, *,
                 on_event: EventCallback | None = None,
-                cancel: CancelToken | None = None) -> RescoreResult:
+                cancel: CancelToken | None = None, ray: str | None = None,
+                workers: int | None = None) -> RescoreResult:
         """Score the unlabelled pool with a version's int8 model; store scores and suggestions.
 
-        Without any model, computes the cold-start (diverse) order instead.
+        Without any model, computes the cold-start (diverse) order instead. ``ray`` (a
+        cluster address or ``"local"``) scores on Ray actors (``workers`` of them); the queue
+        is the same. Raises ValidationError when Ray is asked for but not installed.
         """
         from engine.active_learning import cold_start, rescore
+
+        if ray is not None:
+            from engine.active_learning.ray_rescore import ray_rescore
+
+            return ray_rescore(self, ray, version, strategy, workers=workers,
+                               on_event=on_event, cancel=cancel)
 
         if version is None and self.versions.active() is None:
             return cold_start(self, on_event=on_event, cancel=cancel)

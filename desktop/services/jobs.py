@@ -84,6 +84,14 @@ def review(project: Any, *, folds: int = 5, on_event: EventCallback,
     return project.review(folds, on_event=on_event, cancel=cancel)
 
 
+def import_version(project: Any, *, folder: str | Path, on_event: EventCallback,
+                   cancel: CancelToken) -> Any:
+    """``Project.import_version``: check a version trained elsewhere, register and activate it."""
+    check(cancel)
+    emit(on_event, ProgressEvent("import_version", 0, 1, f"checking {Path(folder).name}"))
+    return project.import_version(folder)
+
+
 DEFAULT_JOBS: dict[str, JobFn] = {
     "review": review,
     "train": train,
@@ -92,6 +100,7 @@ DEFAULT_JOBS: dict[str, JobFn] = {
     "export_model": export_model,
     "import": import_files,
     "export_data": export_data,
+    "import_version": import_version,
 }
 
 

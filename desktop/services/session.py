@@ -291,6 +291,10 @@ class Session(QObject):
         """Train a new version; when it succeeds, activate it and rescore the queue."""
         return self.start_job("train", then=self._on_trained, config=config)
 
+    def import_version(self, folder: str | Path) -> bool:
+        """Import a version folder trained elsewhere; when it is registered, rescore."""
+        return self.start_job("import_version", then=self._on_trained, folder=str(folder))
+
     def import_files(self, paths: Sequence[str | Path], fmt: str | None, segment: str,
                      as_suggestions: bool) -> bool:
         """Import; then order the queue (the cold-start order while there is no model)."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -121,7 +121,7 @@ def rank_train(strategy: Strategy, preds: Sequence[Any], head: Head | None,
 def rescore(project: Project, version: str | None = None, strategy: str | None = None, *,
             on_event: EventCallback | None = None, cancel: CancelToken | None = None,
             max_pool: int | None = DEFAULT_MAX_POOL, diversity_k: int = DIVERSITY_K,
-            ) -> RescoreResult:
+            predict: Callable[..., list[Any]] | None = None) -> RescoreResult:
     """Score the todo pool with ``version`` (default: active) and ``strategy`` (default: the
     project's) and store the queue order and the model's suggestions.
 
@@ -129,7 +129,8 @@ def rescore(project: Project, version: str | None = None, strategy: str | None =
     first when it has no export. Pools above ``max_pool`` train segments are subsampled (the
     result says so). Reports ProgressEvent stages "export", "score" (segments done of total) and
     "store". Raises Cancelled (nothing changed), ModelLoadError, ValidationError (unknown
-    strategy or version).
+    strategy or version). ``predict(folder, segments, hidden=, cancel=, progress=)`` replaces
+    the in-process :func:`predict_pool` (Ray: :mod:`engine.active_learning.ray_rescore`).
     """
     started = time.monotonic()
     chosen = project.versions.get(version) if version else project.versions.active()
@@ -159,8 +160,12 @@ def rescore(project: Project, version: str | None = None, strategy: str | None =
                  force=done == total)
 
     hidden = predictor.has_hidden and (strat.needs_hidden or diversity_k > 1)
-    preds = predict_pool(predictor, [*train, *evals], hidden=hidden, cancel=cancel,
-                         progress=progress)
+    if predict is None:
+        preds = predict_pool(predictor, [*train, *evals], hidden=hidden, cancel=cancel,
+                             progress=progress)
+    else:
+        preds = predict(folder, [*train, *evals], hidden=hidden, cancel=cancel,
+                        progress=progress)
     check(cancel)
     order, scores = rank_train(strat, preds[:len(train)], head, rng, diversity_k)
     train_order = [train[i].id for i in order]

@@ -20,6 +20,11 @@ def register(sub: Subparsers) -> None:
         sub, "rescore", cmd_rescore, help="re-score the unlabelled pool with the active model")
     p.add_argument("--strategy", default=None)
     p.add_argument("--version", default=None)
+    p.add_argument("--ray", default=None, metavar="ADDRESS|local",
+                   help="score on Ray: a cluster address, or 'local' for a local instance "
+                        "(needs pip install 'spantune[cluster]')")
+    p.add_argument("--workers", type=int, default=None,
+                   help="Ray actors (default: one per CPU Ray offers)")
 
     p = add_command(
         sub, "simulate", cmd_simulate, help="simulate active learning on a fully labelled file",
@@ -56,7 +61,8 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     bar = ProgressBar("rescore")
     with Project.open(args.project) as project:
         try:
-            result = project.rescore(args.version, args.strategy, on_event=bar)
+            result = project.rescore(args.version, args.strategy, on_event=bar, ray=args.ray,
+                                     workers=args.workers)
         finally:
             bar.close()
     print(result.message if hasattr(result, "message") else result)

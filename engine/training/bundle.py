@@ -71,7 +71,6 @@ def write_bundle(project: Any, out: str | Path, config: TrainConfig | None = Non
     empty), TrainingError (no labelled segments), ModelLoadError (base model unusable).
     """
     from engine.models.base import BUNDLED, resolve_base_model
-    from engine.store.util import now
     from engine.training.trainer import _project_config
 
     target = Path(out)
@@ -86,20 +85,33 @@ def write_bundle(project: Any, out: str | Path, config: TrainConfig | None = Non
     base_name = active.path if active is not None else (config.base_model or BUNDLED)
     is_hub = not Path(base_name).expanduser().exists() and base_name != BUNDLED
     base = None if is_hub else resolve_base_model(base_name)  # a hub id is fetched remotely
+    return bundle_from_examples(
+        target, snapshot.labels, snapshot.train, snapshot.eval, config,
+        name=active.name if active is not None else base_name,
+        base_folder=None if base is None else base.folder, hub_id=base_name if is_hub else None,
+        project=project.path.name)
+
+
+def bundle_from_examples(target: Path, labels: Sequence[str],
+                         train: Sequence[LabelledExample], evaluation: Sequence[LabelledExample],
+                         config: TrainConfig, *, name: str, base_folder: Path | None,
+                         hub_id: str | None = None, project: str | None = None) -> Path:
+    """Write a bundle folder from in-memory examples (temp folder, then renamed)."""
+    from engine.store.util import now
+
     tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:8]}")
     tmp.mkdir(parents=True)
     try:
-        _write_jsonl(tmp / "train.jsonl", snapshot.train)
-        _write_jsonl(tmp / "eval.jsonl", snapshot.eval)
-        files = [] if base is None else copy_model_files(base.folder, tmp / BASE_DIR)
+        _write_jsonl(tmp / "train.jsonl", train)
+        _write_jsonl(tmp / "eval.jsonl", evaluation)
+        files = [] if base_folder is None else copy_model_files(base_folder, tmp / BASE_DIR)
         manifest = {
-            "format": FORMAT, "version": VERSION, "created_at": now(),
-            "project": project.path.name, "labels": list(snapshot.labels),
-            "config": {**config.to_dict(), "warm_start": False},
-            "base_model": {"name": active.name if active is not None else base_name,
-                           "hub_id": base_name if is_hub else None,
-                           "folder": None if is_hub else BASE_DIR, "files": files},
-            "counts": {"train": len(snapshot.train), "eval": len(snapshot.eval)},
+            "format": FORMAT, "version": VERSION, "created_at": now(), "project": project,
+            "labels": list(labels), "config": {**config.to_dict(), "warm_start": False},
+            "base_model": {"name": name, "hub_id": hub_id,
+                           "folder": None if base_folder is None else BASE_DIR,
+                           "files": files},
+            "counts": {"train": len(train), "eval": len(evaluation)},
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         if target.exists():

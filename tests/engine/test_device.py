@@ -120,3 +120,22 @@ def test_onnx_providers_fall_back_to_cpu_with_one_log_line(
     monkeypatch.setattr(ort, "get_available_providers",
                         lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
     assert predictor.choose_providers() == ["CUDAExecutionProvider", "CPUExecutionProvider"]
+
+
+def test_fp16_with_gradient_scaler_trains(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """The CUDA fp16 path (autocast + GradScaler), run on the CPU where torch supports both."""
+    from engine.training import TrainConfig, train_examples
+    from tests.engine.test_training import as_examples, sentences
+    from tests.engine.tiny_model import build_tiny_model
+
+    base = build_tiny_model(tmp_path / "base", ["PER", "LOC"])
+    monkeypatch.setattr(dev, "precision_for",
+                        lambda device, bf16: dev.Precision("fp16", torch.float16, True))
+    data = as_examples(sentences(16))
+    outcome = train_examples(data[:12], data[12:], ["PER", "LOC"], TrainConfig(
+        base_model=str(base), epochs=2, batch_size=4, threads=1, max_length=32, stride=8,
+        device="cpu", seed=0))
+    assert outcome.config["precision"] == "fp16" and outcome.config["device"] == "cpu"
+    assert outcome.metrics["training"]["steps"] == 6
+    assert outcome.metrics["f1"] is not None
+    assert all(p.dtype == torch.float32 for p in outcome.model.parameters())

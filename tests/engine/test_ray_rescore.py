@@ -1,0 +1,57 @@
+"""Rescoring on Ray (local instance, 2 actors) gives the local job's queue and suggestions."""
+
+from __future__ import annotations
+
+import builtins
+from pathlib import Path
+
+import pytest
+
+from engine.active_learning import rescore
+from engine.api import Project
+from engine.errors import ValidationError
+from tests.engine.test_active_learning_rescore import scored_project, tiny_export  # noqa: F401
+
+
+def stored_queue(project: Project) -> tuple[list, list]:
+    conn = project.db.connection()
+    scores = conn.execute("SELECT segment_id, model_version, strategy, score FROM al_scores"
+                          " ORDER BY score, segment_id").fetchall()
+    suggestions = conn.execute('SELECT segment_id, start, "end", label, round(score, 5)'
+                               " FROM suggestions ORDER BY segment_id, start").fetchall()
+    return scores, suggestions
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("strategy", ["mnlp", "bald"])
+def test_ray_queue_equals_local_queue(scored_project: Project,  # noqa: F811
+                                      strategy: str) -> None:
+    pytest.importorskip("ray")
+    from engine.active_learning.ray_rescore import ray_rescore
+
+    local = rescore(scored_project, strategy=strategy)
+    expected = stored_queue(scored_project)
+    with scored_project.db.write() as conn:
+        conn.execute("DELETE FROM al_scores")
+        conn.execute("DELETE FROM suggestions")
+    remote = ray_rescore(scored_project, "local", strategy=strategy, workers=2)
+    assert stored_queue(scored_project) == expected
+    assert (remote.scored, remote.suggestions, remote.mean_score) == (
+        local.scored, local.suggestions, local.mean_score)
+
+
+def test_without_ray_the_flag_says_how_to_install(monkeypatch: pytest.MonkeyPatch,
+                                                  scored_project: Project,  # noqa: F811
+                                                  tmp_path: Path) -> None:
+    from engine.active_learning import ray_rescore as module
+
+    real = builtins.__import__
+
+    def no_ray(name: str, *args, **kwargs):
+        if name == "ray" or name.startswith("ray."):
+            raise ImportError("No module named 'ray'")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_ray)
+    with pytest.raises(ValidationError, match=r"pip install 'spantune\[cluster\]'"):
+        module.ray_rescore(scored_project, "local")
