@@ -17,9 +17,9 @@ with a model trained on 100 sentences (first run exports to ONNX, second reuses 
 ``queue``: ``queue_page`` latency on a 100,000-segment project. ``pool``: ``rescore`` (mnlp) and
 ``next -n 50`` without a model (the cold start) on a ``--big-pool``-segment project (CoNLL train
 sentences, then halves of two sentences recombined), each in its own process so its peak RSS is
-its own, once with this tree's code and once with ``--baseline-ref``'s (``git archive``: the code
-before streaming by default); prints seconds, segments/s (todo segments / seconds), peak RSS
-and whether both stored the same queue and suggestions. Reads
+its own, once with this tree's code (or ``--after-ref``'s) and once with ``--baseline-ref``'s
+(``git archive``: the code before streaming by default); prints seconds, segments/s (todo
+segments / seconds), peak RSS and whether both stored the same queue and suggestions. Reads
 ``../shared/data/conll2003`` relative to the repository root and skips with a message where it is
 absent. Not collected by pytest.
 """
@@ -222,11 +222,13 @@ def run_pool(args: argparse.Namespace, tmp: Path) -> None:
     from engine.active_learning.embedder import base_model_dir, cache_folder, export_encoder
     from engine.api import Project
 
-    base = tmp / "baseline"
-    base.mkdir()
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", args.baseline_ref, "engine"],
-                             check=True, capture_output=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
+    trees = {"before": tmp / "before", "after": tmp / "after" if args.after_ref else REPO}
+    for name, ref in (("before", args.baseline_ref), ("after", args.after_ref)):
+        if ref:
+            trees[name].mkdir()
+            archive = subprocess.run(["git", "-C", str(REPO), "archive", ref, "engine"],
+                                     check=True, capture_output=True).stdout
+            subprocess.run(["tar", "-x", "-C", str(trees[name])], input=archive, check=True)
     t0 = time.monotonic()
     big = _big_project(tmp / "big", args.big_pool)
     print(f"pool: {args.big_pool} segments imported in {time.monotonic() - t0:.1f} s")
@@ -236,7 +238,7 @@ def run_pool(args: argparse.Namespace, tmp: Path) -> None:
     model = _trained_model(args, tmp)
     results: dict[tuple[str, str], dict] = {}
     for case in ("next", "rescore"):
-        for name, tree in (("before", base), ("after", REPO)):
+        for name, tree in trees.items():
             copy = tmp / f"{case}-{name}" / big.name
             shutil.copytree(big, copy)
             if case == "rescore":
@@ -341,6 +343,8 @@ def main() -> int:
     parser.add_argument("--big-pool", type=int, default=200_000)
     parser.add_argument("--baseline-ref", default=BASELINE_REF,
                         help="the git commit whose engine/ is the 'before' of the pool part")
+    parser.add_argument("--after-ref", default=None,
+                        help="a commit for the 'after' (default: this working tree)")
     parser.add_argument("--max-minutes", type=float, default=None)
     parser.add_argument("--base-model", default=None)
     parser.add_argument("--out", default=None)
