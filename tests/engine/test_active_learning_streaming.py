@@ -201,3 +201,50 @@ def test_mix_eval_is_the_reference() -> None:
         share = float(rng.choice([0.0, 0.05, 0.15, 0.5, 1.0, 1.5, float(rng.random())]))
         assert mix_eval(train, evals, share, np.random.default_rng(trial)) == \
             al_reference.mix_eval(train, evals, share, np.random.default_rng(trial)), trial
+
+
+_KILLED_CHILD = r"""
+import importlib, os, signal, sys
+from engine.api import Project
+module = importlib.import_module("engine.active_learning.rescore")
+module.CHUNK = int(sys.argv[2])
+real, calls = module.predict_pool, []
+
+
+def predict_then_die(*args, **kwargs):
+    calls.append(1)
+    if len(calls) == 4:  # three pages staged: the job is killed mid-stream
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(*args, **kwargs)
+
+
+module.predict_pool = predict_then_die
+module.rescore(Project.open(sys.argv[1]), strategy="margin", max_pool=None)
+"""
+
+
+def test_killed_rescore_leaves_the_previous_queue(big_pool: Project) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from engine.store.database import integrity_problem
+
+    rescore(big_pool, strategy="margin", max_pool=None)
+    before = stored_queue(big_pool, "v0001", "margin")
+    sugg = stored_suggestions(big_pool)
+    path = big_pool.path
+    big_pool.close()
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(repo), os.environ.get(
+        "PYTHONPATH", "")])}
+    proc = subprocess.run([sys.executable, "-c", _KILLED_CHILD, str(path), str(PAGE)], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == -9, proc.stderr
+    again = Project.open(path)
+    try:
+        assert integrity_problem(path / "project.sqlite") is None
+        assert stored_queue(again, "v0001", "margin") == before
+        assert stored_suggestions(again) == sugg
+    finally:
+        again.close()
