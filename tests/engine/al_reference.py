@@ -107,3 +107,22 @@ def cold_start_queue(conn: sqlite3.Connection, embedder: Any, eval_share: float,
     rest = np.asarray([p.id for p in train if p.id not in chosen], dtype=np.int64)
     order = first + [int(i) for i in rng.permutation(rest)]
     return mix_eval(order, [p.id for p in pool if p.split != "train"], eval_share, rng)
+
+
+def simulate_selection(pool_texts: list[tuple[str, bool]], remaining: list[int], folder: Path,
+                       strategy: str, rng: np.random.Generator, k: int, diversity: bool
+                       ) -> list[int]:
+    """The batch a simulation round selected from ``remaining`` the old way."""
+    from engine.inference.predictor import Predictor
+
+    strat = get_strategy(strategy)
+    head = load_head(folder) if strat.needs_hidden else None
+    segs = [PoolSegment(i, "train", 0, pool_texts[i][0], pool_texts[i][1]) for i in remaining]
+    preds = predict_pool(Predictor(folder, quantized=True), segs, hidden=True)
+    outputs = ModelOutputs([p.word_probs for p in preds],
+                           [p.word_hidden for p in preds] if strat.needs_hidden else None, head)
+    scores = strat.score(outputs, rng) if preds else np.zeros(0)
+    has_emb = bool(preds) and preds[0].mean_hidden is not None and strat.name != "random"
+    emb = np.stack([p.mean_hidden for p in preds]) if has_emb else None
+    order = diverse_order(scores, emb, k if diversity else 0, 5 * k)
+    return [remaining[int(i)] for i in order[:k]]
