@@ -14,11 +14,12 @@ and the labelled tokens each strategy needed to reach random's final F1 (results
 and summary.json land in ``--out``; rerunning resumes). Tens of minutes per seed and strategy on
 2 cores: use ``--quick`` for a reduced check. ``rescore``: time to rescore a 10,000-sentence pool
 with a model trained on 100 sentences (first run exports to ONNX, second reuses the export).
-``queue``: ``queue_page`` latency on a 100,000-segment project. ``pool``: ``rescore`` (mnlp) and
-``next -n 50`` without a model (the cold start) on a ``--big-pool``-segment project (CoNLL train
-sentences, then halves of two sentences recombined), each in its own process so its peak RSS is
-its own, once with this tree's code (or ``--after-ref``'s) and once with ``--baseline-ref``'s
-(``git archive``: the code before streaming by default); prints seconds, segments/s (todo
+``queue``: ``queue_page`` latency on a 100,000-segment project. ``pool``: ``rescore`` (mnlp;
+the version already exported) and ``next -n 50`` without a model (the cold start; the base
+encoder already exported) on a ``--big-pool``-segment project (CoNLL train sentences, then halves
+of two sentences recombined), each in its own process so its peak RSS is its own, once with this
+tree's code (or ``--after-ref``'s) and once with ``--baseline-ref``'s (``git archive``: the code
+before streaming by default); prints seconds, segments/s (todo
 segments / seconds), peak RSS and whether both stored the same queue and suggestions. Reads
 ``../shared/data/conll2003`` relative to the repository root and skips with a message where it is
 absent. Not collected by pytest.
@@ -236,8 +237,14 @@ def run_pool(args: argparse.Namespace, tmp: Path) -> None:
     encoder = base_model_dir(args.base_model)
     export_encoder(encoder, cache_folder(big, encoder))
     model = _trained_model(args, tmp)
+    from engine.active_learning.rescore import EXPORT_FOLDER
+    from engine.export.exporter import export_model
+
+    t0 = time.monotonic()  # once per version (torch): not part of a case either
+    export_model(model, model / EXPORT_FOLDER, quantize=True)
+    print(f"exported the model to int8 ONNX in {time.monotonic() - t0:.0f} s")
     results: dict[tuple[str, str], dict] = {}
-    for case in ("next", "rescore"):
+    for case in args.cases.split(","):
         for name, tree in trees.items():
             copy = tmp / f"{case}-{name}" / big.name
             shutil.copytree(big, copy)
@@ -341,6 +348,7 @@ def main() -> int:
     parser.add_argument("--data", default=None,
                         help="the CoNLL-2003 folder (default ../shared/data/conll2003)")
     parser.add_argument("--big-pool", type=int, default=200_000)
+    parser.add_argument("--cases", default="next,rescore", help="the pool part's cases")
     parser.add_argument("--baseline-ref", default=BASELINE_REF,
                         help="the git commit whose engine/ is the 'before' of the pool part")
     parser.add_argument("--after-ref", default=None,

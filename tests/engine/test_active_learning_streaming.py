@@ -273,3 +273,24 @@ def test_simulation_selects_the_batch_of_the_whole_pool(tmp_path: Path, tiny_exp
             assert len(set(got) & set(expected)) >= 36
         else:
             assert got == expected
+
+
+@pytest.mark.slow
+def test_a_cached_encoder_loads_without_transformers(project: Project) -> None:
+    import os
+    import subprocess
+    import sys
+
+    topic_corpus(project)
+    cold_start(project, size=6)  # exports the bundled encoder into the project's cache
+    child = ("import sys\nfrom pathlib import Path\n"
+             "from engine.active_learning.embedder import project_encoder\n"
+             f"enc = project_encoder(Path({str(project.path)!r}), 'bundled')\n"
+             "assert enc(['a short sentence']).shape[0] == 1\n"
+             "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))\n")
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(repo), os.environ.get(
+        "PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", child], env=env, capture_output=True,
+                         text=True, timeout=300, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
