@@ -16,6 +16,7 @@ import numpy as np
 from engine.active_learning.strategies import (
     Head,
     ModelOutputs,
+    PageScorer,
     Strategy,
     entropy,
     flatten,
@@ -45,17 +46,30 @@ def mc_dropout_probs(hidden: np.ndarray, head: Head, samples: int,
     information is estimated exactly as with per-word masks (only words of one pass share the
     mask). With ``head.dropout == 0`` every mask keeps everything: one pass is exact, ``T = 1``.
     """
+    return masked_probs(hidden, head, dropout_masks(head, samples, rng))
+
+
+def dropout_masks(head: Head, samples: int, rng: np.random.Generator) -> np.ndarray | None:
+    """The ``(T, hidden)`` keep-masks of :func:`mc_dropout_probs` (None when dropout is 0)."""
     p = float(head.dropout)
     if not 0.0 <= p < 1.0:
         raise ValidationError(f"dropout must be in [0, 1), got {p}", field="dropout")
+    if p == 0.0:
+        return None
+    width = np.asarray(head.weight).shape[1]
+    return np.asarray(rng.random((samples, width), dtype=np.float32) < 1.0 - p)
+
+
+def masked_probs(hidden: np.ndarray, head: Head, masks: np.ndarray | None) -> np.ndarray:
+    """``(T, N, n_tags)`` probabilities under the given masks (one pass without masks)."""
     weight = np.asarray(head.weight, dtype=np.float32)
     bias = np.asarray(head.bias, dtype=np.float32)
     h = np.asarray(hidden, dtype=np.float32)
-    if p == 0.0:
+    if masks is None:
         return _softmax((h @ weight.T + bias).astype(np.float64))[None]
-    keep = 1.0 - p
+    keep = 1.0 - float(head.dropout)
     tags, width = weight.shape
-    masks = rng.random((samples, width), dtype=np.float32) < keep
+    samples = len(masks)
     heads = (weight[None] * masks[:, None, :] / np.float32(keep)).reshape(samples * tags, width)
     out = np.empty((samples, len(h), tags), dtype=np.float64)
     step = max(1, _CHUNK_VALUES // max(1, samples * tags))
@@ -89,3 +103,24 @@ class BALD(Strategy):
             return np.zeros(len(lengths))
         mi = word_mutual_information(mc_dropout_probs(flat, outputs.head, self.samples, rng))
         return reduce_words(mi, lengths, "mean")
+
+    def page_scorer(self, total: int, rng: np.random.Generator, head: Head | None = None
+                    ) -> PageScorer:
+        """Page by page with the masks :meth:`score` would draw, drawn once at the first page
+        that has words. Equal to :meth:`score` on the whole pool up to float rounding (the
+        head's matrix products run on pages instead of the whole pool)."""
+        masks: list[np.ndarray | None] = []
+
+        def scorer(outputs: ModelOutputs, positions: np.ndarray) -> np.ndarray:
+            if outputs.hidden is None or outputs.head is None:
+                raise ValidationError("BALD needs hidden states and the classifier head",
+                                      field="strategy")
+            flat, lengths = flatten(outputs.hidden)
+            if len(flat) == 0:
+                return np.zeros(len(lengths))
+            if not masks:
+                masks.append(dropout_masks(outputs.head, self.samples, rng))
+            mi = word_mutual_information(masked_probs(flat, outputs.head, masks[0]))
+            return reduce_words(mi, lengths, "mean")
+
+        return scorer

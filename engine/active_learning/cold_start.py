@@ -1,6 +1,7 @@
 """Cold start: before any model exists, order the queue so the first sentences cover the corpus.
 
-Todo train segments (a random sample of at most ``sample_limit`` on big pools) are embedded with
+Todo train segments (a random sample of at most ``sample_limit`` on big pools, the only texts
+read: the pool is otherwise scanned as ids) are embedded with
 the base encoder (mean pooling), clustered with k-means (k-means++ start), and the member nearest
 each cluster centre comes first, biggest clusters first; every other segment follows in seeded
 random order (itself a representative sample). Eval segments are mixed in as usual. The order is
@@ -10,14 +11,16 @@ stored in ``al_scores`` under model version and strategy ``"cold-start"``.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from engine.active_learning.diversity import representatives
 from engine.active_learning.embedder import Embedder, project_encoder
-from engine.active_learning.pool import PoolSegment, RescoreResult, read_pool
+from engine.active_learning.pool import RescoreResult, read_page, scan_pool
 from engine.active_learning.queue import COLD_START, mix_eval, order_rng, store_order
 from engine.progress import CancelToken, EventCallback, ProgressEvent, Throttle, check
 from engine.store.patterns import matched_segments, prefer_matched
@@ -35,33 +38,48 @@ EMBED_CHUNK = 256
 def embed_texts(embedder: Embedder, texts: list[str], *, cancel: CancelToken | None = None,
                 on_event: EventCallback | None = None) -> np.ndarray:
     """Embeddings of ``texts`` in chunks (cancel checked and progress reported per chunk)."""
+    return embed_pages(embedder, (texts[lo:lo + EMBED_CHUNK]
+                                  for lo in range(0, len(texts), EMBED_CHUNK)),
+                       len(texts), cancel=cancel, on_event=on_event)
+
+
+def embed_pages(embedder: Embedder, chunks: Iterable[list[str]], total: int, *,
+                cancel: CancelToken | None = None,
+                on_event: EventCallback | None = None) -> np.ndarray:
+    """Embeddings of the texts of ``chunks`` (``total`` in all), one chunk at a time."""
     throttle = Throttle(on_event)
-    parts: list[np.ndarray] = []
-    for lo in range(0, len(texts), EMBED_CHUNK):
+    out: np.ndarray | None = None
+    done = 0
+    for texts in chunks:
         check(cancel)
-        parts.append(np.asarray(embedder(texts[lo:lo + EMBED_CHUNK]), dtype=np.float32))
-        done = min(lo + EMBED_CHUNK, len(texts))
-        throttle(ProgressEvent("embed", done, len(texts), f"embedded {done} of {len(texts)}"),
-                 force=done == len(texts))
-    return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+        part = np.asarray(embedder(texts), dtype=np.float32)
+        if out is None:
+            out = np.zeros((total, part.shape[1]), dtype=np.float32)
+        out[done:done + len(part)] = part
+        done += len(part)
+        throttle(ProgressEvent("embed", done, total, f"embedded {done} of {total}"),
+                 force=done == total)
+    return out if out is not None else np.zeros((0, 0), dtype=np.float32)
 
 
-def cold_start_order(pool: list[PoolSegment], embedder: Embedder, eval_share: float,
+def cold_start_order(conn: sqlite3.Connection, embedder: Embedder, eval_share: float,
                      seed: int, *, size: int = COLD_START_SIZE, sample_limit: int = SAMPLE_LIMIT,
                      cancel: CancelToken | None = None,
                      on_event: EventCallback | None = None) -> tuple[list[int], int, int]:
-    """``(queue, embedded, train_pool)``: the cold-start queue of segment ids."""
+    """``(queue, embedded, train_pool)``: the cold-start queue of the todo segment ids of
+    ``conn``'s project. Only the sampled texts are read, :data:`EMBED_CHUNK` at a time."""
+    index = scan_pool(conn, lengths=False)
     rng = order_rng(seed, COLD_START)
-    train = [p for p in pool if p.split == "train"]
+    train = index.train_ids
     sample = np.sort(rng.choice(len(train), size=min(sample_limit, len(train)), replace=False))
-    emb = embed_texts(embedder, [train[i].text for i in sample], cancel=cancel,
-                      on_event=on_event)
-    first = [train[int(sample[i])].id for i in representatives(emb, size)]
-    chosen = set(first)
-    rest = np.asarray([p.id for p in train if p.id not in chosen], dtype=np.int64)
-    order = first + [int(i) for i in rng.permutation(rest)]
-    evals = [p.id for p in pool if p.split != "train"]
-    return mix_eval(order, evals, eval_share, rng), len(sample), len(train)
+    tokenized: dict[int, bool] = {}
+    chunks = ([s.text for s in read_page(conn, train[sample[lo:lo + EMBED_CHUNK]], tokenized)]
+              for lo in range(0, len(sample), EMBED_CHUNK))
+    emb = embed_pages(embedder, chunks, len(sample), cancel=cancel, on_event=on_event)
+    first = train[sample[representatives(emb, size)]]
+    rest = train[~np.isin(train, first)]
+    order = np.concatenate([first, rng.permutation(rest)])
+    return mix_eval(order, index.eval_ids, eval_share, rng), len(sample), len(train)
 
 
 def cold_start(project: Project, *, embedder: Embedder | None = None,
@@ -75,16 +93,15 @@ def cold_start(project: Project, *, embedder: Embedder | None = None,
     (nothing stored), ModelLoadError (base encoder unusable).
     """
     started = time.monotonic()
-    with project.db.read() as conn:
-        pool = read_pool(conn)
     if embedder is None:
         emit_export = ProgressEvent("export", 0, 1, "preparing the base encoder")
         if on_event is not None:
             on_event(emit_export)
         embedder = project_encoder(project.path, str(project.setting("base_model")))
-    queue, embedded, train_pool = cold_start_order(
-        pool, embedder, float(project.setting("eval_share")), int(project.setting("seed")),
-        size=size, sample_limit=sample_limit, cancel=cancel, on_event=on_event)
+    with project.db.read() as conn:
+        queue, embedded, train_pool = cold_start_order(
+            conn, embedder, float(project.setting("eval_share")), int(project.setting("seed")),
+            size=size, sample_limit=sample_limit, cancel=cancel, on_event=on_event)
     check(cancel)
     with project.db.write() as conn:  # segments with pattern matches first (issue 15)
         queue = prefer_matched(queue, matched_segments(conn), {p.id for p in pool
@@ -98,6 +115,6 @@ def cold_start(project: Project, *, embedder: Embedder | None = None,
     if on_event is not None:
         on_event(ProgressEvent("store", 1, 1, message))
     return RescoreResult(version=COLD_START, strategy=COLD_START, scored=embedded,
-                         pool=train_pool, eval_segments=len(pool) - train_pool, suggestions=0,
+                         pool=train_pool, eval_segments=len(queue) - train_pool, suggestions=0,
                          sampled=sampled, seconds=round(time.monotonic() - started, 2),
                          message=message)

@@ -64,6 +64,11 @@ def greedy_diverse(scores: np.ndarray, embeddings: np.ndarray, k: int) -> np.nda
     return order
 
 
+def candidate_count(k: int, candidates: int | None) -> int:
+    """How many of the best-scored rows the diversity re-ranking looks at."""
+    return max(k, candidates or 5 * k)
+
+
 def diverse_order(scores: np.ndarray, embeddings: np.ndarray | None, k: int,
                   candidates: int | None = None) -> np.ndarray:
     """An order of all indices: ``k`` diverse picks from the top ``candidates`` first, then the
@@ -71,10 +76,49 @@ def diverse_order(scores: np.ndarray, embeddings: np.ndarray | None, k: int,
     ranked = rank_by_score(scores)
     if embeddings is None or k <= 1 or len(ranked) <= 1:
         return ranked
-    pool = ranked[: max(k, candidates or 5 * k)]
-    picks = pool[greedy_diverse(np.asarray(scores)[pool], np.asarray(embeddings)[pool], k)]
+    pool = ranked[: candidate_count(k, candidates)]
+    return _picks_first(ranked, np.asarray(scores)[pool], np.asarray(embeddings)[pool], k)
+
+
+def _picks_first(ranked: np.ndarray, pool_scores: np.ndarray, pool_embeddings: np.ndarray,
+                 k: int) -> np.ndarray:
+    pool = ranked[: len(pool_embeddings)]
+    picks = pool[greedy_diverse(pool_scores, pool_embeddings, k)]
     rest = ranked[~np.isin(ranked, picks)]
     return np.concatenate([picks, rest])
+
+
+class TopCandidates:
+    """The embeddings of the ``size`` best-scored rows seen so far (ties: lower row first), so
+    a pool scored page by page is re-ranked without keeping every embedding:
+    ``top.order(scores, k)`` equals ``diverse_order(scores, all_embeddings, k, size)``."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.rows = np.zeros(0, dtype=np.int64)
+        self.scores = np.zeros(0, dtype=np.float64)
+        self.embeddings: np.ndarray | None = None
+
+    def add(self, rows: np.ndarray, scores: np.ndarray, embeddings: np.ndarray) -> None:
+        """Offer a page: ``rows`` (pool positions), their ``scores`` and ``embeddings``."""
+        if len(rows) == 0:
+            return
+        all_rows = np.concatenate([self.rows, np.asarray(rows, dtype=np.int64)])
+        all_scores = np.concatenate([self.scores, np.asarray(scores, dtype=np.float64)])
+        emb = np.asarray(embeddings)
+        all_emb = emb if self.embeddings is None else np.concatenate([self.embeddings, emb])
+        keep = np.lexsort((all_rows, -all_scores))[: self.size]
+        self.rows, self.scores, self.embeddings = all_rows[keep], all_scores[keep], all_emb[keep]
+
+    def order(self, scores: np.ndarray, k: int) -> np.ndarray:
+        """The order of every row of ``scores`` (the whole pool's), diverse picks first."""
+        ranked = rank_by_score(scores)
+        if self.embeddings is None or k <= 1 or len(ranked) <= 1:
+            return ranked
+        pool = ranked[: self.size]
+        where = {int(r): i for i, r in enumerate(self.rows)}
+        emb = self.embeddings[[where[int(r)] for r in pool]]
+        return _picks_first(ranked, np.asarray(scores)[pool], emb, k)
 
 
 def farthest_first(x: np.ndarray, k: int) -> np.ndarray:

@@ -85,8 +85,30 @@ def cache_folder(project_dir: Path, model_dir: Path) -> Path:
     return project_dir / "cache" / f"encoder-{digest}"
 
 
+def _local_model_dir(setting: str | None) -> Path | None:
+    """The folder of a bundled or local base model without checking it (None for a hub id):
+    enough to find an encoder exported (and checked) before."""
+    from engine.models.base import BUNDLED, bundled_model_dir
+
+    if setting in (None, "", BUNDLED):
+        return bundled_model_dir()
+    path = Path(str(setting)).expanduser()
+    return path if path.is_dir() else None
+
+
 def project_encoder(project_dir: Path, base_model: str | None) -> OnnxEncoder:
-    """The cached int8 encoder of ``base_model`` for this project, exported on first use."""
+    """The cached int8 encoder of ``base_model`` for this project, exported on first use.
+
+    A cached encoder loads without the base-model checks (they import transformers and torch:
+    about 9 s and 200 MB on 2 cores); they ran when it was exported.
+    """
+    local = _local_model_dir(base_model)
+    if local is not None:
+        for folder in (cache_folder(project_dir, local),
+                       Path(tempfile.gettempdir()) / "spantune-cache"
+                       / cache_folder(project_dir, local).name):
+            if (folder / ENCODER_FILE).is_file():
+                return OnnxEncoder(folder)
     model_dir = base_model_dir(base_model)
     folder = cache_folder(project_dir, model_dir)
     if not (folder / ENCODER_FILE).is_file():

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from engine.errors import ValidationError
-from engine.store.util import now
+from engine.store.scoring import store_order  # noqa: F401  (callers import it from here)
 
 if TYPE_CHECKING:
     from engine.active_learning.embedder import Embedder
@@ -68,38 +68,21 @@ def mix_eval(train_order: Sequence[int], eval_ids: Sequence[int], share: float,
     [0, 1): exactly the rate, random within each block. Eval items beyond the train queue's end
     follow it.
     """
-    evals = [int(i) for i in rng.permutation(np.asarray(eval_ids, dtype=np.int64))]
-    if not evals or share <= 0:
-        return [int(i) for i in train_order] + evals
+    train = np.asarray(train_order, dtype=np.int64)
+    evals = rng.permutation(np.asarray(eval_ids, dtype=np.int64))
+    if not len(evals) or share <= 0:
+        return np.concatenate([train, evals]).tolist()
     share = min(float(share), 1.0)
     slots = np.floor((np.arange(len(evals)) + rng.random(len(evals))) / share).astype(np.int64)
-    out: list[int] = []
-    t, e = iter(train_order), 0
-    for tid in t:
-        while e < len(evals) and slots[e] <= len(out):
-            out.append(evals[e])
-            e += 1
-        out.append(int(tid))
-    out.extend(evals[e:])
-    return out
+    # eval j lands before the first train item t with slots[j] <= t + j (its queue position),
+    # and never before eval j - 1
+    before = np.maximum.accumulate(np.maximum(slots - np.arange(len(evals)), 0))
+    return np.insert(train, np.minimum(before, len(train)), evals).tolist()
 
 
 def priorities(n: int) -> np.ndarray:
     """Strictly decreasing priorities ``1 − position / n`` for ``n`` queue positions."""
     return 1.0 - np.arange(n, dtype=np.float64) / max(n, 1)
-
-
-def store_order(conn: sqlite3.Connection, model_version: str, strategy: str,
-                ordered_ids: Sequence[int]) -> None:
-    """Replace the stored order of ``(model_version, strategy)`` (caller holds a write txn)."""
-    conn.execute("DELETE FROM al_scores WHERE model_version = ? AND strategy = ?",
-                 (model_version, strategy))
-    stamp = now()
-    conn.executemany(
-        "INSERT INTO al_scores (segment_id, model_version, strategy, score, computed_at)"
-        " VALUES (?, ?, ?, ?, ?)",
-        [(int(i), model_version, strategy, float(p), stamp)
-         for i, p in zip(ordered_ids, priorities(len(ordered_ids)), strict=True)])
 
 
 def todo_ids(conn: sqlite3.Connection, split: str) -> list[int]:
@@ -232,19 +215,18 @@ def next_segments(project: Project, n: int = 10, strategy: str | None = None, *,
         return []
     if queue_key(project, strategy) is None and project.versions.active() is None:
         from engine.active_learning.cold_start import cold_start, cold_start_order
-        from engine.active_learning.pool import read_pool
 
         if not project.read_only:
             cold_start(project, embedder=embedder)
         else:
-            with project.db.read() as conn:
-                pool = read_pool(conn)
             if embedder is None:
                 from engine.active_learning.embedder import project_encoder
 
                 embedder = project_encoder(project.path, str(project.setting("base_model")))
-            order, _, _ = cold_start_order(pool, embedder, float(project.setting("eval_share")),
-                                           int(project.setting("seed")))
+            with project.db.read() as conn:
+                order, _, _ = cold_start_order(conn, embedder,
+                                               float(project.setting("eval_share")),
+                                               int(project.setting("seed")))
             return _items_for(project, order[:n], priorities(len(order))[:n])
     return queue_page(project, 0, n, status="todo", strategy=strategy)
 

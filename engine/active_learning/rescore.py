@@ -1,37 +1,63 @@
 """The rescoring job: predict the unlabelled pool with a model version, store the queue order
-and the model's suggestions.
+and the model's suggestions — streamed, in memory that does not grow with the pool.
 
-The int8 ONNX predictor of the version's export folder reads todo segments in length-sorted
-chunks; the strategy scores the train-split ones, the top of the ranking is re-ranked for
-diversity once (over the model's mean-pooled hidden states), eval segments are mixed in at the
-``eval_share`` rate (:mod:`engine.active_learning.queue`), and everything is written in one
-transaction at the end, so a cancelled or failed job leaves the previous order and suggestions
-exactly as they were.
+The pool is scanned once as numbers (:func:`~engine.active_learning.pool.scan_pool`); the
+predicted segments (every todo segment, or a seeded subsample above ``max_pool`` train segments)
+are read and predicted by the int8 ONNX predictor of the version's export folder in
+length-sorted pages (the chunks the predictor always ran, so every score is what predicting the
+pool at once gives); the strategy scores each page's train segments, the best
+``DIVERSITY_CANDIDATES`` keep their embeddings for the one diversity re-ranking of the top, and
+each page's suggestions are staged in TEMP tables (:mod:`engine.store.scoring`). Eval segments
+are mixed in at the ``eval_share`` rate (:mod:`engine.active_learning.queue`) and the order and
+suggestions are swapped in with one transaction at the end, so a cancelled, failed or killed job
+leaves the previous order and suggestions exactly as they were.
+
+The pieces — :func:`plan_rescore` (what to predict), :meth:`RescoreJob.read_pages`,
+:func:`score_page` (one page → scores and suggestion rows), :meth:`RescoreJob.add` (stage it),
+:meth:`RescoreJob.commit` — serve other runners of the same job.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from engine.active_learning.diversity import diverse_order
+from engine.active_learning.diversity import TopCandidates, candidate_count
 from engine.active_learning.pool import (
     DEFAULT_MAX_POOL,
+    PoolPlan,
     PoolSegment,
     RescoreResult,
-    read_pool,
-    sample_pool,
+    pages,
+    plan_pool,
+    read_page,
+    scan_pool,
 )
-from engine.active_learning.queue import COLD_START, mix_eval, order_rng, store_order
-from engine.active_learning.strategies import Head, ModelOutputs, Strategy, get_strategy
+from engine.active_learning.queue import COLD_START, mix_eval, order_rng
+from engine.active_learning.strategies import (
+    Head,
+    ModelOutputs,
+    PageScorer,
+    Strategy,
+    get_strategy,
+)
 from engine.errors import ModelLoadError, ValidationError
 from engine.progress import CancelToken, EventCallback, ProgressEvent, Throttle, check
+from engine.store.scoring import (
+    SuggestionRow,
+    begin_staging,
+    commit_scoring,
+    drop_staging,
+    stage_page,
+)
 from engine.store.util import now
 from engine.text.snap import snap_to_words
 from engine.types import ModelVersion
@@ -99,23 +125,141 @@ def predict_pool(predictor: Predictor, segments: Sequence[PoolSegment], *, hidde
 
 
 def _suggestion_rows(segments: Sequence[PoolSegment], preds: Sequence[Any],
-                     version: str) -> list[tuple[int, int, int, str, float, str | None]]:
+                     version: str) -> list[SuggestionRow]:
     return [(s.id, s.start + a, s.start + b, label, float(score), version)  # whole words
             for s, p in zip(segments, preds, strict=True) for a, b, label, score in
             snap_to_words(s.text, [(e.start, e.end, e.label, e.score) for e in p.entities])]
 
 
-def rank_train(strategy: Strategy, preds: Sequence[Any], head: Head | None,
-               rng: np.random.Generator, k: int = DIVERSITY_K,
-               candidates: int = DIVERSITY_CANDIDATES) -> tuple[np.ndarray, np.ndarray]:
-    """``(order, raw_scores)`` of predicted train segments: strategy scores, top re-ranked."""
-    outputs = ModelOutputs([p.word_probs for p in preds],
-                           [p.word_hidden for p in preds] if strategy.needs_hidden else None,
-                           head)
-    scores = strategy.score(outputs, rng) if preds else np.zeros(0)
-    has_emb = bool(preds) and preds[0].mean_hidden is not None and strategy.name != "random"
-    emb = np.stack([p.mean_hidden for p in preds]) if has_emb else None
-    return diverse_order(scores, emb, k, candidates), scores
+@dataclass(frozen=True)
+class ScoredPage:
+    """One page's results: ``train_rows`` (places among the job's train segments) with their
+    strategy ``scores`` and, for diversity, ``embeddings``; ``rows`` the suggestion rows, each
+    with the segment's place in the job's order."""
+
+    train_rows: np.ndarray
+    scores: np.ndarray
+    embeddings: np.ndarray | None
+    rows: list[tuple[int, SuggestionRow]]
+
+
+def score_page(segments: Sequence[PoolSegment], positions: np.ndarray, preds: Sequence[Any],
+               n_train: int, scorer: PageScorer, *, head: Head | None, needs_hidden: bool,
+               embed: bool, version: str) -> ScoredPage:
+    """Score one predicted page: ``positions`` are the segments' places in the job's order
+    (train segments first, ``n_train`` of them)."""
+    train_rows, scores, emb = page_scores(positions, preds, n_train, scorer, head=head,
+                                          needs_hidden=needs_hidden, embed=embed)
+    rows = [(int(pos), row) for pos, seg, pred in zip(positions, segments, preds, strict=True)
+            for row in _suggestion_rows([seg], [pred], version)]
+    return ScoredPage(train_rows, scores, emb, rows)
+
+
+def page_scores(positions: np.ndarray, preds: Sequence[Any], n_train: int, scorer: PageScorer,
+                *, head: Head | None, needs_hidden: bool, embed: bool
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """``(train_rows, scores, embeddings)`` of a page's train segments (``positions`` below
+    ``n_train``); embeddings (mean hidden states) only with ``embed``."""
+    positions = np.asarray(positions, dtype=np.int64)
+    is_train = positions < n_train
+    train = [p for p, t in zip(preds, is_train, strict=True) if t]
+    scores = np.zeros(0)
+    if train:
+        outputs = ModelOutputs([p.word_probs for p in train],
+                               [p.word_hidden for p in train] if needs_hidden else None, head)
+        scores = np.asarray(scorer(outputs, positions[is_train]), dtype=np.float64)
+    emb = np.stack([p.mean_hidden for p in train]) if embed and train else None
+    return positions[is_train], scores, emb
+
+
+@dataclass
+class RescoreJob:
+    """One rescore between planning and commit: what to predict, and what was scored so far."""
+
+    version: str
+    strategy: Strategy
+    head: Head | None
+    plan: PoolPlan
+    rng: np.random.Generator
+    read_at: str
+    hidden: bool
+    diversity_k: int
+    scores: np.ndarray = field(init=False)
+    top: TopCandidates = field(init=False)
+    scorer: PageScorer = field(init=False)
+    suggestions: int = 0
+
+    def __post_init__(self) -> None:
+        n = len(self.plan.train)
+        self.scores = np.zeros(n, dtype=np.float64)
+        self.top = TopCandidates(candidate_count(self.diversity_k, DIVERSITY_CANDIDATES))
+        self.scorer = self.strategy.page_scorer(n, self.rng, self.head)
+
+    @property
+    def embed(self) -> bool:
+        """Whether pages keep embeddings (diversity over the model's mean hidden states)."""
+        return self.hidden and self.diversity_k > 1 and self.strategy.name != "random"
+
+    @property
+    def total(self) -> int:
+        return len(self.plan.train) + len(self.plan.evals)
+
+    def read_pages(self, conn: sqlite3.Connection, page: int | None = None
+                   ) -> Iterator[tuple[np.ndarray, list[PoolSegment]]]:
+        """``(positions, segments)`` page by page, in the predictor's length-sorted chunks
+        (``page`` segments each, :data:`CHUNK` by default)."""
+        predicted = self.plan.predicted
+        ids = self.plan.index.ids[predicted]
+        tokenized: dict[int, bool] = {}
+        for positions in pages(self.plan.index.lengths[predicted], page or CHUNK):
+            yield positions, read_page(conn, ids[positions], tokenized)
+
+    def score(self, segments: Sequence[PoolSegment], positions: np.ndarray,
+              preds: Sequence[Any]) -> ScoredPage:
+        """Score one predicted page with this job's strategy."""
+        return score_page(segments, positions, preds, len(self.plan.train), self.scorer,
+                          head=self.head, needs_hidden=self.strategy.needs_hidden,
+                          embed=self.embed, version=self.version)
+
+    def add(self, conn: sqlite3.Connection, segments: Sequence[PoolSegment],
+            page: ScoredPage) -> None:
+        """Keep a scored page's scores and best embeddings; stage its suggestions."""
+        self.scores[page.train_rows] = page.scores
+        if page.embeddings is not None:
+            self.top.add(page.train_rows, page.scores, page.embeddings)
+        stage_page(conn, [s.id for s in segments], page.rows)
+        self.suggestions += len(page.rows)
+
+    def queue(self, eval_share: float) -> list[int]:
+        """The queue: train segments by score (top re-ranked for diversity), the rest of the
+        train pool in seeded random order, eval segments mixed in."""
+        index = self.plan.index
+        order = self.top.order(self.scores, self.diversity_k)
+        scored = np.zeros(len(index.ids), dtype=bool)
+        scored[self.plan.train] = True
+        rest = self.rng.permutation(index.ids[index.train & ~scored])
+        train_order = index.ids[self.plan.train[order]]
+        return mix_eval(np.concatenate([train_order, rest]), index.eval_ids, eval_share,
+                        self.rng)
+
+    def commit(self, project: Project, queue: Sequence[int]) -> None:
+        """Swap the queue and the staged suggestions in, in one transaction."""
+        with project.db.write() as conn:
+            commit_scoring(conn, self.version, self.strategy.name, queue, self.read_at,
+                           COLD_START)
+
+
+def plan_rescore(project: Project, version: str, strategy: Strategy, head: Head | None,
+                 has_hidden: bool, max_pool: int | None = DEFAULT_MAX_POOL,
+                 diversity_k: int = DIVERSITY_K) -> RescoreJob:
+    """Scan the pool and decide what a rescore with ``version`` and ``strategy`` predicts."""
+    read_at = now()
+    with project.db.read() as conn:
+        index = scan_pool(conn)
+    rng = order_rng(int(project.setting("seed")), f"{version}/{strategy.name}")
+    plan = plan_pool(index, max_pool, rng)
+    hidden = has_hidden and (strategy.needs_hidden or diversity_k > 1)
+    return RescoreJob(version, strategy, head, plan, rng, read_at, hidden, diversity_k)
 
 
 def rescore(project: Project, version: str | None = None, strategy: str | None = None, *,
@@ -147,44 +291,39 @@ def rescore(project: Project, version: str | None = None, strategy: str | None =
 
     predictor = Predictor(folder, quantized=True)
     head = load_head(folder) if strat.needs_hidden else None
-    read_at = now()
-    with project.db.read() as conn:
-        pool = read_pool(conn)
-    rng = order_rng(int(project.setting("seed")), f"{chosen.name}/{strat.name}")
-    train, evals, sampled = sample_pool(pool, max_pool, rng)
+    job = plan_rescore(project, chosen.name, strat, head, predictor.has_hidden, max_pool,
+                       diversity_k)
     throttle = Throttle(on_event)
-    total = len(train) + len(evals)
-
-    def progress(done: int, _: int) -> None:
-        throttle(ProgressEvent("score", done, total, f"scored {done} of {total}"),
-                 force=done == total)
-
-    hidden = predictor.has_hidden and (strat.needs_hidden or diversity_k > 1)
-    if predict is None:
-        preds = predict_pool(predictor, [*train, *evals], hidden=hidden, cancel=cancel,
-                             progress=progress)
-    else:
-        preds = predict(folder, [*train, *evals], hidden=hidden, cancel=cancel,
-                        progress=progress)
-    check(cancel)
-    order, scores = rank_train(strat, preds[:len(train)], head, rng, diversity_k)
-    train_order = [train[i].id for i in order]
-    scored_ids = {s.id for s in train}
-    rest = [p.id for p in pool if p.split == "train" and p.id not in scored_ids]
-    rest = [int(i) for i in rng.permutation(np.asarray(rest, dtype=np.int64))]
-    all_eval = [p.id for p in pool if p.split != "train"]
-    queue = mix_eval(train_order + rest, all_eval, float(project.setting("eval_share")), rng)
-    rows = _suggestion_rows([*train, *evals], preds, chosen.name)
-    throttle(ProgressEvent("store", 0, 1, "storing the queue"), force=True)
-    _store(project, chosen.name, strat.name, queue, [*train, *evals], rows, read_at)
+    conn = project.db.connection()
+    begin_staging(conn)
+    try:
+        done = 0
+        for positions, segments in job.read_pages(conn):
+            check(cancel)
+            if predict is None:
+                preds = predict_pool(predictor, segments, hidden=job.hidden, chunk=len(segments))
+            else:  # e.g. Ray actors (engine.active_learning.ray_rescore), one page at a time
+                preds = predict(folder, segments, hidden=job.hidden, cancel=cancel,
+                                progress=lambda _done, _total: None)
+            job.add(conn, segments, job.score(segments, positions, preds))
+            done += len(segments)
+            throttle(ProgressEvent("score", done, job.total, f"scored {done} of {job.total}"),
+                     force=done == job.total)
+        check(cancel)
+        queue = job.queue(float(project.setting("eval_share")))
+        throttle(ProgressEvent("store", 0, 1, "storing the queue"), force=True)
+        job.commit(project, queue)
+    finally:
+        drop_staging(conn)
+    n_train, pool = len(job.plan.train), int(job.plan.index.train.sum())
     result = RescoreResult(
-        version=chosen.name, strategy=strat.name, scored=len(train),
-        pool=len(train) + len(rest), eval_segments=len(all_eval), suggestions=len(rows),
-        sampled=sampled, seconds=round(time.monotonic() - started, 2),
-        diversity_window=min(diversity_k, len(train)) if diversity_k > 1 else 0,
-        mean_score=float(scores.mean()) if len(scores) else None,
-        message=_message(chosen.name, strat.name, len(train), len(train) + len(rest),
-                         sampled, len(rows)))
+        version=chosen.name, strategy=strat.name, scored=n_train, pool=pool,
+        eval_segments=len(job.plan.index.ids) - pool, suggestions=job.suggestions,
+        sampled=job.plan.sampled, seconds=round(time.monotonic() - started, 2),
+        diversity_window=min(diversity_k, n_train) if diversity_k > 1 else 0,
+        mean_score=float(job.scores.mean()) if n_train else None,
+        message=_message(chosen.name, strat.name, n_train, pool, job.plan.sampled,
+                         job.suggestions))
     throttle(ProgressEvent("store", 1, 1, result.message), force=True)
     return result
 
@@ -197,25 +336,3 @@ def _message(version: str, strategy: str, scored: int, pool: int, sampled: bool,
     else:
         head = f"scored {scored} unlabelled segments"
     return f"{head} with {version} ({strategy}); {suggestions} suggestions"
-
-
-def _store(project: Project, version: str, strategy: str, queue: list[int],
-           predicted: Sequence[PoolSegment],
-           rows: list[tuple[int, int, int, str, float, str | None]], read_at: str) -> None:
-    """One transaction: the queue order, stale orders of other versions, the suggestions.
-
-    Suggestions are left alone on segments the person touched while the job ran (labelled,
-    skipped or edited since the pool was read) and on segments holding imported
-    pre-annotations (model_version NULL), which are the person's data.
-    """
-    with project.db.write() as conn:
-        store_order(conn, version, strategy, queue)
-        conn.execute("DELETE FROM al_scores WHERE model_version NOT IN (?, ?)",
-                     (version, COLD_START))
-        untouched = {r[0] for r in conn.execute(
-            "SELECT id FROM segments WHERE status = 'todo' AND updated_at <= ?", (read_at,))}
-        imported = {r[0] for r in conn.execute(
-            "SELECT DISTINCT segment_id FROM suggestions WHERE model_version IS NULL")}
-        ids = [s.id for s in predicted if s.id in untouched and s.id not in imported]
-        keep = set(ids)
-        project.annotations.replace_suggestions(ids, [r for r in rows if r[0] in keep])

@@ -15,16 +15,17 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from engine.active_learning.pool import PoolSegment
+from engine.active_learning.diversity import TopCandidates, candidate_count
+from engine.active_learning.pool import PoolSegment, pages
 from engine.active_learning.queue import order_rng
-from engine.active_learning.rescore import load_head, predict_pool, rank_train
+from engine.active_learning.rescore import load_head, page_scores, predict_pool
 from engine.active_learning.simulate_report import (
     Row,
     append_row,
@@ -68,11 +69,12 @@ class _Model:
 
 @dataclass(frozen=True)
 class _TorchPrediction:
-    """Word probabilities from the torch model (the fallback when the export is refused)."""
+    """Word probabilities from the torch model (the fallback when the export is refused), or
+    a cached prediction without word hidden states."""
 
     word_probs: np.ndarray
     word_hidden: None = None
-    mean_hidden: None = None
+    mean_hidden: np.ndarray | None = None
 
 
 class _Run:
@@ -116,13 +118,10 @@ class _Run:
                               cancel=self.cancel)
         return _Model(folder, metrics, outcome)
 
-    def predictions(self, model: _Model, remaining: list[int], hidden: bool) -> list[Any]:
-        """Predictions of the model for ``remaining`` pool items, as the app makes them (int8
-        ONNX export, exported once per round, cached); when the export is refused, word
-        probabilities from the torch model (no hidden states: no diversity, no BALD)."""
+    def export(self, model: _Model) -> Path | None:
+        """The model's int8 ONNX export (made once per round); None when it was refused."""
         from engine.errors import ExportValidationError
         from engine.export.exporter import export_model
-        from engine.inference.predictor import Predictor
 
         if model.export is None and not model.export_failed:
             try:
@@ -131,18 +130,38 @@ class _Run:
             except ExportValidationError as exc:
                 log.warning("export refused (%s); scoring this round with torch", exc)
                 model.export_failed = True
+        return model.export
+
+    def prediction_pages(self, model: _Model, remaining: list[int], word_hidden: bool
+                         ) -> Iterator[tuple[np.ndarray, list[Any]]]:
+        """``(positions, predictions)`` of the model for ``remaining`` pool items, page by page,
+        as the app makes them (int8 ONNX export, exported once per round; the predictor's
+        length-sorted chunks); when the export is refused, word probabilities from the torch
+        model (no hidden states: no diversity, no BALD). A model's light predictions (no word
+        hidden states) are kept, so the strategies that share the seed-set model reuse them;
+        ``word_hidden`` (BALD) predicts again."""
+        from engine.inference.predictor import Predictor
+
+        export = self.export(model)
         model.preds = model.preds or {}
-        missing = [i for i in remaining if i not in model.preds]
-        if missing and model.export is not None:
-            predictor = Predictor(model.export, quantized=True)
-            segs = [PoolSegment(i, "train", 0, self.pool[i].text, self.pool[i].tokenized)
-                    for i in missing]
-            preds = predict_pool(predictor, segs, hidden=hidden, cancel=self.cancel)
-        elif missing:
-            preds = self._torch_predictions(model, missing)
-        for i, p in zip(missing, preds if missing else [], strict=True):
-            model.preds[i] = p
-        return [model.preds[i] for i in remaining]
+        cached = model.preds
+        if all(i in cached for i in remaining) and not (word_hidden and export is not None):
+            for positions in pages(np.asarray([len(self.pool[i].text) for i in remaining])):
+                yield positions, [cached[remaining[int(p)]] for p in positions]
+            return
+        if export is None:
+            preds = self._torch_predictions(model, remaining)
+            cached.update(zip(remaining, preds, strict=True))
+            yield np.arange(len(remaining)), preds
+            return
+        predictor = Predictor(export, quantized=True)
+        for positions in pages(np.asarray([len(self.pool[i].text) for i in remaining])):
+            check(self.cancel)
+            segs = [PoolSegment(remaining[int(p)], "train", 0, self.pool[remaining[int(p)]].text,
+                                self.pool[remaining[int(p)]].tokenized) for p in positions]
+            preds = predict_pool(predictor, segs, hidden=True, chunk=len(segs))
+            cached.update((s.id, _light(p)) for s, p in zip(segs, preds, strict=True))
+            yield positions, preds
 
     def _torch_predictions(self, model: _Model, indices: list[int]) -> list[Any]:
         from engine.inference.windows import special_tokens
@@ -167,14 +186,25 @@ class _Run:
             return [int(i) for i in rng.choice(remaining, size=min(k, len(remaining)),
                                                replace=False)]
         strat = get_strategy(strategy)
-        preds = self.predictions(model, remaining, hidden=True)
         if strat.needs_hidden and model.head is None:
-            if model.export is None:
+            if self.export(model) is None:
                 raise ValidationError(f"{strategy} needs the ONNX export, which was refused",
                                       field="strategy")
             model.head = load_head(model.export)
-        order, _ = rank_train(strat, preds, model.head, rng, k if self.diversity else 0,
-                              5 * k)
+        k_div = k if self.diversity else 0
+        scorer = strat.page_scorer(len(remaining), rng, model.head)
+        scores = np.zeros(len(remaining))
+        top = TopCandidates(candidate_count(k_div, 5 * k))
+        for positions, preds in self.prediction_pages(model, remaining,
+                                                       strat.needs_hidden):
+            embed = bool(preds) and preds[0].mean_hidden is not None and strat.name != "random"
+            rows, page, emb = page_scores(positions, preds, len(remaining), scorer,
+                                          head=model.head, needs_hidden=strat.needs_hidden,
+                                          embed=embed)
+            scores[rows] = page
+            if emb is not None:
+                top.add(rows, page, emb)
+        order = top.order(scores, k_div)
         return [remaining[int(i)] for i in order[:k]]
 
     def record(self, strategy: str, seed: int, round_: int, labelled: list[int],
@@ -195,6 +225,11 @@ class _Run:
         with self.selections_path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps({"strategy": strategy, "seed": seed, "round": round_,
                                  "indices": batch}) + "\n")
+
+
+def _light(pred: Any) -> Any:
+    """A prediction without its word hidden states (what a cache keeps)."""
+    return _TorchPrediction(pred.word_probs, None, pred.mean_hidden)
 
 
 def _read_selections(path: Path) -> dict[tuple[str, int, int], list[int]]:

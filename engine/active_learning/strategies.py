@@ -68,7 +68,22 @@ class Strategy:
     def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
         raise NotImplementedError
 
+    def page_scorer(self, total: int, rng: np.random.Generator, head: Head | None = None
+                    ) -> PageScorer:
+        """A scorer for a pool of ``total`` sentences that arrives page by page:
+        ``scorer(outputs, positions)`` scores the page's sentences, ``positions`` being their
+        places in the pool.
 
+        The scores equal :meth:`score` on the whole pool for a strategy whose score of a sentence
+        depends on that sentence alone and draws nothing from ``rng`` (the default, used by the
+        confidence strategies); a strategy that draws from ``rng`` overrides this so it draws
+        what :meth:`score` would, once.
+        """
+        return lambda outputs, positions: self.score(outputs, rng)
+
+
+# ``(outputs of a page, their positions in the pool) -> scores``: see Strategy.page_scorer.
+PageScorer = Callable[[ModelOutputs, np.ndarray], np.ndarray]
 _S = TypeVar("_S", bound=type[Strategy])
 STRATEGIES: dict[str, type[Strategy]] = {}
 
@@ -147,6 +162,17 @@ class RandomStrategy(Strategy):
 
     def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
         return rng.random(len(outputs))
+
+    def page_scorer(self, total: int, rng: np.random.Generator, head: Head | None = None
+                    ) -> PageScorer:
+        draws: list[np.ndarray] = []  # drawn at the first page, as score() on the whole pool
+
+        def scorer(outputs: ModelOutputs, positions: np.ndarray) -> np.ndarray:
+            if not draws:
+                draws.append(rng.random(total))
+            return np.asarray(draws[0][np.asarray(positions, dtype=np.int64)])
+
+        return scorer
 
 
 class ConfidenceStrategy(Strategy):
