@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from engine.formats import read_file, write_file
+from engine.label_names import is_label_name
 from engine.types import DocumentData, SpanData
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -22,8 +23,10 @@ TRICKY = ["\r\n", "\r", "\n", "\t", "\xa0", "\u2028", "\x85", "\x1c", "🙂", "�
           "東京", "é", "e\u0301", "\ufeff", "\"", "\\", " "]
 chars = st.characters(exclude_categories=("Cs",))
 texts = st.lists(st.one_of(chars, st.sampled_from(TRICKY)), max_size=40).map("".join)
+# Allowed label names only (engine.label_names): readers map other names, which is tested in
+# test_formats_labels.py.
 labels = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=8).filter(
-    str.strip)
+    is_label_name)
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | texts
     | st.floats(allow_nan=False, allow_infinity=False),
