@@ -6,7 +6,16 @@ A new format is one module whose functions carry :func:`register_reader` /
 :func:`register_writer`, imported below.
 """
 
-from . import conll, doccano, hf, jsonl, labelstudio, plaintext  # noqa: F401  (registration)
+from . import (  # noqa: F401  (registration)
+    brat,
+    conll,
+    conllu,
+    doccano,
+    hf,
+    jsonl,
+    labelstudio,
+    plaintext,
+)
 from .files import detect_format, read_file, write_file
 from .registry import (
     READERS,
