@@ -258,6 +258,7 @@ class Project:
             raise ValidationError(f"unknown segmentation {segment!r}", field="segment")
         files = [Path(p) for p in paths]
         limit = int(float(self.setting("max_import_mb")) * 1024 * 1024)
+        options = {**(options or {}), "as_suggestions": as_suggestions}
         opened = []
         for i, path in enumerate(files):
             check(cancel)

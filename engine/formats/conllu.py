@@ -130,7 +130,7 @@ def _offsets(sent: _Sentence) -> tuple[str, list[int], bool]:
     return "".join(pieces).rstrip(" "), starts, False
 
 
-@register_reader("conllu", extensions=(".conllu",), sniff=_sniff,
+@register_reader("conllu", extensions=(".conllu", ".conll", ".txt", ".tsv"), sniff=_sniff,
                  description="CoNLL-U (Universal Dependencies; entities from MISC NER=/NE=)")
 def read_conllu(text: str, ctx: ReadContext) -> list[DocumentData]:
     """Read a CoNLL-U file: one document per ``# newdoc`` (or the whole file)."""
