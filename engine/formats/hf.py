@@ -42,7 +42,7 @@ def labels_path(path: Path) -> Path:
         path.name + ".labels.json")
 
 
-@register_writer("hf", extension=".jsonl",
+@register_writer("hf", extension=".jsonl", stdout=False,
                  description="Hugging Face datasets JSON Lines (tokens, ner_tags) + labels file")
 def write_hf(docs: Iterable[DocumentData], path: Path, labels: Sequence[str]) -> int:
     """Write one record per sentence and the sidecar labels file; returns the record count."""
