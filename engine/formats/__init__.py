@@ -15,6 +15,7 @@ from . import (  # noqa: F401  (registration)
     jsonl,
     labelstudio,
     plaintext,
+    webanno,
 )
 from .files import detect_format, read_file, write_file
 from .registry import (

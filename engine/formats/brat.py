@@ -22,6 +22,7 @@ from engine.errors import FormatError
 from engine.types import DocumentData, SpanData
 
 from .atomic import atomic_text_writer
+from .flat import keep_outer
 from .registry import ReadContext, register_path_reader, register_writer
 from .source import check_regular, read_text
 
@@ -66,9 +67,9 @@ def _pairs(path: Path) -> list[tuple[Path, Path | None, str]]:
 
 
 def _entities(ann_text: str, ann: Path, text: str,
-              ctx: ReadContext) -> list[tuple[int, SpanData]]:
+              ctx: ReadContext) -> list[tuple[int | None, SpanData]]:
     """``(line, span)`` of each ``T`` line, checked against the text; other lines counted."""
-    out = []
+    out: list[tuple[int | None, SpanData]] = []
     for n, line in enumerate(ann_text.split("\n"), 1):
         line = line.rstrip("\r")
         if not line.strip():
@@ -104,24 +105,6 @@ def _entities(ann_text: str, ann: Path, text: str,
     return out
 
 
-def _flat(entities: list[tuple[int, SpanData]], ann: Path, ctx: ReadContext) -> list[SpanData]:
-    """Outer entities; entities inside one are counted, crossing ones refused."""
-    entities.sort(key=lambda e: (e[1].start, -e[1].end))
-    kept: list[tuple[int, SpanData]] = []
-    for n, span in entities:
-        if kept and span.start < kept[-1][1].end:
-            outer_line, outer = kept[-1]
-            if span.end <= outer.end:
-                ctx.note("nested entities (inside another entity) not kept")
-                continue
-            raise FormatError(f"entity {span.start} {span.end} ({span.label}) crosses the "
-                              f"entity on line {outer_line} ({outer.start} {outer.end} "
-                              f"{outer.label}); only flat entities can be imported",
-                              path=ann, line=n)
-        kept.append((n, span))
-    return [span for _, span in kept]
-
-
 @register_path_reader("brat", extensions=(".ann",), claims=_claims,
                       description="brat standoff (.txt + .ann pairs, or a folder of them)")
 def read_brat(path: Path, ctx: ReadContext) -> Iterator[DocumentData]:
@@ -133,7 +116,7 @@ def read_brat(path: Path, ctx: ReadContext) -> Iterator[DocumentData]:
         spans: list[SpanData] = []
         if ann is not None:
             check_regular(ann)
-            spans = _flat(_entities(read_text(ann, limit), ann, text, ctx), ann, ctx)
+            spans = keep_outer(_entities(read_text(ann, limit), ann, text, ctx), ctx, ann)
         yield DocumentData(text=text, spans=spans, metadata={META_KEY: name},
                            labelled=ann is not None)
 

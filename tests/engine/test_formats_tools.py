@@ -344,3 +344,52 @@ def test_hf_string_and_integer_tags(tmp_path: Path) -> None:
     assert spans_text(read_file(ints)[0]) == [("Ana", "PER"), ("Oslo", "LOC")]
     with pytest.raises(FormatError, match="tag id 3 has no name"):
         read_file(ints, options={"tag_names": ["O", "B-PER"]})
+
+
+# ---- WebAnno / INCEpTION TSV 3.x -----------------------------------------------------------
+
+WEBANNO = (
+    "#FORMAT=WebAnno TSV 3.3\n"
+    "#T_SP=de.tudarmstadt.ukp.dkpro.core.api.lexmorph.type.pos.POS|PosValue|coarseValue\n"
+    "#T_SP=de.tudarmstadt.ukp.dkpro.core.api.ner.type.NamedEntity|identifier|value\n"
+    "#T_RL=webanno.custom.Rel|label|BT_de.tudarmstadt.ukp.dkpro.core.api.ner.type.NamedEntity\n"
+    "\n\n"
+    "#Text=Barack Obama visited 🙂 Paris.\n"
+    "1-1\t0-6\tBarack\tNNP\t_\t*[1]\tPER[1]\t_\t_\n"
+    "1-2\t7-12\tObama\tNNP\t_\t*[1]\tPER[1]\t_\t_\n"
+    "1-3\t13-20\tvisited\tVBD\t_\t_\t_\t_\t_\n"
+    "1-4\t21-23\t🙂\tSYM\t_\t_\t_\t_\t_\n"
+    "1-5\t24-29\tParis\tNNP\t_\t*\tLOC\tlives\t1-1[1_0]\n"
+    "1-6\t29-30\t.\t.\t_\t_\t_\t_\t_\n"
+    "\n"
+    "#Text=Die Deutsche Bank\\_AG zahlt.\n"
+    "2-1\t31-34\tDie\t_\t_\t_\t_\t_\t_\n"
+    "2-2\t35-43\tDeutsche\t_\t_\t*[2]|*[3]\tORG[2]|LOC[3]\t_\t_\n"
+    "2-2.1\t35-39\tDeut\t_\t_\t_\t_\t_\t_\n"
+    "2-3\t44-51\tBank\\_AG\t_\t_\t*[2]\tORG[2]\t_\t_\n"
+    "2-4\t52-57\tzahlt\t_\t_\t*\t*\t_\t_\n"
+    "2-5\t57-58\t.\t_\t_\t_\t_\t_\t_\n"
+)
+
+
+def test_webanno_named_entity_layer(tmp_path: Path) -> None:
+    path = tmp_path / "doc.tsv"
+    path.write_text(WEBANNO, encoding="utf-8")
+    assert detect_format(path) == "webanno"
+    [doc], warnings = read_with_notes(path)
+    assert doc.text == "Barack Obama visited 🙂 Paris.\nDie Deutsche Bank_AG zahlt."
+    assert spans_text(doc) == [("Barack Obama", "PER"), ("Paris", "LOC"),
+                               ("Deutsche Bank_AG", "ORG")]
+    assert len(doc.segments or []) == 2
+    text = "\n".join(warnings)
+    assert "POS layer not kept" in text and "Rel layer not kept" in text
+    assert "1 nested entities" in text and "1 entities without a value" in text
+
+
+def test_webanno_offsets_must_match(tmp_path: Path) -> None:
+    path = tmp_path / "bad.tsv"
+    path.write_text(WEBANNO.replace("1-3\t13-20\tvisited", "1-3\t14-21\tvisited"),
+                    encoding="utf-8")
+    with pytest.raises(FormatError) as info:
+        read_file(path)
+    assert info.value.line == 10 and "does not match" in info.value.reason
