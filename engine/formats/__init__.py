@@ -11,6 +11,7 @@ from . import (  # noqa: F401  (registration)
     conll,
     conllu,
     doccano,
+    documents,
     hf,
     jsonl,
     labelstudio,
