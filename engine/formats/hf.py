@@ -30,7 +30,7 @@ from engine.types import DocumentData, SpanData
 
 from . import jsonio
 from .atomic import atomic_text_writer
-from .conll import document_sentences
+from .conll import _UNICODE_SPACE_RE, document_sentences
 from .jsonl import file_lines, json_objects, text_lines
 from .registry import ReadContext, add_path_reader, register_reader, register_writer
 from .source import read_text
@@ -137,7 +137,7 @@ class _Reader:
         if len(tokens) != len(raw):
             raise ctx.error(f"{len(tokens)} tokens but {len(raw)} ner_tags", line)
         for tok in tokens:
-            if not isinstance(tok, str) or not tok or tok != "".join(tok.split()):
+            if not isinstance(tok, str) or not tok or _UNICODE_SPACE_RE.search(tok):
                 raise ctx.error(f"token {tok!r} is empty, not a string or holds whitespace",
                                 line)
         tags = self.tags(raw, line)
