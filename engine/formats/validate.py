@@ -67,9 +67,13 @@ def check_document(doc: DocumentData, ctx: ReadContext, where: str = "") -> None
 
 def _map_labels(doc: DocumentData, ctx: ReadContext, line: int | None, prefix: str) -> None:
     """Replace label names that break the label-name rule by allowed ones (noted once each)."""
+    ok: set[str] = ctx.options.setdefault("_label_ok", set())
     for spans in (doc.spans, doc.suggestions, doc.rejections):
         for i, span in enumerate(spans):
+            if span.label in ok:
+                continue
             if is_label_name(span.label):
+                ok.add(span.label)
                 continue
             _check_storable(span.label, "label", ctx, line, prefix)
             new = map_label_name(span.label)
