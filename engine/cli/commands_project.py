@@ -11,6 +11,12 @@ from engine.cli.output import ProgressBar, print_json, print_table
 from engine.errors import ValidationError
 
 
+def _reader_list() -> str:
+    from engine.formats import reader_names
+
+    return ", ".join(reader_names())
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("init", help="create a project folder NAME.spantune")
     p.add_argument("project")
@@ -23,7 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("import", help="import documents (and annotations) into a project")
     p.add_argument("project")
     p.add_argument("files", nargs="+", type=Path)
-    p.add_argument("--format", default=None, help="reader name; auto-detected when omitted")
+    p.add_argument("--format", default=None,
+                   help="reader name (auto-detected when omitted): " + _reader_list())
     p.add_argument("--segment", choices=("sentences", "lines", "document"), default="sentences")
     p.add_argument("--as-suggestions", action="store_true",
                    help="import annotations as suggestions to review, not as labels")
