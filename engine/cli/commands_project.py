@@ -47,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("project")
     p.add_argument("out", type=Path, help="output file (a folder for brat); - for stdout")
     p.add_argument("--format", default=None,
-                   help="jsonl, conll, doccano, hf, labelstudio, brat, webanno "
+                   help="jsonl, conll, doccano, hf, labelstudio, brat (folder), webanno (folder) "
                         "(default: from the file extension)")
     p.add_argument("--only-labelled", action="store_true")
     p.set_defaults(func=cmd_export)

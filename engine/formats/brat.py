@@ -121,11 +121,13 @@ def read_brat(path: Path, ctx: ReadContext) -> Iterator[DocumentData]:
                            labelled=ann is not None)
 
 
-def _names(docs: list[DocumentData]) -> list[str]:
+def safe_names(docs: list[DocumentData], key: str = "brat_file") -> list[str]:
+    """A file name (without extension) per document: its ``key`` metadata when that is a
+    safe relative name not used yet, else ``doc-0001`` and so on."""
     names: list[str] = []
     taken: set[str] = set()
     for i, doc in enumerate(docs, 1):
-        name = doc.metadata.get(META_KEY)
+        name = doc.metadata.get(key)
         ok = isinstance(name, str) and name and ".." not in name.split("/") \
             and not name.startswith("/") and re.fullmatch(r"[\w./ -]+", name)
         if not ok or name in taken:
@@ -143,7 +145,7 @@ def write_brat(docs: Iterable[DocumentData], path: Path, labels: Sequence[str]) 
     if path.exists() and not path.is_dir():
         raise FormatError("brat export writes a folder; this path is a file")
     path.mkdir(parents=True, exist_ok=True)
-    for doc, name in zip(all_docs, _names(all_docs), strict=True):
+    for doc, name in zip(all_docs, safe_names(all_docs), strict=True):
         target = path / name
         target.parent.mkdir(parents=True, exist_ok=True)
         with atomic_text_writer(target.with_name(target.name + ".txt")) as out:

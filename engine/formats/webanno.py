@@ -14,12 +14,17 @@ not kept; crossing entities are refused.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
+from engine.errors import FormatError
 from engine.types import DocumentData, SpanData
 
+from .atomic import atomic_text_writer
 from .flat import keep_outer
-from .registry import ReadContext, register_reader
+from .registry import READERS, ReadContext, register_reader, register_writer
+from .source import check_regular, read_text
 
 NE_LAYER = "de.tudarmstadt.ukp.dkpro.core.api.ner.type.NamedEntity"
 _HEADER_RE = re.compile(r"^#T_(SP|CH|RL)=([^|]+)(?:\|(.*))?$")
@@ -65,7 +70,7 @@ def _columns(lines: list[str], ctx: ReadContext) -> tuple[int | None, dict[int, 
             if layer == NE_LAYER and kind == "SP" and (feat == "value" or (
                     value_col is None and k == len(features) - 1 and "value" not in features)):
                 value_col = col + k
-            else:
+            elif layer != NE_LAYER:
                 others[col + k] = layer.rsplit(".", 1)[-1]
         col += len(features)
     return value_col, others
@@ -122,7 +127,9 @@ def _u16len(text: str) -> int:
                  description="WebAnno / INCEpTION TSV 3.x (named-entity layer)")
 def read_webanno(text: str, ctx: ReadContext) -> list[DocumentData]:
     """Read one WebAnno TSV 3.x document (its named-entity layer)."""
-    lines = text.replace("\r\n", "\n").split("\n")
+    lines = text.split("\n")
+    if lines[0].endswith("\r"):  # a file saved with CRLF line ends
+        lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
     if not lines[0].startswith("#FORMAT=WebAnno TSV 3"):
         raise ctx.error("not WebAnno TSV 3.x: the first line must be #FORMAT=WebAnno TSV 3.x", 1)
     value_col, others = _columns(lines, ctx)
@@ -198,3 +205,108 @@ def read_webanno(text: str, ctx: ReadContext) -> list[DocumentData]:
     spans = keep_outer(singles, ctx)
     return [DocumentData(text=doc_text, spans=spans, segments=segments, line=1,
                          labelled=value_col is not None)]
+
+
+# ---- folders and writing -------------------------------------------------------------------
+
+def _is_webanno(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            return f.read(32).lstrip(b"\xef\xbb\xbf").startswith(b"#FORMAT=WebAnno TSV 3")
+    except OSError:
+        return False
+
+
+def _claims(path: Path) -> bool:
+    return path.is_dir() and any(_is_webanno(p) for p in sorted(path.rglob("*.tsv"))[:20])
+
+
+def _read_path(path: Path, ctx: ReadContext) -> Iterator[DocumentData]:
+    """One file, or every WebAnno ``.tsv`` in a folder (name order; ``webanno_file`` metadata)."""
+    files = [path] if not path.is_dir() else [
+        p for p in sorted(path.rglob("*.tsv")) if _is_webanno(p)]
+    for file in files:
+        check_regular(file)
+        sub = ReadContext(path=file, strict=ctx.strict, options=ctx.options, notes=ctx.notes,
+                          messages=ctx.messages)
+        text = read_text(file, ctx.options.get("max_bytes"))
+        for doc in read_webanno(text, sub):
+            if path.is_dir():
+                doc.metadata[META_KEY] = file.relative_to(path).with_suffix("").as_posix()
+            yield doc
+
+
+READERS["webanno"] = replace(READERS["webanno"], read_path=_read_path, claims=_claims)
+META_KEY = "webanno_file"
+_RESERVED_RE = re.compile(r"(\\|\[|\]|\||_|->|;|\t|\*)")
+
+
+def _escape(text: str) -> str:
+    return _RESERVED_RE.sub(r"\\\1", text)
+
+
+def _sentence_tokens(doc: DocumentData) -> list[list[tuple[int, int]]]:
+    from engine.text import whitespace_tokens, word_tokens
+
+    from .conll import _merged_segments, _split_at_cuts
+
+    spans = sorted(doc.spans, key=lambda s: (s.start, s.end))
+    cuts = sorted({s.start for s in spans} | {s.end for s in spans})
+    tokenize = whitespace_tokens if doc.tokenized else word_tokens
+    out = []
+    for a, b in _merged_segments(doc, spans):
+        tokens = _split_at_cuts(tokenize(doc.text, a, b), [c for c in cuts if a < c < b])
+        if tokens:
+            out.append([(t[0], t[1]) for t in tokens])
+    return out
+
+
+def _document_tsv(doc: DocumentData) -> str:
+    from engine.text.bio import offsets_to_bio
+
+    text = doc.text
+    u16 = [0]
+    for ch in text:
+        u16.append(u16[-1] + (2 if ord(ch) > 0xFFFF else 1))
+    lines = ["#FORMAT=WebAnno TSV 3.3", f"#T_SP={NE_LAYER}|identifier|value", "", ""]
+    next_id = 1
+    for k, tokens in enumerate(_sentence_tokens(doc), 1):
+        start, end = tokens[0][0], tokens[-1][1]
+        lines += ["#Text=" + _escape(part) for part in text[start:end].split("\n")]
+        tags = offsets_to_bio(tokens, [s for s in doc.spans if start <= s.start < end])
+        ids: list[int | None] = []
+        for i, tag in enumerate(tags):
+            multi = tag != "O" and ((tag[0] == "B" and i + 1 < len(tags) and tags[i + 1][0] == "I")
+                                    or tag[0] == "I")
+            if tag[0] == "B" and multi:
+                next_id += 1
+            ids.append(next_id - 1 if multi else None)
+        for i, ((a, b), tag, ident) in enumerate(zip(tokens, tags, ids, strict=True), 1):
+            if tag == "O":
+                cells = "_\t_"
+            elif ident is None:
+                cells = f"*\t{_escape(tag[2:])}"
+            else:
+                cells = f"*[{ident}]\t{_escape(tag[2:])}[{ident}]"
+            lines.append(f"{k}-{i}\t{u16[a]}-{u16[b]}\t{_escape(text[a:b])}\t{cells}")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+@register_writer("webanno", extension="", stdout=False,
+                 description="WebAnno / INCEpTION TSV 3.3 folder (one .tsv per document)")
+def write_webanno(docs: Iterable[DocumentData], path: Path, labels: Sequence[str]) -> int:
+    """Write ``path/NAME.tsv`` per document (named-entity layer); returns the documents."""
+    from .brat import safe_names
+
+    all_docs = list(docs)
+    if path.exists() and not path.is_dir():
+        raise FormatError("WebAnno export writes a folder (one .tsv per document); this path "
+                          "is a file")
+    path.mkdir(parents=True, exist_ok=True)
+    for doc, name in zip(all_docs, safe_names(all_docs, META_KEY), strict=True):
+        target = path / (name + ".tsv")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_text_writer(target) as out:
+            out.write(_document_tsv(doc))
+    return len(all_docs)

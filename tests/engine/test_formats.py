@@ -52,7 +52,8 @@ def test_registries_hold_every_format() -> None:
     assert set(reader_names()) == {"text", "text-lines", "jsonl", "doccano", "labelstudio",
                                    "conll", "conllu", "hf", "brat", "webanno", "pdf", "docx",
                                    "html", "markdown"}
-    assert set(writer_names()) == {"jsonl", "doccano", "conll", "hf", "labelstudio", "brat"}
+    assert set(writer_names()) == {"jsonl", "doccano", "conll", "hf", "labelstudio", "brat",
+                                   "webanno"}
     assert reader_names() == list(READERS) and writer_names() == list(WRITERS)
 
 

@@ -228,3 +228,18 @@ def test_brat_round_trip(docs: list[DocumentData]) -> None:
         again = read_file(folder / "b")
         assert [(d.text, d.spans, d.metadata) for d in again] == \
             [(d.text, d.spans, d.metadata) for d in first]
+
+
+@SETTINGS
+@given(st.lists(documents(("text",)), min_size=1, max_size=3))
+def test_webanno_round_trip(docs: list[DocumentData]) -> None:
+    assume(all(d.text.strip() for d in docs))
+    with scratch() as folder:
+        write_file(docs, folder / "a", "webanno")
+        first = read_file(folder / "a")
+        write_file(first, folder / "b", "webanno")
+        again = read_file(folder / "b")
+        assert [(d.text, d.spans, d.segments, d.metadata) for d in again] == \
+            [(d.text, d.spans, d.segments, d.metadata) for d in first]
+        for a in sorted((folder / "a").glob("*.tsv")):
+            assert (folder / "b" / a.name).read_bytes() == a.read_bytes()

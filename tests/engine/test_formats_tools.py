@@ -393,3 +393,17 @@ def test_webanno_offsets_must_match(tmp_path: Path) -> None:
     with pytest.raises(FormatError) as info:
         read_file(path)
     assert info.value.line == 10 and "does not match" in info.value.reason
+
+
+def test_webanno_round_trip_through_a_folder(tmp_path: Path) -> None:
+    from engine.formats import write_file
+
+    path = tmp_path / "doc.tsv"
+    path.write_text(WEBANNO, encoding="utf-8")
+    first = read_file(path)
+    assert write_file(first, tmp_path / "out", "webanno") == 1
+    written = (tmp_path / "out" / "doc-0001.tsv").read_text(encoding="utf-8")
+    assert "1-1\t0-6\tBarack\t*[1]\tPER[1]" in written and "\t21-23\t🙂\t_\t_" in written
+    again = read_file(tmp_path / "out")
+    assert [(d.text, d.spans, d.segments) for d in again] == \
+        [(d.text, d.spans, d.segments) for d in first]
