@@ -123,6 +123,35 @@ def _u16len(text: str) -> int:
     return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
 
 
+def _entities(cells: list[tuple[int, int, int, str]],
+              ctx: ReadContext) -> list[tuple[int | None, SpanData]]:
+    """Entities from the ``(line, start, end, value cell)`` of the tokens in order: ``L[k]``
+    cells with one id make one entity, a cell without an id a one-token entity."""
+    multi: dict[int, tuple[int, int, int, str]] = {}
+    singles: list[tuple[int | None, SpanData]] = []
+    for n, b, e, cell in cells:
+        for item in _SPLIT_RE.split(cell):
+            m = _ID_RE.match(item)
+            label, ident = (m.group(1), int(m.group(2))) if m else (item, None)
+            label = _unescape(label) if label not in ("*", "") else ""
+            if ident is None:
+                if label:
+                    singles.append((n, SpanData(b, e, label)))
+                else:
+                    ctx.note("entities without a value not kept")
+            elif ident in multi:
+                first, start, _, lab = multi[ident]
+                multi[ident] = (first, start, e, lab or label)
+            else:
+                multi[ident] = (n, b, e, label)
+    for n, b, e, label in multi.values():
+        if label:
+            singles.append((n, SpanData(b, e, label)))
+        else:
+            ctx.note("entities without a value not kept")
+    return singles
+
+
 @register_reader("webanno", extensions=(".tsv",), sniff=_sniff,
                  description="WebAnno / INCEpTION TSV 3.x (named-entity layer)")
 def read_webanno(text: str, ctx: ReadContext) -> list[DocumentData]:
@@ -167,8 +196,7 @@ def read_webanno(text: str, ctx: ReadContext) -> list[DocumentData]:
 
     segments = [(at(b, s.line), at(b + _u16len(s.text), s.line))
                 for s, b in zip(sentences, starts16, strict=True)]
-    multi: dict[int, tuple[int, int, int, str]] = {}
-    singles: list[tuple[int | None, SpanData]] = []
+    cells: list[tuple[int, int, int, str]] = []
     not_kept: dict[str, int] = {}
     for s in sentences:
         for n, b16, e16, token, cols in s.tokens:
@@ -181,28 +209,10 @@ def read_webanno(text: str, ctx: ReadContext) -> list[DocumentData]:
                     not_kept[layer] = not_kept.get(layer, 0) + 1
             if value_col is None or value_col >= len(cols) or cols[value_col] == "_":
                 continue
-            for item in _SPLIT_RE.split(cols[value_col]):
-                m = _ID_RE.match(item)
-                label, ident = (m.group(1), int(m.group(2))) if m else (item, None)
-                label = _unescape(label) if label not in ("*", "") else ""
-                if ident is None:
-                    if label:
-                        singles.append((n, SpanData(b, e, label)))
-                    else:
-                        ctx.note("entities without a value not kept")
-                elif ident in multi:
-                    first, start, _, lab = multi[ident]
-                    multi[ident] = (first, start, e, lab or label)
-                else:
-                    multi[ident] = (n, b, e, label)
-    for n, b, e, label in multi.values():
-        if label:
-            singles.append((n, SpanData(b, e, label)))
-        else:
-            ctx.note("entities without a value not kept")
+            cells.append((n, b, e, cols[value_col]))
     for layer, count in not_kept.items():
         ctx.note(f"annotations of the {layer} layer not kept", count)
-    spans = keep_outer(singles, ctx)
+    spans = keep_outer(_entities(cells, ctx), ctx)
     return [DocumentData(text=doc_text, spans=spans, segments=segments, line=1,
                          labelled=value_col is not None)]
 
