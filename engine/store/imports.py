@@ -46,7 +46,8 @@ class DocumentImporter:
         if self.as_suggestions and doc.spans:
             doc = DocumentData(text=doc.text, spans=[], segments=doc.segments,
                                metadata=doc.metadata, line=doc.line, tokenized=doc.tokenized,
-                               labelled=False, suggestions=doc.suggestions + doc.spans,
+                               labelled=False,
+                               suggestions=list(dict.fromkeys(doc.suggestions + doc.spans)),
                                rejections=doc.rejections)
         elif self.as_suggestions:
             doc.labelled = False

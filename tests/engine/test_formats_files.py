@@ -229,3 +229,27 @@ def test_label_names_are_mapped_on_import(tmp_path: Path, project: Project,
         {"start": 0, "end": 3, "label": "\x01"}]}) + "\n", encoding="utf-8")
     with pytest.raises(FormatError, match="cannot be used"):
         read_file(bad)
+
+
+def test_cli_reimports_its_own_hf_export(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "a.jsonl"
+    src.write_text(records("PER"), encoding="utf-8")
+    p, q, r = (str(tmp_path / n) for n in "pqr")
+    run(capsys, "init", p, "--labels", "PER,LOC")
+    run(capsys, "import", p, str(src))
+    out = tmp_path / "train.jsonl"
+    assert run(capsys, "export", p, str(out), "--format", "hf")[0] == 0
+    names = json.loads((tmp_path / "train.labels.json").read_text())["names"]
+    run(capsys, "init", q)
+    code, text, _ = run(capsys, "import", q, str(out), "--json")
+    assert code == 0 and json.loads(text)["spans"] == 5
+    (tmp_path / "train.labels.json").unlink()
+    run(capsys, "init", r)
+    code, _, err = run(capsys, "import", r, str(out))
+    assert code == 1 and "--tag-names" in err
+    code, text, _ = run(capsys, "import", r, str(out), "--tag-names", ",".join(names),
+                        "--json")
+    assert code == 0 and json.loads(text)["spans"] == 5
+    code, text, _ = run(capsys, "stats", r, "--json")
+    assert json.loads(text)["spans_by_label"]["PER"] == 5
