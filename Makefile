@@ -28,6 +28,7 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check engine desktop tests
+	$(BIN)/ruff format --check engine desktop tests
 	$(BIN)/mypy
 
 screenshots: $(STAMP)

@@ -24,6 +24,7 @@ from desktop.main_actions import build_menus, connect_actions
 from desktop.models.queue_model import QueueModel
 from desktop.services.app_settings import AppSettings
 from desktop.services.editor_loader import load_content
+from desktop.services.job_messages import cancelled_text, quit_question
 from desktop.services.navigator import Navigator
 from desktop.services.session import Session
 from desktop.widgets.app_status_bar import AppStatusBar
@@ -37,6 +38,8 @@ from desktop.widgets.welcome_page import WelcomePage
 from engine.errors import ConflictError, EngineError, ProjectLockedError, ValidationError
 
 PANEL_JOBS = ("train", "rescore", "export_model")
+EMPTY_PROJECT_TEXT = "Nothing to label yet: import documents (File ▸ Import…)."
+NO_SEGMENT_TEXT = "Pick a segment in the queue on the left."
 
 
 class MainWindow(QMainWindow):
@@ -270,13 +273,13 @@ class MainWindow(QMainWindow):
 
     def _on_session_labels_changed(self) -> None:
         project = self.session.project
-        self.palette.set_labels(project.labels.list() if project else [])
+        self.palette.set_labels(project.labels.get_all() if project else [])
         self._load_current()
         self._stats_timer.start()
 
     def _on_session_versions_changed(self) -> None:
         project = self.session.project
-        self.model_panel.set_versions(project.versions.list() if project else [])
+        self.model_panel.set_versions(project.versions.get_all() if project else [])
         self._stats_timer.start()
 
     def _on_session_queue_changed(self) -> None:
@@ -315,7 +318,7 @@ class MainWindow(QMainWindow):
             show_error(self, error, job_title(name))
 
     def _on_session_job_cancelled(self, name: str) -> None:
-        self._job_ended(name, f"{job_title(name)} cancelled; nothing was changed.")
+        self._job_ended(name, cancelled_text(name, self.session.kept_note))
 
     def _job_ended(self, name: str, message: str) -> None:
         self.status.set_job("")
@@ -343,6 +346,8 @@ class MainWindow(QMainWindow):
         self.editor.set_content(content)
         if content is None:
             self.position_label.clear()
+            empty = project is None or project.count_segments() == 0
+            self.editor.setPlaceholderText(EMPTY_PROJECT_TEXT if empty else NO_SEGMENT_TEXT)
             return
         seg = content.segment
         badge = {"labelled": "✓ labelled", "skipped": "skipped", "todo": "to do"}[seg.status]
@@ -352,6 +357,7 @@ class MainWindow(QMainWindow):
     def _refresh_stats(self) -> None:
         project = self.session.project
         self.status.show_stats(project.stats() if project else None)
+        self.queue_panel.update_count()
 
     def _show_project_state(self) -> None:
         project = self.session.project
@@ -387,7 +393,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         job = self.session.job_running
-        if job and not prompts.confirm_quit_during_job(self, job_title(job)):
+        if job and not prompts.confirm_quit_during_job(
+                self, quit_question(job, self.session.kept_note)):
             event.ignore()
             return
         self.settings.set_geometry("main", self.saveGeometry())

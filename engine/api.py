@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,21 +21,24 @@ from engine.errors import (
     ValidationError,
 )
 from engine.progress import CancelToken, EventCallback, ProgressEvent, check, emit
-from engine.store import backups, corpus, lifecycle
+from engine.store import backups, corpus, lifecycle, split
 from engine.store.annotations import AnnotationStore
 from engine.store.database import Database, integrity_problem
 from engine.store.labels import LabelStore, add_label
 from engine.store.lock import ProjectLock
 from engine.store.schema import create_schema
-from engine.store.versions import VersionStore, cleanup_orphans
-from engine.types import ImportReport, Segment
+from engine.store.versions import VersionStore
+from engine.types import ImportReport, ModelVersion, Segment
 
 if TYPE_CHECKING:
     from engine.active_learning import QueueItem, RescoreResult
     from engine.active_learning.simulate import SimulationResult
     from engine.export.exporter import ExportResult
     from engine.inference.predictor import Predictor
+    from engine.store.occurrences import LabelAllResult, Occurrence
+    from engine.text.matcher import LabelledPattern
     from engine.training import TrainConfig, TrainResult
+    from engine.training.review import ReviewResult
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +47,13 @@ DB_NAME = "project.sqlite"
 DEFAULT_SETTINGS: dict[str, Any] = {
     "base_model": "bundled",
     "eval_share": 0.15,
+    "split": "auto",
     "strategy": "mnlp",
     "snap_mode": "expand",
     "max_import_mb": 512,
     "backup_interval_hours": 24,
     "seed": 0,
+    "device": "auto",
 }
 
 
@@ -60,42 +66,74 @@ def _number(key: str, value: Any, lo: float, hi: float, kind: type = float) -> A
     return kind(value)
 
 
+def _text(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"must be a non-empty text, not {value!r}", field=key)
+    return value
+
+
+def _one_of(key: str, value: Any, choices: tuple[str, ...] | list[str], what: str) -> str:
+    if _text(key, value) not in choices:
+        raise ValidationError(f"unknown {what} {value!r}; choose one of {', '.join(choices)}",
+                              field=key)
+    return str(value)
+
+
+def _base_model(key: str, value: Any) -> str:
+    from engine.errors import ModelLoadError
+    from engine.models.base import check_base_model_name
+
+    try:
+        return check_base_model_name(_text(key, value))
+    except ModelLoadError as exc:
+        raise ValidationError(str(exc), field=key) from exc
+
+
+def _strategy(key: str, value: Any) -> str:
+    from engine.active_learning.strategies import strategy_names
+
+    return _one_of(key, value, strategy_names(), "strategy")
+
+
+def _snap_mode(key: str, value: Any) -> str:
+    from engine.text.snap import SNAP_MODES
+
+    return _one_of(key, value, SNAP_MODES, "snap mode")
+
+
+def _split_rule(key: str, value: Any) -> str:
+    from engine.store.split import SPLIT_RULES
+
+    return _one_of(key, value, SPLIT_RULES, "split rule")
+
+
+def _device(key: str, value: Any) -> str:
+    from engine.training.device import check_device_name
+
+    return check_device_name(_text(key, value))
+
+
+# one validator per setting: (key, value) -> normalised value, or ValidationError
+_SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
+    "base_model": _base_model,
+    "eval_share": partial(_number, lo=0.0, hi=0.5),
+    "strategy": _strategy,
+    "snap_mode": _snap_mode,
+    "max_import_mb": partial(_number, lo=1, hi=1024 * 1024),
+    "backup_interval_hours": partial(_number, lo=0, hi=24 * 365),  # 0: no scheduled backups
+    "seed": partial(_number, lo=0, hi=2**32 - 1, kind=int),
+    "split": _split_rule,
+    "device": _device,
+}
+
+
 def check_setting(key: str, value: Any) -> Any:
     """``value`` for setting ``key`` if it is valid (normalised), else :class:`ValidationError`."""
     if key not in DEFAULT_SETTINGS:
         raise ValidationError(f"unknown setting {key!r}; known: {', '.join(DEFAULT_SETTINGS)}",
                               field=key)
-    if key == "eval_share":
-        return _number(key, value, 0.0, 0.5)
-    if key == "max_import_mb":
-        return _number(key, value, 1, 1024 * 1024)
-    if key == "backup_interval_hours":
-        return _number(key, value, 0, 24 * 365)  # 0 turns scheduled backups off
-    if key == "seed":
-        return _number(key, value, 0, 2**32 - 1, int)
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError(f"must be a non-empty text, not {value!r}", field=key)
-    if key == "base_model":
-        from engine.errors import ModelLoadError
-        from engine.models.base import check_base_model_name
-
-        try:
-            return check_base_model_name(value)
-        except ModelLoadError as exc:
-            raise ValidationError(str(exc), field=key) from exc
-    if key == "strategy":
-        from engine.active_learning.strategies import strategy_names
-
-        if value not in strategy_names():
-            raise ValidationError(f"unknown strategy {value!r}; choose one of "
-                                  f"{', '.join(strategy_names())}", field=key)
-    if key == "snap_mode":
-        from engine.text.snap import SNAP_MODES
-
-        if value not in SNAP_MODES:
-            raise ValidationError(f"unknown snap mode {value!r}; choose one of "
-                                  f"{', '.join(SNAP_MODES)}", field=key)
-    return value
+    validate: Callable[[str, Any], Any] = _SETTING_CHECKS.get(key, _text)
+    return validate(key, value)
 
 
 def resolve_project_path(path: str | Path) -> Path:
@@ -114,6 +152,8 @@ class Project:
         self.path = folder
         self.db = db
         self._lock = lock
+        #: what opening found and did that the person should hear about (one line each)
+        self.notices: list[str] = []
         self.labels = LabelStore(db)
         self.annotations = AnnotationStore(db)
         self.versions = VersionStore(db, self.models_dir)
@@ -190,13 +230,9 @@ class Project:
             lifecycle.migrate(folder, db_path, read_only)
             db = Database(db_path, read_only=read_only, max_pages=max_pages)
             project = cls(folder, db, lock)
-            if not read_only:
-                for sub in ("models", "exports", "backups"):
-                    (folder / sub).mkdir(exist_ok=True)
-                cleanup_orphans(db, project.models_dir)
-                lifecycle.cleanup_temp_files(folder)
-                if backups.backup_due(folder, float(project.setting("backup_interval_hours"))):
-                    backups.make_backup(db, folder, "scheduled")
+            if not read_only:  # notices: versions registered again, a failed scheduled backup
+                project.notices = lifecycle.tidy_on_open(
+                    db, folder, float(project.setting("backup_interval_hours")))
         except BaseException:
             if lock is not None:
                 lock.release()
@@ -268,6 +304,7 @@ class Project:
         emit(on_event, ProgressEvent("store", 0, len(files), "storing"))
         warnings: list[str] = []
         with self.db.write() as conn:
+            had_segments = conn.execute("SELECT 1 FROM segments LIMIT 1").fetchone() is not None
             importer = DocumentImporter(conn, mode=segment, as_suggestions=as_suggestions,
                                         eval_share=float(self.setting("eval_share")),
                                         seed=int(self.setting("seed")), update=update)
@@ -278,6 +315,7 @@ class Project:
                     importer.add(doc, str(path))
                 warnings += ctx.warnings()
                 emit(on_event, ProgressEvent("store", i + 1, len(files), str(path)))
+            split.apply_split(conn, keep_legacy=had_segments)
         c = importer.counts
         return ImportReport(files=len(files), documents=c.documents, segments=c.segments,
                             spans=c.spans, duplicates=c.duplicates,
@@ -292,7 +330,7 @@ class Project:
 
         with self.db.read() as conn:
             docs = corpus.documents_for_export(conn, only_labelled=only_labelled)
-        labels = [lab.name for lab in self.labels.list()]
+        labels = [lab.name for lab in self.labels.get_all()]
         return write_file(docs, Path(out), fmt, labels=labels)
 
     # -- reading -----------------------------------------------------------------------------------
@@ -300,8 +338,9 @@ class Project:
         with self.db.read() as conn:
             out = corpus.stats(conn)
         active = self.versions.active()
+        out["suggestions_by_source"] = self.suggestions_by_source()
         out["active_version"] = active.name if active else None
-        out["versions"] = len(self.versions.list())
+        out["versions"] = len(self.versions.get_all())
         return out
 
     def segment(self, segment_id: int) -> Segment:
@@ -333,21 +372,118 @@ class Project:
                                    seg.position + after)).fetchall()
         return [self.segment(r[0]) for r in rows]
 
+    # -- label faster: label all, patterns, review (engine.store.occurrences/patterns) -------
+    def find_occurrences(self, text: str, *, ignore_case: bool = False,
+                         label: str | None = None) -> list[Occurrence]:
+        """Whole-word, token-aligned occurrences of ``text`` in every segment."""
+        from engine.store.occurrences import find_occurrences
+
+        with self.db.read() as conn:
+            return find_occurrences(conn, text, ignore_case=ignore_case, label=label)
+
+    def label_all(self, text: str, label: str, *, ignore_case: bool = False,
+                  mark_labelled: bool = False,
+                  segment_ids: Sequence[int] | None = None) -> LabelAllResult:
+        """Label every free occurrence of ``text`` as ``label`` in one transaction; matches
+        overlapping a span are skipped and counted. Statuses stay unless ``mark_labelled``."""
+        from engine.store.occurrences import label_occurrences
+
+        with self.db.write() as conn:
+            return label_occurrences(conn, text, label, ignore_case=ignore_case,
+                                     mark_labelled=mark_labelled, segment_ids=segment_ids)
+
+    def undo_label_all(self, result: LabelAllResult) -> None:
+        from engine.store.occurrences import remove_spans
+
+        with self.db.write() as conn:
+            remove_spans(conn, result.spans, result.old_statuses)
+
+    def redo_label_all(self, result: LabelAllResult) -> None:
+        from engine.store.occurrences import restore_spans
+
+        with self.db.write() as conn:
+            restore_spans(conn, result.spans, [s for s, _ in result.old_statuses])
+
+    def patterns(self) -> list[LabelledPattern]:
+        from engine.store.patterns import list_patterns
+
+        return list_patterns(self.db.connection())
+
+    def add_patterns(self, patterns: Sequence[LabelledPattern]) -> tuple[int, int]:
+        """Store patterns (unknown labels added) and re-apply all of them as suggestions;
+        ``(new patterns, pattern suggestions)``."""
+        from engine.store.patterns import add_patterns, apply_patterns
+
+        with self.db.write() as conn:
+            return add_patterns(conn, patterns), apply_patterns(conn)
+
+    def remove_patterns(self, ids: Sequence[int]) -> int:
+        """Delete patterns by id and re-apply the rest; returns the pattern suggestions left."""
+        from engine.store.patterns import apply_patterns, remove_patterns
+
+        with self.db.write() as conn:
+            remove_patterns(conn, ids)
+            return apply_patterns(conn)
+
+    def apply_patterns(self) -> int:
+        from engine.store.patterns import apply_patterns
+
+        with self.db.write() as conn:
+            return apply_patterns(conn)
+
+    def suggestions_by_source(self) -> dict[str, int]:
+        from engine.store.patterns import suggestions_by_source
+
+        return suggestions_by_source(self.db.connection())
+
+    def review(self, folds: int = 5, config: TrainConfig | None = None, *,
+               on_event: EventCallback | None = None,
+               cancel: CancelToken | None = None) -> ReviewResult:
+        """Rank labelled segments by how likely their stored spans are wrong (K-fold models;
+        see engine.training.review). Reports TrainEvent/ProgressEvent; raises Cancelled."""
+        from engine.training.review import review
+
+        return review(self, folds, config, on_event=on_event, cancel=cancel)
+
+    def review_items(self) -> list[dict[str, Any]]:
+        """The last review's items still to look at (see engine.training.review)."""
+        from engine.training.review import pending_review
+
+        return pending_review(self)
+    def resplit(self, rule: str | None = None) -> dict[str, Any]:
+        """Re-apply the eval split (``rule`` or the ``split`` setting) to every segment.
+
+        Returns the rule used and how many segments (labelled ones too) changed side; models
+        trained before may have trained on segments that are now held out: retrain.
+        """
+        if rule is not None:
+            rule = check_setting("split", rule)
+        with self.db.write() as conn:
+            return split.apply_split(conn, rule=rule).to_dict()
+
     # -- backups -----------------------------------------------------------------------------------
     def backup(self, reason: str = "manual") -> Path:
+        """Back up the database now (works read-only, beside another Spantune writing it).
+
+        Raises DiskFullError / StoreError naming the file that could not be written."""
         return backups.make_backup(self.db, self.path, reason)
 
     def list_backups(self) -> list[Path]:
         return backups.list_backups(self.path)
 
     @staticmethod
-    def restore(path: str | Path, backup: str | Path) -> None:
-        """Restore a closed project's database from ``backup`` (takes the lock meanwhile)."""
+    def restore(path: str | Path, backup: str | Path) -> Path | None:
+        """Restore a closed project's database from ``backup`` (takes the lock meanwhile).
+
+        The current database is backed up first (``…-pre-restore``; returned). Raises
+        ProjectLockedError when another Spantune has the project open.
+        """
         folder = resolve_project_path(path)
         lock = ProjectLock(folder)
-        lock.acquire()
+        lock.acquire(hint="close it there first: a restore needs the project closed "
+                          "(a backup does not)")
         try:
-            backups.restore_backup(folder, Path(backup))
+            return backups.restore_backup(folder, Path(backup))
         finally:
             lock.release()
 
@@ -383,8 +519,21 @@ class Project:
         if chosen is None:
             raise ValidationError("the project has no trained model yet; train one first",
                                   field="version")
+        sample, calibration = self.export_samples()
         return export_model(Path(chosen.path), Path(out), quantize=quantize,
-                            overwrite=overwrite, on_event=on_event, cancel=cancel)
+                            overwrite=overwrite, sample_texts=sample,
+                            calibration_texts=calibration, on_event=on_event, cancel=cancel)
+
+    def export_samples(self, n: int = 256) -> tuple[list[str], list[str]]:
+        """Segments to measure int8 against fp32 on (eval split first) and to calibrate the
+        int8 activation scales on (train split first): up to ``n`` each, spread out."""
+        with self.db.read() as conn:
+            check = split.sample_texts(conn, n, "eval")
+            calib = split.sample_texts(conn, n, "train")
+            if len(check) < n // 2 or len(calib) < n // 2:  # a small or one-sided project
+                every = split.sample_texts(conn, 2 * n)
+                check, calib = check or every[1::2], calib or every[::2]
+        return check, calib
 
     def rescore(self, version: str | None = None, strategy: str | None = None, *,
                 on_event: EventCallback | None = None,
@@ -406,6 +555,27 @@ class Project:
         from engine.active_learning import cold_start
 
         return cold_start(self, on_event=on_event, cancel=cancel)
+
+    def write_bundle(self, out: str | Path, config: TrainConfig | None = None) -> Path:
+        """Write a training bundle (labelled examples, split, resolved config, labels, base
+        model) to the new folder ``out``, to train elsewhere with ``train_bundle``.
+
+        Raises ValidationError (``out`` not empty), TrainingError (nothing labelled),
+        ModelLoadError (base model unusable).
+        """
+        from engine.training.bundle import write_bundle
+
+        return write_bundle(self, out, config)
+
+    def import_version(self, folder: str | Path, *, activate: bool = True) -> ModelVersion:
+        """Validate a version folder trained elsewhere and register (and activate) a copy.
+
+        Raises ModelLoadError (pickles, missing files, bad weights), ValidationError (label
+        set differs from the project's).
+        """
+        from engine.training.version_import import import_version
+
+        return import_version(self, folder, activate=activate)
 
     @staticmethod
     def strategy_names() -> list[str]:
@@ -432,6 +602,20 @@ class Project:
 
         return queue_page(self, offset, limit, status=status, search=search, strategy=strategy,
                           after=after)
+
+
+def read_patterns(path: str | Path, label: str | None = None) -> list[LabelledPattern]:
+    """Patterns from spaCy/Prodigy pattern JSONL, or a term list (one a line) for ``label``.
+    Raises FormatError (file and line)."""
+    from engine.text.matcher import read_pattern_file
+
+    return read_pattern_file(path, label)
+def describe_score(metrics: dict[str, Any]) -> str:
+    """A held-out score as people read it: ``0.71 (0.64–0.77) on 45 sentences from 3
+    documents`` (interval and grouping when the metrics carry them)."""
+    from engine.training.bootstrap import describe
+
+    return describe(metrics)
 
 
 def load_predictor(folder: str | Path, *, quantized: bool = True,

@@ -7,6 +7,9 @@ their own way.
 
 from __future__ import annotations
 
+import errno
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -76,13 +79,12 @@ class CorruptDatabaseError(StoreError):
 class ProjectLockedError(StoreError):
     """Another process holds the project open for writing."""
 
-    def __init__(self, path: str | Path, holder: str = ""):
+    def __init__(self, path: str | Path, holder: str = "",
+                 hint: str = "close it there or open read-only"):
         self.path = str(path)
         self.holder = holder
         who = f" by {holder}" if holder else ""
-        super().__init__(
-            f"{self.path} is open in another Spantune{who}; close it there or open read-only"
-        )
+        super().__init__(f"{self.path} is open in another Spantune{who}; {hint}")
 
 
 class ReadOnlyProjectError(StoreError):
@@ -91,6 +93,49 @@ class ReadOnlyProjectError(StoreError):
 
 class DiskFullError(StoreError):
     """The disk (or the database's size limit) is full; the write was not saved."""
+
+
+_FULL_MARKERS = ("no space left", "storagefull", "file too large", "disk is full",
+                 "database or disk is full", "quota exceeded", "os error 28", "os error 27")
+_WRITE_MARKERS = (*_FULL_MARKERS, "disk i/o error", "ioerror", "permission denied",
+                  "read-only file system")
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True for "no space" (ENOSPC), "file too large" (EFBIG, a size limit) and quota errors."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        return True
+    return any(m in str(exc).lower() for m in _FULL_MARKERS)
+
+
+def write_failure(exc: BaseException, path: str | Path, what: str,
+                  outcome: str = "nothing was changed") -> StoreError:
+    """One line for a write that failed: what could not be written, where, and why."""
+    cls = DiskFullError if is_disk_full(exc) else StoreError
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    reason = " ".join(reason.split())[:200]
+    code = getattr(exc, "sqlite_errorname", "")
+    if code.startswith("SQLITE_IOERR_"):  # EFBIG (a file size limit) lands here, not in FULL
+        reason = f"{reason} ({code[len('SQLITE_IOERR_'):].lower()} failed)"
+    if cls is DiskFullError:
+        reason = f"the disk is full or a size limit was reached ({reason})"
+    return cls(f"could not write {what} {path}: {reason}; {outcome}")
+
+
+@contextmanager
+def writing(path: str | Path, what: str) -> Iterator[None]:
+    """Turn an OS-level write failure inside the block into :func:`write_failure`.
+
+    Engine errors pass through; so do exceptions that are not about writing (a bug stays a bug).
+    """
+    try:
+        yield
+    except EngineError:
+        raise
+    except Exception as exc:
+        if isinstance(exc, OSError) or any(m in str(exc).lower() for m in _WRITE_MARKERS):
+            raise write_failure(exc, path, what) from exc
+        raise
 
 
 class NotFoundError(StoreError):

@@ -6,12 +6,7 @@ Offsets are ``[start, end)`` in Python code points on the *document* text.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
-
-SegmentStatus = Literal["todo", "labelled", "skipped"]
-SegmentSplit = Literal["train", "eval"]
-SpanSource = Literal["human", "model", "imported"]
-SegmentMode = Literal["sentences", "lines", "document"]
+from typing import Any
 
 SEGMENT_STATUSES: tuple[str, ...] = ("todo", "labelled", "skipped")
 SEGMENT_SPLITS: tuple[str, ...] = ("train", "eval")

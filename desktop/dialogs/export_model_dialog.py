@@ -57,7 +57,7 @@ class ExportModelDialog(QDialog):
         self.setWindowTitle("Export model")
         self.resize(640, 520)
         project = session.project
-        versions = project.versions.list() if project else []
+        versions = project.versions.get_all() if project else []
         self.version_combo = QComboBox()
         for v in reversed(versions):
             f1 = v.metrics.get("f1")

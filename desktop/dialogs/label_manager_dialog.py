@@ -74,7 +74,7 @@ class LabelManagerDialog(QDialog):
     # -- operations (the buttons prompt, then call these; tests call them directly) -------------
     def reload(self) -> None:
         project = self.session.project
-        labels = project.labels.list() if project else []
+        labels = project.labels.get_all() if project else []
         current = self.current()
         usage = {lab.name: self.session.label_usage(lab.name) for lab in labels}
         self.model.set_labels(labels, usage)
@@ -116,7 +116,7 @@ class LabelManagerDialog(QDialog):
         lab = self.current()
         if lab is None:
             return False
-        names = [x.name for x in self.session.project.labels.list()]  # type: ignore[union-attr]
+        names = [x.name for x in self.session.project.labels.get_all()]  # type: ignore[union-attr]
         i = names.index(lab.name)
         j = i + step
         if not 0 <= j < len(names):

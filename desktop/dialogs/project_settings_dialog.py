@@ -48,6 +48,18 @@ STRATEGY_TEXTS = {  # registered strategies without an entry are listed by name
     "entropy_mean": "most uncertain words on average",
     "entropy_max": "the single most uncertain word",
 }
+SPLIT_TEXTS = {
+    "auto": "whole documents when there are enough, else contiguous blocks",
+    "documents": "hold out whole documents",
+    "blocks": "hold out contiguous blocks of sentences",
+    "segments": "hold out single sentences (flatters the score)",
+}
+DEVICE_TEXTS = {
+    "auto": "a GPU when there is one, else the CPU",
+    "cpu": "the CPU",
+    "cuda": "the first NVIDIA GPU",
+    "mps": "the Apple GPU",
+}
 SNAP_TEXTS = {
     "strict": "keep a selection only if it starts and ends on word boundaries",
     "contract": "shrink to the whole words inside the selection",
@@ -113,7 +125,9 @@ class ProjectSettingsDialog(QDialog):
     # -- building --------------------------------------------------------------------------------
     def _build_widgets(self) -> None:
         from engine.active_learning import strategy_names
+        from engine.store.split import SPLIT_RULES
         from engine.text.snap import SNAP_MODES
+        from engine.training.device import DEVICE_CHOICES
 
         names = strategy_names()
         ordered = [n for n in STRATEGY_TEXTS if n in names] + \
@@ -134,6 +148,9 @@ class ProjectSettingsDialog(QDialog):
         row.addWidget(self.base_model_edit, 1)
         row.addWidget(self.browse_button)
         self.snap_combo = _combo(list(SNAP_MODES), SNAP_TEXTS, DEFAULT_SETTINGS["snap_mode"])
+        self.split_combo = _combo(list(SPLIT_RULES), SPLIT_TEXTS, DEFAULT_SETTINGS["split"])
+        self.device_combo = _combo(list(DEVICE_CHOICES), DEVICE_TEXTS,
+                                   DEFAULT_SETTINGS["device"])
         self.import_mb_spin = QSpinBox(minimum=1, maximum=1024 * 1024, suffix=" MB")
         self.backup_spin = QDoubleSpinBox(decimals=1, minimum=0.0, maximum=24.0 * 365,
                                           suffix=" h")
@@ -153,6 +170,12 @@ class ProjectSettingsDialog(QDialog):
                 "Evaluation share", self.eval_share_spin,
                 lambda: round(self.eval_share_spin.value() / 100, 4),
                 lambda v: self.eval_share_spin.setValue(float(v) * 100)),
+            "split": SettingField("Held-out split", self.split_combo,
+                                  self.split_combo.currentData,
+                                  lambda v: _show_choice(self.split_combo, v)),
+            "device": SettingField("Training device", self.device_combo,
+                                   self.device_combo.currentData,
+                                   lambda v: _show_choice(self.device_combo, v)),
             "base_model": SettingField("Base model", self.base_model_row,
                                        lambda: base.text().strip() or BUNDLED,
                                        lambda v: base.setText(str(v)), base),

@@ -31,7 +31,6 @@ def confirm_delete_label(parent: QWidget | None, name: str, spans: int) -> bool:
                 "undone.", "Delete")
 
 
-def confirm_quit_during_job(parent: QWidget | None, job: str) -> bool:
-    return _ask(parent, "A job is running",
-                f"{job} is still running. Cancel it and quit? Nothing it did so far is kept.",
-                "Cancel job and quit", "Keep running")
+def confirm_quit_during_job(parent: QWidget | None, question: str) -> bool:
+    """``question``: what is running and what quitting keeps (see ``job_messages``)."""
+    return _ask(parent, "A job is running", question, "Stop it and quit", "Keep running")

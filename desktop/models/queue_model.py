@@ -103,6 +103,12 @@ class QueueModel(QAbstractListModel):
         index = self.index(row)
         self.dataChanged.emit(index, index)
 
+    def count_matching(self) -> int:
+        """Segments matching the filter now (statuses change under fetched rows, which stay)."""
+        if self._source is None:
+            return 0
+        return self._source.count(status=self._status, search=self._search)
+
     def row_of(self, segment_id: int) -> int:
         return self._row_of.get(segment_id, -1)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from desktop.widgets.editor_content import EditorContent
 from engine.api import Project
+from engine.text.snap import word_ranges
 
 CONTEXT_CHARS = 400
 
@@ -21,14 +22,16 @@ def load_content(project: Project, segment_id: int, *, context: int = 1,
     end = max(s.end for s in around)
     if end > seg.end + context_chars:
         end = _cut_at_space(doc_text, seg.end + context_chars, seg.end, forward=False)
+    text = doc_text[start:end]
     return EditorContent(
         segment=seg,
-        text=doc_text[start:end],
+        text=text,
         base=start,
         spans=tuple(project.annotations.spans(segment_id)),
         suggestions=tuple(project.annotations.suggestions(segment_id)),
-        labels=tuple(project.labels.list()),
+        labels=tuple(project.labels.get_all()),
         position=f"document {seg.document_id} · segment {seg.position + 1}",
+        words=tuple((a + start, b + start) for a, b in word_ranges(text)),
     )
 
 

@@ -24,6 +24,7 @@ class Navigator(QObject):
         self._index = -1
         session.project_opened.connect(self._on_session_project_opened)
         session.project_closed.connect(self._on_session_project_closed)
+        session.queue_changed.connect(self._on_session_queue_changed)
 
     @property
     def current(self) -> int | None:
@@ -90,12 +91,23 @@ class Navigator(QObject):
         self._source = QueueSource(project)  # type: ignore[arg-type]
         self._history.clear()
         self._index = -1
-        if not self.next_in_queue():
+        self._show_first()
+        if self.current is None:
+            self.current_changed.emit(-1)
+
+    def _on_session_queue_changed(self) -> None:
+        """Nothing shown yet (an empty project that just got its first import): show the top."""
+        if self.current is None and self._source is not None:
+            self._show_first()
+
+    def _show_first(self) -> None:
+        assert self._source is not None
+        nxt = self._source.next_todo()
+        if nxt is None:
             first = self._source.page(0, 1)
-            if first:
-                self.show(first[0].segment_id)
-            else:
-                self.current_changed.emit(-1)
+            nxt = first[0].segment_id if first else None
+        if nxt is not None:
+            self.show(nxt)
 
     def _on_session_project_closed(self) -> None:
         self._source = None

@@ -59,6 +59,9 @@ class Session(QObject):
         self._project: Project | None = None
         self._jobs: dict[str, JobFn] = {**DEFAULT_JOBS, **(jobs or {})}
         self._then: Then | None = None
+        #: what an earlier step of the running request already kept ("v0003 is trained and
+        #: active"): a cancel of the step that follows must not claim nothing changed
+        self.kept_note: str | None = None
         self.undo_stack = QUndoStack(self)
         self.runner = JobRunner(self)
         self.runner.job_started.connect(self.job_started)
@@ -234,6 +237,8 @@ class Session(QObject):
             self.notice_posted.emit(f"Wait for {self.runner.current} to finish (or cancel it).")
             return False
         self._then = then
+        if name != "rescore":
+            self.kept_note = None
         return self.runner.start(name, functools.partial(self._jobs[name], project, **kwargs))
 
     def cancel_job(self) -> None:
@@ -265,7 +270,12 @@ class Session(QObject):
             if active is None or active.name != name:
                 project.versions.activate(name)
         self.versions_changed.emit()
-        self.start_job("rescore", then=self._on_data_changed)
+        self.kept_note = f"{name} is trained and active" if isinstance(name, str) else None
+        self.start_job("rescore", then=self._on_rescored_after_training)
+
+    def _on_rescored_after_training(self, result: Any) -> None:
+        self.kept_note = None
+        self._on_data_changed(result)
 
     def _on_data_changed(self, _result: Any) -> None:
         self.labels_changed.emit()
@@ -283,10 +293,12 @@ class Session(QObject):
     def _on_runner_job_failed(self, name: str, error: object) -> None:
         self._then = None
         self.job_failed.emit(name, error)
+        self.kept_note = None
 
     def _on_runner_job_cancelled(self, name: str) -> None:
         self._then = None
         self.job_cancelled.emit(name)
+        self.kept_note = None
 
     # -- EditSink --------------------------------------------------------------------------------
     def notify_segment(self, segment_id: int) -> None:

@@ -20,6 +20,7 @@ class EditorContent:
     suggestions: tuple[Suggestion, ...] = ()
     labels: tuple[Label, ...] = ()
     position: str = ""  # e.g. "document 3 · sentence 12"
+    words: tuple[tuple[int, int], ...] = ()  # whole words of ``text`` (document offsets)
 
     def label(self, name: str) -> Label | None:
         return next((lab for lab in self.labels if lab.name == name), None)
@@ -30,6 +31,10 @@ class EditorContent:
 
     def span(self, span_id: int) -> Span | None:
         return next((s for s in self.spans if s.id == span_id), None)
+
+    def word_at(self, pos: int) -> tuple[int, int] | None:
+        """The whole word holding document offset ``pos`` (a double-click selects it)."""
+        return next((w for w in self.words if w[0] <= pos < w[1]), None)
 
     def suggestion(self, suggestion_id: int) -> Suggestion | None:
         return next((s for s in self.suggestions if s.id == suggestion_id), None)

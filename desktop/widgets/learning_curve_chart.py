@@ -20,6 +20,7 @@ class CurvePoint:
     f1: float
     name: str
     active: bool = False
+    ci: tuple[float, float] | None = None  # bootstrap interval of the F1, drawn as a bar
 
 
 def nice_step(span: float, ticks: int = 4) -> float:
@@ -92,6 +93,12 @@ class LearningCurveChart(QWidget):
         p.setPen(QPen(LINE, 2))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawPath(path)
+        p.setPen(QPen(LINE, 1))
+        for pt in self._points:  # the bootstrap interval as a vertical bar
+            if pt.ci:
+                c = at(pt)
+                p.drawLine(QPointF(c.x(), plot.bottom() - plot.height() * pt.ci[0]),
+                           QPointF(c.x(), plot.bottom() - plot.height() * pt.ci[1]))
         for pt in self._points:
             c = at(pt)
             p.setPen(QPen(QColor("white"), 1.5))
@@ -100,5 +107,7 @@ class LearningCurveChart(QWidget):
         last = self._points[-1]
         p.setPen(AXIS)
         c = at(last)
-        p.drawText(QRectF(c.x() - 70, c.y() - 20, 64, 14),
-                   int(Qt.AlignmentFlag.AlignRight), f"{last.f1:.2f}")
+        text = f"{last.f1:.2f}" + (f" ({last.ci[0]:.2f}\u2013{last.ci[1]:.2f})" if last.ci
+                                   else "")
+        p.drawText(QRectF(c.x() - 150, c.y() - 20, 144, 14),
+                   int(Qt.AlignmentFlag.AlignRight), text)

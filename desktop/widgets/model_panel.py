@@ -25,7 +25,14 @@ from desktop.models.version_table_model import (
 )
 from desktop.widgets.job_progress_text import describe_progress
 from desktop.widgets.learning_curve_chart import CurvePoint, LearningCurveChart
+from engine.api import describe_score
 from engine.types import ModelVersion
+
+
+def _interval(value: object) -> tuple[float, float] | None:
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return float(value[0]), float(value[1])
+    return None
 
 
 def _section(text: str) -> QLabel:
@@ -129,11 +136,16 @@ class ModelPanel(QWidget):
         if active is None:
             self.active_label.setText("No model yet: label a few sentences, then Retrain.")
         else:
-            f1 = version_f1(active)
-            score = f"F1 {f1:.3f}" if f1 is not None else "no held-out score yet"
-            self.active_label.setText(f"Active: {active.name} · {score}")
+            score = describe_score(active.metrics)
+            if version_f1(active) is not None:
+                score = f"F1 {score}"
+            device = (active.config or {}).get("device_name") or (active.config or {}).get(
+                "device")
+            trained_on = f" · trained on {device}" if device else ""
+            self.active_label.setText(f"Active: {active.name} · {score}{trained_on}")
         self.chart.set_points([
-            CurvePoint(n, f1, v.name, v.active) for v in versions
+            CurvePoint(n, f1, v.name, v.active, _interval(v.metrics.get("f1_ci")))
+            for v in versions
             if (n := version_sentences(v)) is not None and (f1 := version_f1(v)) is not None])
         self.export_button.setEnabled(bool(versions))
 

@@ -91,6 +91,10 @@ class QueuePanel(QWidget):
         if seg is not None:
             self.segment_activated.emit(int(seg))
 
+    def update_count(self) -> None:
+        """Show how many segments match the filter now (after Enter, S, an undo …)."""
+        self._update_count()
+
     def _update_count(self, *_: object) -> None:
         what = self.status_filter.currentText().lower()
-        self.count_label.setText(f"{self.model.total:,} {what}")
+        self.count_label.setText(f"{self.model.count_matching():,} {what}")

@@ -187,6 +187,19 @@ class SpanEditor(QTextEdit):
             self.suggestions_reject_requested.emit(self.content.segment.id, [focused.id])
         self._focus = None
 
+    def accept_next(self) -> None:
+        """Accept the focused suggestion, else the next one after the focus (or the first)."""
+        if self.content is None:
+            return
+        sugs = sorted((i for i in self.items() if i.kind == "suggestion"), key=lambda i: i.start)
+        focused = self.focused_item()
+        if focused is not None and focused.kind != "suggestion":
+            sugs = [i for i in sugs if i.start >= focused.end] or sugs
+        if focused is not None and focused.kind == "suggestion":
+            sugs = [focused]
+        if sugs:
+            self.suggestions_accept_requested.emit(self.content.segment.id, [sugs[0].id])
+
     def accept_all(self) -> None:
         if self.content is not None and self.content.suggestions:
             self.suggestions_accept_requested.emit(self.content.segment.id, None)
@@ -245,9 +258,7 @@ class SpanEditor(QTextEdit):
         elif mods == Qt.KeyboardModifier.NoModifier and key == Qt.Key.Key_R:
             self.reject_all()
         elif mods == Qt.KeyboardModifier.NoModifier and key in (Qt.Key.Key_Space, Qt.Key.Key_Y):
-            focused = self.focused_item()
-            if focused is not None and focused.kind == "suggestion" and self.content:
-                self.suggestions_accept_requested.emit(self.content.segment.id, [focused.id])
+            self.accept_next()
         elif key == Qt.Key.Key_Escape:
             self._clear_selection()
             self._set_focus(None)
@@ -276,6 +287,23 @@ class SpanEditor(QTextEdit):
         self._set_focus((item.kind, item.id))
         if item.kind == "suggestion":
             self._pressed_suggestion = item.id
+
+    def mouseDoubleClickEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+        """Select the whole word under the pointer ("Aurora-2", "Jerez" without its period)."""
+        c, omap = self.content, self.offsets
+        if e.button() != Qt.MouseButton.LeftButton or c is None or omap is None or \
+                self.item_at(e.position().toPoint()) is not None:
+            super().mouseDoubleClickEvent(e)
+            return
+        at = omap.from_qt(self.cursorForPosition(e.position().toPoint()).position())
+        word = c.word_at(at) or c.word_at(at - 1)
+        if word is None:
+            super().mouseDoubleClickEvent(e)
+            return
+        cursor = self.textCursor()
+        cursor.setPosition(omap.to_qt(word[0]))
+        cursor.setPosition(omap.to_qt(word[1]), QTextCursor.MoveMode.KeepAnchor)
+        self.setTextCursor(cursor)
 
     def mouseMoveEvent(self, e: QMouseEvent) -> None:  # noqa: N802
         pos = e.position().toPoint()

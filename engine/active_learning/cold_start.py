@@ -20,6 +20,7 @@ from engine.active_learning.embedder import Embedder, project_encoder
 from engine.active_learning.pool import PoolSegment, RescoreResult, read_pool
 from engine.active_learning.queue import COLD_START, mix_eval, order_rng, store_order
 from engine.progress import CancelToken, EventCallback, ProgressEvent, Throttle, check
+from engine.store.patterns import matched_segments, prefer_matched
 
 if TYPE_CHECKING:
     from engine.api import Project
@@ -85,7 +86,9 @@ def cold_start(project: Project, *, embedder: Embedder | None = None,
         pool, embedder, float(project.setting("eval_share")), int(project.setting("seed")),
         size=size, sample_limit=sample_limit, cancel=cancel, on_event=on_event)
     check(cancel)
-    with project.db.write() as conn:
+    with project.db.write() as conn:  # segments with pattern matches first (issue 15)
+        queue = prefer_matched(queue, matched_segments(conn), {p.id for p in pool
+                                                               if p.split != "train"})
         store_order(conn, COLD_START, COLD_START, queue)
     sampled = embedded < train_pool
     message = (f"cold start: the first {min(size, train_pool)} segments cover "

@@ -50,7 +50,7 @@ class OnnxEncoder:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        from engine.inference.predictor import session_options
+        from engine.inference.predictor import choose_providers, session_options
 
         self.folder = Path(folder)
         self.batch_size = batch_size
@@ -60,7 +60,7 @@ class OnnxEncoder:
         self._tokenizer.enable_padding(pad_id=pad_id)
         self._session = ort.InferenceSession(str(self.folder / ENCODER_FILE),
                                              sess_options=session_options(threads),
-                                             providers=["CPUExecutionProvider"])
+                                             providers=choose_providers())
         self._inputs = [i.name for i in self._session.get_inputs()]
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:

@@ -48,7 +48,7 @@ DIVERSITY_CANDIDATES = 250
 
 
 def export_folder(version: ModelVersion, *, on_event: EventCallback | None = None,
-                  cancel: CancelToken | None = None) -> Path:
+                  cancel: CancelToken | None = None, project: Any = None) -> Path:
     """The version's ONNX export folder, exported (``models/vNNNN/onnx-export``) if missing."""
     from engine.inference.predictor import find_model_file
 
@@ -59,8 +59,9 @@ def export_folder(version: ModelVersion, *, on_event: EventCallback | None = Non
     from engine.export.exporter import export_model
 
     log.info("exporting %s to ONNX for scoring", version.name)
-    return export_model(root, root / EXPORT_FOLDER, quantize=True, on_event=on_event,
-                        cancel=cancel).path
+    sample, calibration = project.export_samples() if project is not None else ([], [])
+    return export_model(root, root / EXPORT_FOLDER, quantize=True, sample_texts=sample,
+                        calibration_texts=calibration, on_event=on_event, cancel=cancel).path
 
 
 def load_head(folder: Path) -> Head:
@@ -137,7 +138,7 @@ def rescore(project: Project, version: str | None = None, strategy: str | None =
 
         return cold_start(project, on_event=on_event, cancel=cancel)
     strat = get_strategy(strategy or str(project.setting("strategy")))
-    folder = export_folder(chosen, on_event=on_event, cancel=cancel)
+    folder = export_folder(chosen, on_event=on_event, cancel=cancel, project=project)
     check(cancel)
     from engine.inference.predictor import Predictor
 

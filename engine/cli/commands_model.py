@@ -11,9 +11,10 @@ from typing import Any
 from engine.api import Project
 from engine.cli.output import ProgressBar, print_json, print_table
 from engine.errors import ValidationError
+from engine.types import Entity
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("train", help="fine-tune a model on the project's labelled segments")
     p.add_argument("project")
     p.add_argument("--epochs", type=int, default=None, help="default: chosen from a step budget")
@@ -22,6 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--warm-start", action="store_true",
                    help="start from the active version instead of the base encoder")
     p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--device", default=None,
+                   help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps "
+                        "(default: the project's device setting)")
     p.add_argument("--json", action="store_true", help="print the final report as JSON")
     p.set_defaults(func=cmd_train)
 
@@ -33,10 +37,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("versions", help="list, activate or delete model versions")
+    p = sub.add_parser("versions", help="list, activate, delete or import model versions")
     p.add_argument("project")
-    p.add_argument("action", nargs="?", choices=("list", "activate", "delete"), default="list")
-    p.add_argument("name", nargs="?")
+    p.add_argument("action", nargs="?", choices=("list", "activate", "delete", "import"),
+                   default="list")
+    p.add_argument("name", nargs="?", help="vNNNN, or the version folder to import")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_versions)
 
@@ -62,7 +67,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from engine.training.config import TrainConfig
 
     overrides: dict[str, Any] = {"warm_start": args.warm_start}
-    for key in ("epochs", "max_minutes", "base_model", "seed"):
+    for key in ("epochs", "max_minutes", "base_model", "seed", "device"):
         if getattr(args, key) is not None:
             overrides[key] = getattr(args, key)
     config = TrainConfig(**overrides)
@@ -77,21 +82,31 @@ def cmd_train(args: argparse.Namespace) -> int:
         print_json(report)
         return 0
     print(f"trained {report['version']} in {report['seconds']:.1f} s "
-          f"on {report['counts'].get('train_sentences', '?')} sentences")
+          f"on {report['counts'].get('train_sentences', '?')} sentences"
+          f" ({report['config'].get('device_name', 'cpu')})")
     _print_metrics(report.get("metrics") or {})
     return 0
 
 
 def _print_metrics(metrics: dict[str, Any]) -> None:
+    from engine.training.bootstrap import describe
+
     if metrics.get("f1") is None:
         print(metrics.get("message", "no evaluation segments yet: label some eval-split "
                                      "segments to get honest scores"))
         return
-    rows = [(name, m["precision"], m["recall"], m["f1"], m.get("support"))
+
+    def ci(value: Any) -> str:
+        return f"{value[0]:.2f}\u2013{value[1]:.2f}" if value else ""
+
+    rows = [(name, m["precision"], m["recall"], m["f1"], ci(m.get("f1_ci")), m.get("support"))
             for name, m in sorted(metrics.get("per_label", {}).items())]
     rows.append(("micro avg", metrics["precision"], metrics["recall"], metrics["f1"],
+                 ci(metrics.get("f1_ci")),
                  sum(m.get("support") or 0 for m in metrics.get("per_label", {}).values())))
-    print_table(["label", "precision", "recall", "f1", "support"], rows)
+    print_table(["label", "precision", "recall", "f1", "f1 95% CI", "support"], rows)
+    split = f", {metrics['split']} split" if metrics.get("split") else ""
+    print(f"held-out F1 {describe(metrics)}{split}")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -108,12 +123,17 @@ def cmd_versions(args: argparse.Namespace) -> int:
     with Project.open(args.project, read_only=(args.action == "list")) as project:
         if args.action != "list":
             if not args.name:
-                raise ValidationError("name the version, e.g. v0002", field="name")
-            if args.action == "activate":
+                raise ValidationError("name the version, e.g. v0002 (or the folder to import)",
+                                      field="name")
+            if args.action == "import":
+                imported = project.import_version(args.name)
+                if not args.json:
+                    print(f"imported {args.name} as {imported.name} (active)")
+            elif args.action == "activate":
                 project.versions.activate(args.name)
             else:
                 project.versions.delete(args.name)
-        versions = project.versions.list()
+        versions = project.versions.get_all()
     if args.json:
         print_json([{"name": v.name, "active": v.active, "created_at": v.created_at,
                      "base_model": v.base_model, "f1": v.metrics.get("f1"),
@@ -191,7 +211,7 @@ def _read_texts(name: str) -> list[str]:
     return texts
 
 
-def _write_prediction(text: str, entities: list, fmt: str) -> None:
+def _write_prediction(text: str, entities: list[Entity], fmt: str) -> None:
     if fmt == "jsonl":
         spans = [{"start": e.start, "end": e.end, "label": e.label, "score": round(e.score, 4),
                   "text": text[e.start:e.end]} for e in entities]

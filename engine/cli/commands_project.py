@@ -17,13 +17,16 @@ def _reader_list() -> str:
     return ", ".join(reader_names())
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("init", help="create a project folder NAME.spantune")
     p.add_argument("project")
     p.add_argument("--labels", default="", help="comma-separated label names, e.g. PER,ORG,LOC")
     p.add_argument("--base-model", default=None, help="'bundled', a local HF folder or a hub id")
     p.add_argument("--eval-share", type=float, default=None,
                    help="share of segments held out for honest evaluation (default 0.15)")
+    p.add_argument("--split", choices=("auto", "documents", "blocks", "segments"), default=None,
+                   help="what is held out: whole documents, blocks of segments, or (auto) "
+                        "documents when there are enough of them")
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("import", help="import documents (and annotations) into a project")
@@ -99,6 +102,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("backup", nargs="?", type=Path, help="backup file (default: the latest)")
     p.set_defaults(func=cmd_restore)
 
+    p = sub.add_parser("resplit", help="re-apply the eval split rule (the 'split' setting)")
+    p.add_argument("project")
+    p.add_argument("--rule", choices=("auto", "documents", "blocks", "segments"), default=None,
+                   help="store this rule in the 'split' setting and apply it")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_resplit)
+
 
 def cmd_init(args: argparse.Namespace) -> int:
     labels = [x.strip() for x in args.labels.split(",") if x.strip()]
@@ -109,6 +119,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         if not 0.0 <= args.eval_share <= 0.5:
             raise ValidationError("must be between 0 and 0.5", field="--eval-share")
         settings["eval_share"] = args.eval_share
+    if args.split:
+        settings["split"] = args.split
     with Project.create(args.project, labels, settings=settings) as project:
         print(f"created {project.path} with labels: {', '.join(labels) or '(none yet)'}")
     return 0
@@ -209,7 +221,7 @@ def cmd_labels(args: argparse.Namespace) -> int:
             store.set_hotkey(args.name, None if args.hotkey.lower() == "none" else args.hotkey)
         elif action == "order":
             store.reorder([x.strip() for x in args.names.split(",") if x.strip()])
-        labels = store.list()
+        labels = store.get_all()
         usage = project.stats()["spans_by_label"]
     if args.json:
         print_json([{"name": lab.name, "color": lab.color, "hotkey": lab.hotkey,
@@ -250,7 +262,8 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    with Project.open(args.project, read_only=args.list) as project:
+    # read-only: an online backup works while another Spantune (the app) holds the project
+    with Project.open(args.project, read_only=True) as project:
         if args.list:
             for p in project.list_backups():
                 print(p)
@@ -270,6 +283,26 @@ def cmd_restore(args: argparse.Namespace) -> int:
         if not found:
             raise ValidationError("the project has no backups", field="backup")
         backup = found[0]
-    Project.restore(args.project, backup)
+    before = Project.restore(args.project, backup)
     print(f"restored {args.project} from {backup}")
+    if before is not None:
+        print(f"the database it replaced was backed up to {before}")
+    return 0
+
+
+def cmd_resplit(args: argparse.Namespace) -> int:
+    with Project.open(args.project) as project:
+        if args.rule:
+            project.set_setting("split", args.rule)
+        report = project.resplit()
+    if args.json:
+        print_json(report)
+        return 0
+    print(f"split rule: {report['rule']}; eval: {report['eval_segments']} of "
+          f"{report['segments']} segments from {report['eval_documents']} of "
+          f"{report['documents']} documents")
+    print(f"moved {report['moved']} segments ({report['moved_labelled']} labelled)")
+    if report["moved_labelled"]:
+        print("models trained before this may have seen segments now held out: retrain "
+              "for honest scores")
     return 0

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from engine.api import Project
 from engine.cli.output import ProgressBar, print_json, print_table
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("next", help="the next segments worth labelling")
     p.add_argument("project")
     p.add_argument("-n", type=int, default=10)
@@ -41,8 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_next(args: argparse.Namespace) -> int:
     with Project.open(args.project, read_only=True) as project:
         items = project.next_segments(args.n, args.strategy)
-    rows = [{"segment": it.segment_id, "score": it.score, "eval": it.is_eval, "text": it.text}
-            for it in items]
+    rows: list[dict[str, Any]] = [
+        {"segment": it.segment_id, "score": it.score, "eval": it.is_eval, "text": it.text}
+        for it in items]
     if args.json:
         print_json(rows)
     else:

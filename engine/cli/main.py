@@ -11,10 +11,17 @@ import sys
 from collections.abc import Sequence
 
 from engine import __version__
-from engine.cli import commands_model, commands_project, commands_queue
+from engine.cli import (
+    commands_assist,
+    commands_cluster,
+    commands_model,
+    commands_project,
+    commands_queue,
+)
 from engine.errors import Cancelled, EngineError
 
-COMMAND_MODULES = (commands_project, commands_model, commands_queue)
+COMMAND_MODULES = (commands_project, commands_model, commands_queue, commands_assist,
+                   commands_cluster)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -25,6 +25,7 @@ class ProgressBar:
         if not self.enabled:
             return
         now = time.monotonic()
+        total: int | None
         if now - self._last < 0.1:
             return
         self._last = now

@@ -107,3 +107,76 @@ def _quiet_quantizer(record: logging.LogRecord) -> bool:
     """Drop onnxruntime.quantization's root-logger advice ("consider pre-processing", ...)."""
     quantizer = f"onnxruntime{os.sep}quantization"
     return record.levelno >= logging.ERROR or quantizer not in record.pathname
+
+
+# Exported versions: static (calibrated) QDQ int8. Activation scales are fixed at export time
+# from the project's own segments, so a sentence's int8 output no longer depends on what is
+# batched with it (dynamic quantisation takes one scale per padded batch). Weights per channel,
+# u8 activations / s8 weights with reduce_range (AVX2 CPUs without VNNI saturate otherwise);
+# only MatMul/Gemm with constant weights (attention's activation×activation MatMuls stay fp32)
+# and the word-embedding Gather; the classifier stays fp32.
+STATIC_QUANTIZATION: dict[str, Any] = {
+    "method": "onnxruntime.quantization.quantize_static",
+    "format": "QDQ",
+    "activation_type": "QUInt8",
+    "weight_type": "QInt8",
+    "per_channel": True,
+    "reduce_range": True,
+    "calibrate_method": "MinMax",
+    "op_types": ["MatMul", "Gemm", "Gather"],
+    "matmul_const_b_only": True,
+    "exclude_classifier": True,
+}
+
+
+class BatchReader:
+    """An onnxruntime ``CalibrationDataReader`` over ready model-input batches."""
+
+    def __init__(self, batches: Sequence[dict[str, Any]]) -> None:
+        self._batches = list(batches)
+        self._next = 0
+
+    def get_next(self) -> dict[str, Any] | None:
+        if self._next >= len(self._batches):
+            return None
+        self._next += 1
+        return self._batches[self._next - 1]
+
+    def rewind(self) -> None:
+        self._next = 0
+
+    def __len__(self) -> int:
+        return len(self._batches)
+
+
+def quantize_int8_static(fp32_path: Path, int8_path: Path,
+                         batches: Sequence[dict[str, Any]],
+                         recipe: dict[str, Any] | None = None) -> list[str]:
+    """Static QDQ int8 of ``fp32_path`` calibrated on ``batches`` (model inputs); return the
+    excluded nodes. ``recipe`` overrides :data:`STATIC_QUANTIZATION` keys (benchmarks)."""
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+
+    recipe = {**STATIC_QUANTIZATION, **(recipe or {})}
+    if not batches:
+        raise ValueError("static quantisation needs calibration batches")
+    excluded = _classifier_nodes(fp32_path) if recipe["exclude_classifier"] else []
+    root = logging.getLogger()
+    root.addFilter(_quiet_quantizer)
+    try:
+        quantize_static(
+            str(fp32_path),
+            str(int8_path),
+            BatchReader(batches),
+            quant_format=QuantFormat.QDQ,
+            op_types_to_quantize=recipe["op_types"],
+            per_channel=recipe["per_channel"],
+            reduce_range=recipe["reduce_range"],
+            activation_type=getattr(QuantType, recipe["activation_type"]),
+            weight_type=getattr(QuantType, recipe["weight_type"]),
+            nodes_to_exclude=excluded,
+            calibrate_method=getattr(CalibrationMethod, recipe["calibrate_method"]),
+            extra_options={"MatMulConstBOnly": recipe["matmul_const_b_only"]},
+        )
+    finally:
+        root.removeFilter(_quiet_quantizer)
+    return excluded

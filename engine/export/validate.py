@@ -56,6 +56,9 @@ class AgreementReport:
     entities_fp32: int
     entities_int8: int
     texts: int
+    #: share of texts whose int8 entities are identical at batch 1, 8 and 32 (None: not checked)
+    batch_identical: float | None = None
+    batch_sizes: tuple[int, ...] = ()
 
 
 def validation_texts(
@@ -147,7 +150,17 @@ def _content_mask(batch: dict[str, np.ndarray], predictor: Predictor) -> np.ndar
     return mask
 
 
-def check_agreement(fp32: Predictor, int8: Predictor, texts: Sequence[str]) -> AgreementReport:
+def batch_identical(predictor: Predictor, texts: Sequence[str],
+                    sizes: Sequence[int] = (1, 8, 32)) -> float:
+    """Share of ``texts`` whose entities are the same at every batch size in ``sizes``."""
+    runs = [[[(e.start, e.end, e.label) for e in es]
+             for es in predictor.predict(texts, batch_size=size)] for size in sizes]
+    same = sum(all(r[i] == runs[0][i] for r in runs[1:]) for i in range(len(texts)))
+    return same / len(texts) if texts else 1.0
+
+
+def check_agreement(fp32: Predictor, int8: Predictor, texts: Sequence[str], *,
+                    batch_sizes: Sequence[int] = ()) -> AgreementReport:
     """How often int8 picks the same tag per sub-token, and the same entities, as fp32."""
     same = total = 0
     for batch in fp32.model_inputs(texts, batch_size=16):
@@ -168,4 +181,6 @@ def check_agreement(fp32: Predictor, int8: Predictor, texts: Sequence[str]) -> A
         entities_fp32=len(ents_a),
         entities_int8=len(ents_b),
         texts=len(texts),
+        batch_identical=batch_identical(int8, texts, batch_sizes) if batch_sizes else None,
+        batch_sizes=tuple(batch_sizes),
     )

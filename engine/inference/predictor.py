@@ -159,12 +159,24 @@ def session_options(threads: int | None, spin: bool = True) -> Any:
     return opts
 
 
+_fallback_logged = False
+
+
 def choose_providers(requested: Sequence[str] | None = None) -> list[str]:
-    """``requested`` (default: CUDA then CPU) filtered by what onnxruntime has, CPU last."""
+    """``requested`` (default: CUDA then CPU) filtered by what onnxruntime has, CPU last.
+
+    The CUDA provider exists only in the ``onnxruntime-gpu`` build; without it the default
+    falls back to the CPU, said once per process in the log.
+    """
     import onnxruntime as ort
 
+    global _fallback_logged
     available = set(ort.get_available_providers())
     chosen = [p for p in (requested or PREFERRED_PROVIDERS) if p in available]
+    if requested is None and "CUDAExecutionProvider" not in chosen and not _fallback_logged:
+        _fallback_logged = True
+        log.info("onnxruntime runs on the CPU: its CUDA provider is not installed "
+                 "(pip install onnxruntime-gpu for GPU inference)")
     if "CPUExecutionProvider" not in chosen:
         chosen.append("CPUExecutionProvider")
     return chosen
@@ -267,6 +279,11 @@ class Predictor:
             )
         except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
             raise ModelLoadError(f"onnxruntime cannot load {self.model_path}: {exc}") from exc
+
+    @property
+    def providers(self) -> list[str]:
+        """The execution providers the session runs on, in order (CUDA first when used)."""
+        return list(self._session.get_providers())
 
     def _check_io(self) -> None:
         self.input_names = [i.name for i in self._session.get_inputs()]

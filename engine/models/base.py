@@ -157,13 +157,13 @@ def quiet_transformers() -> Iterator[None]:
     level = root.level
     bars = hf_logging.is_progress_bar_enabled()
     root.setLevel(logging.ERROR)
-    hf_logging.disable_progress_bar()
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     try:
         yield
     finally:
         root.setLevel(level)
         if bars:
-            hf_logging.enable_progress_bar()
+            hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
 
 
 def load_tokenizer(folder: Path) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 from engine.errors import ConflictError, NotFoundError, ValidationError
 from engine.store.corpus import get_segment, tokenized_by_document
@@ -26,7 +27,7 @@ _SPAN_SQL = (
 )
 
 
-def _span(r: tuple) -> Span:
+def _span(r: tuple[Any, ...]) -> Span:
     return Span(id=r[0], document_id=r[1], segment_id=r[2], start=r[3], end=r[4], label=r[5],
                 source=r[6], created_at=r[7])
 
@@ -46,7 +47,7 @@ _INSERT_SUGGESTION_SQL = (
 )
 
 
-def _suggestion(r: tuple) -> Suggestion:
+def _suggestion(r: tuple[Any, ...]) -> Suggestion:
     return Suggestion(id=r[0], segment_id=r[1], start=r[2], end=r[3], label=r[4], score=r[5],
                       model_version=r[6], source=r[7])
 
@@ -263,7 +264,8 @@ class AnnotationStore:
                 spans.setdefault(seg_id, []).append(
                     SpanData(start - seg_start, end - seg_start, name))
             tokenized = tokenized_by_document(conn, "labelled")
-            train, evaluation = [], []
+            train: list[LabelledExample] = []
+            evaluation: list[LabelledExample] = []
             for seg_id, split, text, doc_id in conn.execute(
                     "SELECT id, split, text, document_id FROM segments"
                     " WHERE status = 'labelled' ORDER BY id"):

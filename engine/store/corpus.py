@@ -6,11 +6,12 @@ import hashlib
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from engine.errors import FormatError, NotFoundError, ValidationError
 from engine.store.util import loads
 from engine.text.segment import segment_text
-from engine.types import DocumentData, Segment, SpanData
+from engine.types import SEGMENT_SPLITS, SEGMENT_STATUSES, DocumentData, Segment, SpanData
 
 
 def content_hash(text: str) -> str:
@@ -124,7 +125,7 @@ def tokenized_by_document(conn: sqlite3.Connection, status: str) -> dict[int, bo
         " FROM segments WHERE status = ?)", (status,))}
 
 
-def segment_from_row(r: Sequence) -> Segment:
+def segment_from_row(r: Sequence[Any]) -> Segment:
     return Segment(id=r[0], document_id=r[1], position=r[2], start=r[3], end=r[4], status=r[5],
                    split=r[6], text=r[7])
 
@@ -140,10 +141,11 @@ def get_segment(conn: sqlite3.Connection, segment_id: int) -> Segment:
 def segment_filter_sql(
     status: str | None = None, split: str | None = None, search: str | None = None,
     document_id: int | None = None,
-) -> tuple[str, list]:
-    clauses, params = [], []
+) -> tuple[str, list[object]]:
+    clauses: list[str] = []
+    params: list[object] = []
     if status is not None:
-        if status not in ("todo", "labelled", "skipped"):
+        if status not in SEGMENT_STATUSES:
             raise ValidationError(f"unknown status {status!r}", field="status")
         clauses.append("s.status = ?")
         params.append(status)
@@ -176,11 +178,11 @@ def count_segments(conn: sqlite3.Connection, **filters: object) -> int:
     return int(conn.execute(f"SELECT COUNT(*) FROM segments s{where}", params).fetchone()[0])
 
 
-def stats(conn: sqlite3.Connection) -> dict:
-    by_status = {k: 0 for k in ("todo", "labelled", "skipped")}
+def stats(conn: sqlite3.Connection) -> dict[str, Any]:
+    by_status = dict.fromkeys(SEGMENT_STATUSES, 0)
     for status, n in conn.execute("SELECT status, COUNT(*) FROM segments GROUP BY status"):
         by_status[status] = n
-    by_split = {k: 0 for k in ("train", "eval")}
+    by_split = dict.fromkeys(SEGMENT_SPLITS, 0)
     for split, n in conn.execute("SELECT split, COUNT(*) FROM segments GROUP BY split"):
         by_split[split] = n
     spans_by_label = {

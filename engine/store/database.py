@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from engine.errors import (
     ConflictError,
@@ -20,6 +21,7 @@ from engine.errors import (
     DiskFullError,
     ReadOnlyProjectError,
     StoreError,
+    write_failure,
 )
 
 log = logging.getLogger(__name__)
@@ -27,9 +29,18 @@ log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 15_000
 
 
-def translate_error(exc: sqlite3.Error) -> StoreError:
-    """Map a sqlite3 error to the engine's exception family with an actionable message."""
+# positional or named SQL parameters
+Params = tuple[Any, ...] | dict[str, Any]
+
+
+def translate_error(exc: sqlite3.Error, path: Path | None = None) -> StoreError:
+    """Map a sqlite3 error to the engine's exception family with an actionable message.
+
+    With ``path`` (the database), a failed write names the file it could not write.
+    """
     text = str(exc).lower()
+    if path is not None and ("full" in text or "disk i/o" in text):
+        return write_failure(exc, path, "the project database", "the last change was not saved")
     if "full" in text:
         return DiskFullError("the disk is full (or the project's size limit was reached); "
                              "the last change was not saved")
@@ -109,13 +120,13 @@ class Database:
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            raise translate_error(exc) from exc
+            raise translate_error(exc, self.path) from exc
         try:
             yield conn
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            raise translate_error(exc) from exc
+            raise translate_error(exc, self.path) from exc
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -125,7 +136,7 @@ class Database:
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            raise translate_error(exc) from exc
+            raise translate_error(exc, self.path) from exc
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
@@ -141,16 +152,15 @@ class Database:
             if conn.in_transaction:
                 conn.execute("COMMIT")
 
-    def execute_write(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+    def execute_write(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
         with self.write() as conn:
             return self._run(conn, sql, params)
 
-    @staticmethod
-    def _run(conn: sqlite3.Connection, sql: str, params: tuple | dict) -> sqlite3.Cursor:
+    def _run(self, conn: sqlite3.Connection, sql: str, params: Params) -> sqlite3.Cursor:
         try:
             return conn.execute(sql, params)
         except sqlite3.Error as exc:
-            raise translate_error(exc) from exc
+            raise translate_error(exc, self.path) from exc
 
     # -- maintenance ---------------------------------------------------------------------------
     def backup_to(self, dest: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 import regex
 
@@ -20,7 +21,7 @@ _COLOR_RE = regex.compile(r"^#[0-9A-Fa-f]{6}$")
 HOTKEYS = tuple("123456789")
 
 
-def _row(r: sqlite3.Row | tuple) -> Label:
+def _row(r: sqlite3.Row | tuple[Any, ...]) -> Label:
     return Label(id=r[0], name=r[1], color=r[2], hotkey=r[3], position=r[4])
 
 
@@ -96,7 +97,7 @@ class LabelStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def list(self) -> list[Label]:
+    def get_all(self) -> list[Label]:
         return list_labels(self.db.connection())
 
     def add(self, name: str, color: str | None = None, hotkey: str | None = None) -> Label:

@@ -47,13 +47,16 @@ class ProjectLock:
         self.path = Path(folder) / "project.lock"
         self._fh: IO[str] | None = None
 
-    def acquire(self) -> None:
+    def acquire(self, hint: str | None = None) -> None:
+        """Take the lock; ProjectLockedError (naming the holder, then ``hint``) when taken."""
         fh = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release()
         if not try_lock_file(fh):
             fh.seek(0)
             holder = fh.read().strip()
             fh.close()
-            raise ProjectLockedError(self.path.parent, holder)
+            if hint is None:
+                raise ProjectLockedError(self.path.parent, holder)
+            raise ProjectLockedError(self.path.parent, holder, hint)
         fh.seek(0)
         fh.truncate()
         fh.write(f"pid {os.getpid()} on {socket.gethostname()}")

@@ -1,14 +1,17 @@
 """Model versions and training runs recorded in the store.
 
 A version's folder ``models/vNNNN`` is renamed into place *before* its row is inserted, so a row
-always points at a complete folder; folders without a row are orphans removed at start-up.
+always points at a complete folder; a folder without a row is registered again at start-up when
+it is complete, or set aside in ``unregistered-models/`` (never deleted).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import shutil
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +35,12 @@ class VersionStore:
             "SELECT value FROM settings WHERE key = 'active_version'").fetchone()
         return r[0] if r else None
 
-    def _from_row(self, r: tuple, active: str | None) -> ModelVersion:
+    def _from_row(self, r: tuple[Any, ...], active: str | None) -> ModelVersion:
         return ModelVersion(id=r[0], name=r[1], path=str(self.models_dir / r[1]), created_at=r[3],
                             base_model=r[4], metrics=loads(r[5]), counts=loads(r[6]),
                             config=loads(r[7]), active=(r[1] == active))
 
-    def list(self) -> list[ModelVersion]:
+    def get_all(self) -> list[ModelVersion]:
         active = self._active_name()
         rows = self.db.connection().execute(
             "SELECT id, name, path, created_at, base_model, metrics, counts, config"
@@ -45,7 +48,7 @@ class VersionStore:
         return [self._from_row(r, active) for r in rows]
 
     def get(self, name: str) -> ModelVersion:
-        for v in self.list():
+        for v in self.get_all():
             if v.name == name:
                 return v
         raise NotFoundError(f"no model version {name!r}")
@@ -56,7 +59,7 @@ class VersionStore:
 
     def next_name(self) -> str:
         numbers = [0]
-        for v in self.list():
+        for v in self.get_all():
             numbers.append(int(v.name[1:]))
         if self.models_dir.is_dir():
             for p in self.models_dir.iterdir():
@@ -125,16 +128,102 @@ class VersionStore:
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
-def cleanup_orphans(db: Database, models_dir: Path) -> list[Path]:
-    """Remove temp folders and version folders that no row registers (a crash mid-write)."""
-    removed: list[Path] = []
+UNREGISTERED_DIR = "unregistered-models"
+
+
+def cleanup_orphans(db: Database, models_dir: Path) -> list[str]:
+    """Deal with model folders no row registers; returns one notice per folder it handled.
+
+    A crash between the rename and the insert, or a restored older database, leaves version
+    folders without a row. A complete, valid version is registered again (not activated); an
+    incomplete one is moved to ``unregistered-models/`` beside ``models/``: a trained model is
+    never deleted. Only the trainer's own ``.tmp-*`` folders are removed (the caller holds the
+    project lock, so no live process is writing them).
+    """
+    notices: list[str] = []
     if not models_dir.is_dir():
-        return removed
+        return notices
     registered = {n for (n,) in db.connection().execute("SELECT name FROM model_versions")}
-    for p in models_dir.iterdir():
-        if p.name.startswith(TEMP_PREFIX) or (VERSION_RE.match(p.name) and
-                                              p.name not in registered):
+    store = VersionStore(db, models_dir)
+    for p in sorted(models_dir.iterdir()):
+        if p.name.startswith(TEMP_PREFIX):
             log.info("removing unfinished model folder %s", p)
             shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
-            removed.append(p)
-    return removed
+        elif VERSION_RE.match(p.name) and p.name not in registered and p.is_dir():
+            notices.append(_adopt_or_set_aside(store, p))
+    return notices
+
+
+def _adopt_or_set_aside(store: VersionStore, folder: Path) -> str:
+    meta, problem = version_folder_problem(folder)
+    if meta is not None and problem is None:
+        counts = meta.get("counts") if isinstance(meta.get("counts"), dict) else {}
+        store.register(folder.name, base_model=str(meta.get("base_model", "unknown")),
+                       metrics=_dict(meta.get("metrics")), counts=counts,
+                       config=_dict(meta.get("config")),
+                       labelled_segments=int(counts.get("train_sentences", 0) or 0),
+                       activate=False)
+        return (f"model version {folder.name} was on disk but not in the database (a restored "
+                f"backup or an interrupted save); it is registered again")
+    aside = folder.parent.parent / UNREGISTERED_DIR
+    aside.mkdir(exist_ok=True)
+    dest = aside / folder.name
+    n = 1
+    while dest.exists():
+        n += 1
+        dest = aside / f"{folder.name}-{n}"
+    folder.replace(dest)
+    return (f"model folder {folder.name} is not in the database and is incomplete ({problem}); "
+            f"moved to {dest} (nothing was deleted)")
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def version_folder_problem(folder: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """``(spantune.json, None)`` for a complete version folder, else ``(meta, what is wrong)``.
+
+    Complete: readable ``spantune.json`` (labels, tags, base model), ``config.json`` with a
+    label map, a tokenizer and safetensors weights whose header matches the file size.
+    """
+    meta: dict[str, Any] | None = None
+    try:
+        meta = json.loads((folder / "spantune.json").read_text(encoding="utf-8"))
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return meta, f"spantune.json or config.json unreadable: {exc}"
+    if not isinstance(meta, dict) or not {"labels", "tags", "base_model"} <= meta.keys():
+        return None, "spantune.json lacks labels, tags or base_model"
+    if not isinstance(config, dict) or "id2label" not in config:
+        return meta, "config.json has no label map"
+    if not (folder / "tokenizer.json").is_file() and not (folder / "vocab.txt").is_file():
+        return meta, "no tokenizer"
+    weights = sorted(folder.glob("*.safetensors"))
+    if not weights:
+        return meta, "no safetensors weights"
+    for w in weights:
+        if (problem := safetensors_problem(w)) is not None:
+            return meta, problem
+    return meta, None
+
+
+def safetensors_problem(path: Path) -> str | None:
+    """What is wrong with a safetensors file's framing (a truncated write), or None."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+            if len(head) < 8:
+                return f"{path.name} is truncated"
+            n = struct.unpack("<Q", head)[0]
+            if n > min(size - 8, 100_000_000):
+                return f"{path.name} has a damaged header"
+            header = json.loads(fh.read(n))
+    except (OSError, ValueError) as exc:
+        return f"{path.name} unreadable: {exc}"
+    ends = [v["data_offsets"][1] for k, v in header.items()
+            if k != "__metadata__" and isinstance(v, dict) and "data_offsets" in v]
+    if 8 + n + max(ends, default=0) != size:
+        return f"{path.name} is truncated"
+    return None

@@ -1,7 +1,9 @@
 """Split a document into segments: sentences, lines, or the whole document.
 
 Segments are ``(start, end)`` code-point offsets on the document with surrounding whitespace
-trimmed; empty ones are dropped. Nothing is truncated here: long segments are windowed later.
+trimmed; empty ones are dropped, and a piece without a word character (a trailing "😀", a "---"
+line) joins its neighbour rather than becoming a segment of its own. Nothing is truncated
+here: long segments are windowed later.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ _ABBREVIATIONS = frozenset(
     vs etc al e.g i.e cf ca viz ave blvd rd""".split()  # noqa: SIM905
 )
 _WORD_BEFORE_RE = regex.compile(r"([\p{L}.]+)\.$")
+_WORD_CHAR_RE = regex.compile(r"[\p{L}\p{N}]")
 
 
 def segment_text(text: str, mode: str = "sentences") -> list[tuple[int, int]]:
@@ -51,25 +54,42 @@ def _trimmed(text: str, pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
             end -= 1
         if start < end:
             out.append((start, end))
+    return _join_wordless(text, out)
+
+
+def _join_wordless(text: str, pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Join each piece without a letter or digit to the piece before it (the first: after)."""
+    out: list[tuple[int, int]] = []
+    pending: int | None = None  # start of wordless pieces before the first real segment
+    for start, end in pieces:
+        if _WORD_CHAR_RE.search(text, start, end) is not None:
+            out.append((pending if pending is not None else start, end))
+            pending = None
+        elif out:
+            out[-1] = (out[-1][0], end)
+        elif pending is None:
+            pending = start
+    if pending is not None:  # nothing in the text has a word character: keep it whole
+        out.append((pending, pieces[-1][1]))
+    return out
+
+
+def _pieces_between(text: str, separator: regex.Pattern[str]) -> list[tuple[int, int]]:
+    """The ``(start, end)`` ranges of ``text`` between matches of ``separator``."""
+    out, pos = [], 0
+    for m in separator.finditer(text):
+        out.append((pos, m.start()))
+        pos = m.end()
+    out.append((pos, len(text)))
     return out
 
 
 def _lines(text: str) -> list[tuple[int, int]]:
-    out, pos = [], 0
-    for m in _LINE_BREAK_RE.finditer(text):
-        out.append((pos, m.start()))
-        pos = m.end()
-    out.append((pos, len(text)))
-    return out
+    return _pieces_between(text, _LINE_BREAK_RE)
 
 
 def _paragraphs(text: str) -> list[tuple[int, int]]:
-    out, pos = [], 0
-    for m in _PARAGRAPH_RE.finditer(text):
-        out.append((pos, m.start()))
-        pos = m.end()
-    out.append((pos, len(text)))
-    return out
+    return _pieces_between(text, _PARAGRAPH_RE)
 
 
 def _line_groups(text: str, start: int, end: int) -> list[tuple[int, int]]:

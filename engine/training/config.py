@@ -50,6 +50,7 @@ class TrainConfig:
     bf16: bool | None = None           # bf16 autocast; None: AMX (1.6x) or AVX512-BF16 (1.3x)
     threads: int | None = None         # None: the cores idle right now (engine.training.cpu)
     eval_batch_size: int = 64
+    device: str | None = None          # None: the project's "device" setting ("auto" without)
 
     def __post_init__(self) -> None:
         checks = {
@@ -64,6 +65,10 @@ class TrainConfig:
             "patience": self.patience is None or self.patience >= 1,
             "threads": self.threads is None or self.threads >= 1,
         }
+        if self.device is not None:
+            from engine.training.device import check_device_name
+
+            check_device_name(self.device)
         for name, ok in checks.items():
             if not ok:
                 raise ValidationError(f"invalid value {getattr(self, name)!r}", field=name)

@@ -32,6 +32,8 @@ def entity_metrics(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]],
         return no_metrics(source)
     report = classification_report([list(g) for g in gold], [list(p) for p in pred],
                                    output_dict=True, zero_division=0)
+    from engine.training.bootstrap import f1_intervals
+
     micro = report.get("micro avg", {})
     per_label: dict[str, dict[str, Any]] = {}
     for name in dict.fromkeys([*labels, *(k for k in report if not k.endswith(" avg"))]):
@@ -39,24 +41,30 @@ def entity_metrics(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]],
         per_label[name] = {"precision": float(row["precision"]), "recall": float(row["recall"]),
                            "f1": float(row["f1-score"]), "support": int(row["support"])} \
             if row else {"precision": None, "recall": None, "f1": None, "support": 0}
+    ci = f1_intervals(gold, pred, list(per_label))
+    for name, row in per_label.items():
+        row["f1_ci"] = ci["per_label"].get(name)
     return {"precision": float(micro.get("precision", 0.0)),
             "recall": float(micro.get("recall", 0.0)), "f1": float(micro.get("f1-score", 0.0)),
-            "per_label": per_label, "sentences": sentences, "source": source}
+            "f1_ci": ci["f1"], "per_label": per_label, "sentences": sentences,
+            "source": source}
 
 
 def no_metrics(source: str, message: str = NO_EVAL_MESSAGE) -> dict[str, Any]:
     """The result when there is nothing held out to score on."""
-    return {"precision": None, "recall": None, "f1": None, "per_label": {}, "sentences": 0,
-            "source": source, "message": message}
+    return {"precision": None, "recall": None, "f1": None, "f1_ci": None, "per_label": {},
+            "sentences": 0, "source": source, "message": message}
 
 
 def score_model(model: Any, tokenizer: Any, examples: Sequence[LabelledExample],
                 tags: Sequence[str], *, source: str, max_length: int = 256, stride: int = 32,
                 batch_size: int = 64, cancel: CancelToken | None = None,
-                threads: int | None = None) -> dict[str, Any]:
+                threads: int | None = None, device: str | None = None) -> dict[str, Any]:
     """Predict ``examples`` with a torch model and score them against their spans.
 
-    ``threads`` None uses the cores that are idle now (as training does).
+    ``threads`` None uses the cores that are idle now (as training does); ``device`` (a
+    device name, :func:`engine.training.device.resolve_device`) moves the model there first,
+    None leaves it where it is.
     """
     from engine.inference.windows import special_tokens
     from engine.training.cpu import auto_threads
@@ -66,6 +74,10 @@ def score_model(model: Any, tokenizer: Any, examples: Sequence[LabelledExample],
 
     if not examples:
         return no_metrics(source)
+    if device is not None:
+        from engine.training.device import resolve_device
+
+        model.to(resolve_device(device))
     tag_ids = {t: i for i, t in enumerate(tags)}
     encoded = encode_examples(examples, tokenizer, tag_ids, max_length, stride, cancel=cancel)
     with torch_threads(threads or auto_threads()):
@@ -95,16 +107,23 @@ def evaluate(project: Any, version: str | None = None, data: str | Path | None =
     model = load_token_classifier(folder)
     tags = [model.config.id2label[i] for i in range(len(model.config.id2label))]
     settings = chosen.config or {}
+    groups: dict[str, Any] = {}
     if data is not None:
         examples, source = gold_file_examples(Path(data)), str(data)
     else:
+        from engine.store.split import eval_groups
+
         examples, source = list(project.annotations.training_snapshot().eval), "eval split"
+        with project.db.read() as conn:
+            groups = eval_groups(conn, [ex.segment_id for ex in examples])
     unknown = sorted({s.label for ex in examples for s in ex.spans} - {t[2:] for t in tags})
     if unknown:
         log.warning("labels the model does not know count as misses: %s", ", ".join(unknown))
-    return score_model(model, tokenizer, examples, tags, source=source,
-                       max_length=int(settings.get("max_length", 256)),
-                       stride=int(settings.get("stride", 32)), cancel=cancel)
+    metrics = score_model(model, tokenizer, examples, tags, source=source,
+                          max_length=int(settings.get("max_length", 256)),
+                          stride=int(settings.get("stride", 32)), cancel=cancel,
+                          device=str(project.setting("device")))
+    return {**metrics, **groups} if metrics.get("f1") is not None else metrics
 
 
 def gold_file_examples(path: Path) -> list[LabelledExample]:

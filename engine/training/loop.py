@@ -153,6 +153,7 @@ class LoopState:
     best_metrics: dict[str, Any] | None = None
     stopped: str = "completed"
     bf16: bool = False
+    precision: str = "fp32"
     log: list[str] = field(default_factory=list)
 
 
@@ -161,20 +162,31 @@ class FitLoop:
 
     def __init__(self, model: Any, rows: Sequence[Row], config: TrainConfig, pad_id: int, *,
                  evaluate: EvalFn | None = None, on_event: Any = None,
-                 cancel: CancelToken | None = None, seed: int = 0) -> None:
+                 cancel: CancelToken | None = None, seed: int = 0,
+                 device: Any = None, parallel: Any = None) -> None:
+        import torch
+
+        from engine.training.device import precision_for
+
         self.model, self.rows, self.config, self.pad_id = model, rows, config, pad_id
         self.evaluate = evaluate
         self.throttle = Throttle(on_event, 0.1)
         self.cancel = cancel
         self.rng = random.Random(seed)
         self.state = LoopState()
-        self.bf16 = use_bf16(config.bf16)
-        self.state.bf16 = self.bf16
+        self.device = device if device is not None else torch.device("cpu")
+        self.parallel = parallel
+        self.precision = precision_for(self.device, config.bf16)
+        self._set_precision(self.precision)
+        self.scaler = torch.amp.GradScaler(self.device.type) if self.precision.scaler else None
         self.governor: ThreadGovernor | None = None
-        if config.threads is None:
-            import torch
-
+        if config.threads is None and self.device.type == "cpu":
             self.governor = ThreadGovernor(torch.get_num_threads())
+
+    def _set_precision(self, precision: Any) -> None:
+        self.precision = precision
+        self.bf16 = self.state.bf16 = precision.name == "bf16"
+        self.state.precision = precision.name
 
     def run(self) -> LoopState:
         """Train; raises Cancelled when the token is set (checked every step)."""
@@ -188,6 +200,10 @@ class FitLoop:
         self.started = time.monotonic()
         self.deadline = self.started + cfg.max_minutes * 60 if cfg.max_minutes else math.inf
         self.best_weights: dict[str, Any] | None = None
+        # Data-parallel workers all draw the same global batches (same seed) and each runs
+        # its share of every batch: steps, learning rate and effective batch stay those of
+        # one process, and DDP averages the gradients.
+        self.forward_model = self.parallel.wrap(self.model) if self.parallel else self.model
         self.model.train()
         lengths = [len(ids) for ids, _ in self.rows]
         for epoch in range(1, st.epochs + 1):
@@ -195,33 +211,53 @@ class FitLoop:
                 check(self.cancel)
                 if self.governor is not None:
                     self.governor.poll()
-                if time.monotonic() > self.deadline:
+                if self._past_deadline():
                     st.stopped = f"time limit of {cfg.max_minutes} min reached"
                     break
+                if self.parallel is not None:
+                    batch = self.parallel.shard(batch)
                 self._step(epoch, [self.rows[i] for i in batch])
             if self._end_epoch(epoch):
                 break
         self._restore_best()
         return st
 
+    def _past_deadline(self) -> bool:
+        late = time.monotonic() > self.deadline
+        if self.parallel is not None and self.deadline != math.inf:
+            return bool(self.parallel.any(late))  # every worker stops at the same step
+        return late
+
     def _step(self, epoch: int, batch: list[Row]) -> None:
         import torch
 
-        inputs = collate(batch, self.pad_id)
+        from engine.training.device import Precision, to_device
+
+        inputs = to_device(collate(batch, self.pad_id), self.device)
         try:
             loss = self._forward(inputs)
         except RuntimeError:
-            if not (self.bf16 and self.state.steps == 0):
+            if not (self.precision.autocast and self.state.steps == 0):
                 raise
-            log.warning("bf16 autocast failed on this CPU; training in float32", exc_info=True)
-            self.bf16 = self.state.bf16 = False
+            log.warning("%s autocast failed on %s; training in float32", self.precision.name,
+                        self.device, exc_info=True)
+            self._set_precision(Precision("fp32", None, False))
+            self.scaler = None
             self.optimizer.zero_grad(set_to_none=True)
             loss = self._forward(inputs)
-        loss.backward()
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            self.scaler.unscale_(self.optimizer)
+        else:
+            loss.backward()
         if self.config.clip:
             torch.nn.utils.clip_grad_norm_(
                 [p for p in self.model.parameters() if p.requires_grad], self.config.clip)
-        self.optimizer.step()
+        if self.scaler is not None:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            self.optimizer.step()
         self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
         st = self.state
@@ -235,8 +271,10 @@ class FitLoop:
     def _forward(self, inputs: dict[str, Any]) -> Any:
         import torch
 
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
-            return self.model(**inputs).loss
+        p = self.precision
+        with torch.autocast(self.device.type, dtype=p.dtype or torch.bfloat16,
+                            enabled=p.autocast):
+            return self.forward_model(**inputs).loss
 
     def _report(self, epoch: int, eval_f1: float | None = None, force: bool = False) -> None:
         st = self.state

@@ -32,6 +32,9 @@ def window_logits(model: Any, encoded: Sequence[EncodedExample], special: Specia
     """Content-token logits (``window length × tags``) of every window; cancel checked per batch."""
     import torch
 
+    from engine.training.device import model_device
+
+    device = model_device(model)
     refs = [WindowRef(i, s, e) for i, ex in enumerate(encoded) for s, e in ex.windows]
     ids = [ex.ids for ex in encoded]
     out: dict[WindowRef, np.ndarray] = {}
@@ -42,9 +45,11 @@ def window_logits(model: Any, encoded: Sequence[EncodedExample], special: Specia
             for batch in length_sorted_batches(refs, batch_size):
                 check(cancel)
                 arrays = pack_windows(batch, ids, special)
-                logits = model(input_ids=torch.from_numpy(arrays["input_ids"]),
-                               attention_mask=torch.from_numpy(arrays["attention_mask"])).logits
-                logits = logits.float().numpy()
+                logits = model(
+                    input_ids=torch.from_numpy(arrays["input_ids"]).to(device),
+                    attention_mask=torch.from_numpy(arrays["attention_mask"]).to(device),
+                ).logits
+                logits = logits.float().cpu().numpy()
                 head = len(special.prefix)
                 for row, ref in enumerate(batch):
                     out[ref] = logits[row, head:head + ref.end - ref.start]

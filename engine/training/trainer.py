@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from engine.errors import Cancelled, EngineError, TrainingError
+from engine.errors import Cancelled, EngineError, TrainingError, writing
 from engine.inference.decode import DECODING_RULE
 from engine.progress import CancelToken, EventCallback, check
 from engine.store.versions import TEMP_PREFIX
@@ -62,41 +62,63 @@ def train_examples(train: Sequence[LabelledExample], eval: Sequence[LabelledExam
                    labels: Sequence[str], config: TrainConfig | None = None,
                    out_dir: str | Path | None = None, *, init: str | Path | None = None,
                    on_event: EventCallback | None = None,
-                   cancel: CancelToken | None = None) -> TrainOutcome:
+                   cancel: CancelToken | None = None,
+                   eval_groups: dict[str, Any] | None = None,
+                   parallel: Any = None) -> TrainOutcome:
     """Fine-tune on in-memory examples (no project needed: simulations and benchmarks).
 
     ``init`` is the folder to start from (default: ``config.base_model`` or the bundled
-    encoder); ``out_dir``, when given, receives the model folder. Reports TrainEvent (throttled,
-    every step, eval F1 after each evaluation). Raises Cancelled, ModelLoadError,
-    TrainingError (no data, bad labels, a failure inside the loop).
+    encoder); ``out_dir``, when given, receives the model folder. ``config.device`` picks the
+    device (:func:`engine.training.device.resolve_device`); ``parallel`` (an
+    :class:`engine.training.parallel.Parallel`) makes this one of several data-parallel
+    workers. Reports TrainEvent (throttled, every step, eval F1 after each evaluation). Raises
+    Cancelled, ModelLoadError, ValidationError (device not available), TrainingError (no data,
+    bad labels, a failure inside the loop).
     """
     import torch
+
+    from engine.training.device import device_label, enable_tf32, resolve_device
 
     config = config or TrainConfig()
     seed = config.seed if config.seed is not None else 0
     started = time.monotonic()
     _check_labels(train, eval, labels)
+    device = parallel.device if parallel is not None else resolve_device(config.device)
+    tf32 = enable_tf32(device)
     threads = config.thread_count()
+    if parallel is not None and config.threads is None and device.type == "cpu":
+        threads = max(1, threads // parallel.world)
     with torch_threads(threads):
         torch.manual_seed(seed)
         try:
             prepared = _prepare(train, eval, labels, config, init, cancel)
+            prepared.model.to(device)
         except EngineError:
             raise
         except Exception as exc:  # tokenizer or model failures outside our checks
             raise TrainingError(f"could not prepare the training data: {exc}") from exc
-        state = _fit(prepared, config, seed, on_event, cancel)
+        if parallel is not None:
+            torch.manual_seed(seed + parallel.rank)  # own dropout masks per worker
+        state = _fit(prepared, config, seed, on_event, cancel, device, parallel)
     metrics = state.best_metrics or prepared.no_eval()
+    if state.best_metrics and eval_groups:  # how the held-out segments are grouped
+        metrics = {**metrics, **eval_groups}
     metrics = {**metrics, "training": {"steps": state.steps, "epochs": state.epochs,
                                        "loss": state.last_loss, "stopped": state.stopped,
                                        "seconds": round(time.monotonic() - started, 2)}}
     resolved = {**config.to_dict(), "seed": seed, "epochs": state.epochs,
-                "threads": threads, "bf16": state.bf16}
+                "threads": threads, "bf16": state.bf16, "device": str(device),
+                "device_name": device_label(device), "precision": state.precision,
+                "tf32": tf32, "processes": parallel.world if parallel is not None else 1}
+    prepared.log.insert(1, f"device: {device_label(device)}, {state.precision}"
+                        + (f", {parallel.world} data-parallel processes"
+                           if parallel is not None else ""))
     outcome = TrainOutcome(prepared.model, prepared.tokenizer, prepared.tags, metrics,
                            prepared.counts, prepared.log + state.log,
                            time.monotonic() - started, resolved, prepared.base_name)
     if out_dir is not None:
-        save_model_folder(Path(out_dir), outcome)
+        with writing(Path(out_dir).parent, "the trained model into"):  # a full disk: one line
+            save_model_folder(Path(out_dir), outcome)
     return outcome
 
 
@@ -174,7 +196,8 @@ def _prepare(train: Sequence[LabelledExample], eval: Sequence[LabelledExample],
 
 
 def _fit(prepared: _Prepared, config: TrainConfig, seed: int,
-         on_event: EventCallback | None, cancel: CancelToken | None) -> Any:
+         on_event: EventCallback | None, cancel: CancelToken | None, device: Any = None,
+         parallel: Any = None) -> Any:
     from engine.training.evaluate import entity_metrics
     from engine.training.loop import FitLoop
     from engine.training.predict import predict_tags
@@ -189,7 +212,7 @@ def _fit(prepared: _Prepared, config: TrainConfig, seed: int,
 
     loop = FitLoop(prepared.model, prepared.rows, config, prepared.special.pad_id,
                    evaluate=evaluate if prepared.eval_encoded else None, on_event=on_event,
-                   cancel=cancel, seed=seed)
+                   cancel=cancel, seed=seed, device=device, parallel=parallel)
     try:
         return loop.run()
     except EngineError:
@@ -212,7 +235,8 @@ def save_model_folder(folder: Path, outcome: TrainOutcome) -> None:
     meta = {"labels": labels, "tags": outcome.tags,
             "max_length": outcome.config["max_length"], "stride": outcome.config["stride"],
             "base_model": outcome.base_model, "counts": outcome.counts,
-            "metrics": outcome.metrics, "decoding": DECODING_RULE, "config": outcome.config}
+            "metrics": outcome.metrics, "decoding": DECODING_RULE, "config": outcome.config,
+            "device": outcome.config.get("device_name", outcome.config.get("device"))}
     (folder / "spantune.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
     (folder / "metrics.json").write_text(json.dumps(outcome.metrics, indent=2),
                                          encoding="utf-8")
@@ -230,6 +254,7 @@ def train(project: Any, config: TrainConfig | None = None, *,
     """
     config = _project_config(project, config or TrainConfig())
     snapshot = project.annotations.training_snapshot()
+    groups = _eval_groups(project, snapshot.eval)
     init = config.base_model
     active = project.versions.active() if config.warm_start else None
     if active is not None:
@@ -242,7 +267,8 @@ def train(project: Any, config: TrainConfig | None = None, *,
     tmp = project.models_dir / f"{TEMP_PREFIX}{name}-{uuid.uuid4().hex[:8]}"
     try:
         outcome = train_examples(snapshot.train, snapshot.eval, snapshot.labels, config, tmp,
-                                 init=init, on_event=on_event, cancel=cancel)
+                                 init=init, on_event=on_event, cancel=cancel,
+                                 eval_groups=groups)
         check(cancel)
         if active is not None:
             outcome.log.insert(0, f"warm start from {active.name}")
@@ -258,10 +284,18 @@ def train(project: Any, config: TrainConfig | None = None, *,
                        round(outcome.seconds, 2), tuple(outcome.log), outcome.config)
 
 
+def _eval_groups(project: Any, eval: Sequence[LabelledExample]) -> dict[str, Any]:
+    from engine.store.split import eval_groups
+
+    with project.db.read() as conn:
+        return eval_groups(conn, [ex.segment_id for ex in eval])
+
+
 def _project_config(project: Any, config: TrainConfig) -> TrainConfig:
     seed = config.seed if config.seed is not None else int(project.setting("seed"))
     base = config.base_model or str(project.setting("base_model"))
-    return replace(config, seed=seed, base_model=base)
+    device = config.device or str(project.setting("device"))
+    return replace(config, seed=seed, base_model=base, device=device)
 
 
 def _publish(project: Any, tmp: Path, name: str, outcome: TrainOutcome) -> str:

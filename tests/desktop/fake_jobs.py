@@ -31,7 +31,7 @@ def quick_train(project: Any, *, config: Any = None, on_event: Any, cancel: Any)
     """One progress event, then a new version (registered active)."""
     on_event(TrainEvent(epoch=1, epochs=1, step=1, total_steps=1, loss=0.5, eta_seconds=0))
     cancel.raise_if_cancelled()
-    n = len(project.versions.list())
+    n = len(project.versions.get_all())
     return FakeTrainResult(register_version(project, 0.5 + 0.1 * n, 10 * (n + 1)))
 
 

@@ -77,13 +77,13 @@ def test_label_manager(qtbot, session, make_project, monkeypatch) -> None:  # ty
     qtbot.addWidget(dialog)
     with qtbot.waitSignal(session.labels_changed):
         assert dialog.add_label("MISC")
-    assert [lab.name for lab in project.labels.list()] == ["PER", "ORG", "LOC", "MISC"]
+    assert [lab.name for lab in project.labels.get_all()] == ["PER", "ORG", "LOC", "MISC"]
     dialog.select("PER")
     assert "(1 spans)" in dialog.model.data(dialog.view.currentIndex())
     assert dialog.rename_current("Person")
     assert [s.label for s in project.annotations.spans(seg)] == ["Person"]
     assert dialog.move_current(1)
-    assert [lab.name for lab in project.labels.list()][:2] == ["ORG", "Person"]
+    assert [lab.name for lab in project.labels.get_all()][:2] == ["ORG", "Person"]
     assert not dialog.add_label("ORG")                   # duplicate: refused, reported
     assert "already exists" in dialog.hint.text()
     asked: list[tuple[str, int]] = []

@@ -35,13 +35,15 @@ def test_cancelling_a_real_retrain_is_quick_and_changes_nothing(qtbot, make_wind
     project = open_demo_project(tmp_path / "demo.spantune")
     window = make_window(project)
     s = window.session
+    events: list[TrainEvent] = []
+    s.job_progressed.connect(
+        lambda name, e: events.append(e) if isinstance(e, TrainEvent) else None)
     with qtbot.waitSignal(s.job_progressed, timeout=120_000,
                           check_params_cb=lambda name, e: isinstance(e, TrainEvent)):
         s.retrain()
     started = time.monotonic()
     with qtbot.waitSignal(s.job_cancelled, timeout=5000):
         window.model_panel.cancel_button.click()
-    elapsed = time.monotonic() - started
-    print(f"\nreal retrain cancelled in {elapsed:.2f} s")
-    assert elapsed < 30.0  # stopped by the cancel, not run to the end (target 2 s, printed)
-    assert project.versions.list() == []
+    print(f"\nreal retrain cancelled in {time.monotonic() - started:.2f} s")
+    assert events and events[-1].step < events[-1].total_steps  # stopped mid-run, not at the end
+    assert project.versions.get_all() == []

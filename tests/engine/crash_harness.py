@@ -164,7 +164,7 @@ def training_trial(work: Path, rng: random.Random, base_model: Path) -> str | No
     if problem := check_integrity(project_dir / "project.sqlite"):
         return f"integrity: {problem}"
     with Project.open(project_dir) as project:
-        names = {v.name for v in project.versions.list()}
+        names = {v.name for v in project.versions.get_all()}
         on_disk = {p.name for p in project.models_dir.iterdir()}
         runs = project.versions.runs()
     if names != on_disk:

@@ -90,7 +90,11 @@ def test_onnx_graph_interface(exported: tuple[ExportResult, list[ProgressEvent]]
     assert (folder / "onnx/model.onnx").read_bytes() == (folder / "model.onnx").read_bytes()
     quant = onnx.load(str(folder / "onnx/model_quantized.onnx")).graph
     ops = {n.op_type for n in quant.node}
-    assert "MatMulInteger" in ops or "DynamicQuantizeMatMul" in ops
+    # static QDQ: fixed activation scales (no DynamicQuantizeLinear), int8 embedding table
+    assert {"QuantizeLinear", "DequantizeLinear"} <= ops and "DynamicQuantizeLinear" not in ops
+    table = next(i for i in quant.initializer
+                 if i.name.endswith("word_embeddings.weight_quantized"))
+    assert table.data_type in (onnx.TensorProto.INT8, onnx.TensorProto.UINT8)
     assert any(n.name == "/model/classifier/MatMul" and n.op_type == "MatMul" for n in quant.node)
 
 

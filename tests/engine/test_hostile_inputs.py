@@ -130,7 +130,7 @@ def test_names_and_texts_are_stored_verbatim(tmp_path: Path, project: Project,
     expected = map_label_name(value)
     assert expected is not None and is_label_name(expected)
     assert span.label == expected
-    assert expected in [lab.name for lab in project.labels.list()]
+    assert expected in [lab.name for lab in project.labels.get_all()]
 
 
 json_values = st.recursive(

@@ -55,9 +55,9 @@ def test_create_refuses_existing_and_open_refuses_non_project(tmp_path: Path) ->
 
 def test_labels_crud_and_validation(project: Project) -> None:
     labels = project.labels
-    assert [lab.hotkey for lab in labels.list()] == ["1", "2", "3", "4"]
+    assert [lab.hotkey for lab in labels.get_all()] == ["1", "2", "3", "4"]
     labels.add("<img/src=x/onerror=alert(1)>", color="#112233")
-    assert labels.list()[-1].name == "<img/src=x/onerror=alert(1)>"
+    assert labels.get_all()[-1].name == "<img/src=x/onerror=alert(1)>"
     with pytest.raises(ConflictError):
         labels.add("PER")
     for bad in (" PER ", "NAMED PERSON", "A,B", "X\nY", "TAB\t", "NB\xa0SP", "", "x" * 65):
@@ -66,10 +66,10 @@ def test_labels_crud_and_validation(project: Project) -> None:
     with pytest.raises(ValidationError):
         labels.set_color("PER", "red")
     labels.set_hotkey("MISC", "1")  # a hotkey moves, never duplicates
-    keys = {lab.name: lab.hotkey for lab in labels.list()}
+    keys = {lab.name: lab.hotkey for lab in labels.get_all()}
     assert keys["MISC"] == "1" and keys["PER"] is None
     labels.reorder(["MISC", "LOC", "ORG", "PER", "<img/src=x/onerror=alert(1)>"])
-    assert labels.list()[0].name == "MISC"
+    assert labels.get_all()[0].name == "MISC"
 
 
 def test_spans_overlap_bounds_rename_and_remove(project: Project) -> None:
@@ -227,7 +227,7 @@ def test_restore_removes_stale_wal(tmp_path: Path) -> None:
         assert wal.exists()
     Project.restore(tmp_path / "r", backup)
     with Project.open(tmp_path / "r") as p:
-        assert [lab.name for lab in p.labels.list()] == ["PER"]
+        assert [lab.name for lab in p.labels.get_all()] == ["PER"]
 
 
 def test_disk_full_reports_and_keeps_earlier_data(tmp_path: Path) -> None:

@@ -84,7 +84,7 @@ def test_lines_and_document_modes() -> None:
 def test_snap_modes() -> None:
     text = "New York-based Acme"
     assert snap_span(text, 2, 6, "expand") == (0, 8)
-    assert snap_span(text, 2, 10, "contract") == (4, 9)
+    assert snap_span(text, 2, 10, "contract") == (4, 8)  # the hyphen at the edge is trimmed
     assert snap_span(text, 2, 6, "strict") is None
     assert snap_span(text, 0, 8, "strict") == (0, 8)
     assert snap_span(text, 3, 4, "contract") is None
@@ -98,3 +98,48 @@ def test_split_tokens_at_and_whitespace_tokens() -> None:
     assert [text[a:b] for a, b in toks] == ["EU", "rejects", "German-made"]
     split = split_tokens_at(toks, {17})
     assert [text[a:b] for a, b in split] == ["EU", "rejects", "German", "-made"]
+
+
+def test_expanding_snaps_trim_edge_punctuation() -> None:
+    text = "They reached Jerez. Then, Zofia left (Aurora-2) 😀"
+    jerez = text.index("Jerez")
+    for mode in ("expand", "contract"):
+        assert snap_span(text, jerez, jerez + 6, mode) == (jerez, jerez + 5)
+    zofia = text.index(", Zofia")
+    assert text[slice(*snap_span(text, zofia, zofia + 7))] == "Zofia"
+    paren = text.index("(Aurora")
+    assert text[slice(*snap_span(text, paren, paren + 10))] == "Aurora-2"
+    assert snap_span(text, text.index("😀"), len(text)) is None
+    assert snap_span(text, zofia, zofia + 1) is None  # only a comma
+    assert snap_span(text, jerez, jerez + 6, "strict") == (jerez, jerez + 6)  # strict keeps it
+
+
+def test_word_ranges_join_hyphens_and_drop_punctuation() -> None:
+    from engine.text.snap import word_at, word_ranges
+
+    text = "The Aurora-2 probe reached Jerez. al-Qarawiyyin and Merkel's (Paris) a - b 3.5km"
+    assert [text[a:b] for a, b in word_ranges(text)] == [
+        "The", "Aurora-2", "probe", "reached", "Jerez", "al-Qarawiyyin", "and", "Merkel",
+        "Paris", "a", "b", "3.5km"]
+    assert text[slice(*word_at(text, text.index("rora")))] == "Aurora-2"
+    assert word_at(text, text.index(" - ") + 1) is None
+
+
+def test_suggestions_snap_to_whole_words_and_never_overlap() -> None:
+    from engine.text.snap import snap_to_words
+
+    text = "founded al-Qarawiyyin with al-Fihri - yes"
+    q, f, dash = text.index("al-Q"), text.index("al-F"), text.index(" - ") + 1
+    got = snap_to_words(text, [(q, q + 2, "PER", 0.5), (q + 2, q + 3, "LOC", 0.99),
+                               (q + 3, q + 9, "ORG", 0.7), (f + 3, f + 6, "PER", 0.8),
+                               (dash, dash + 1, "LOC", 0.9)])
+    assert [(text[a:b], label) for a, b, label, _ in got] == [
+        ("al-Qarawiyyin", "ORG"), ("al-Fihri", "PER")]
+
+
+@pytest.mark.parametrize("mode", ["sentences", "lines"])
+def test_a_segment_without_a_word_character_stays_with_its_neighbour(mode: str) -> None:
+    assert sentences("Ada met Bob.\nHe left.\n😀", mode)[-1] == "He left.\n😀"
+    assert sentences("😀\nAda met Bob.", mode) == ["😀\nAda met Bob."]
+    assert sentences("One.\n---\nTwo.", mode) == ["One.\n---", "Two."]
+    assert sentences("!!! ???", mode) == ["!!! ???"]  # nothing to join: kept whole

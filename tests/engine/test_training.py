@@ -153,7 +153,7 @@ def test_versions_can_be_activated_and_deleted(labelled_project: Project,
     labelled_project.versions.activate("v0001")
     assert labelled_project.versions.active().name == "v0001"
     labelled_project.versions.delete("v0002")
-    assert [v.name for v in labelled_project.versions.list()] == ["v0001"]
+    assert [v.name for v in labelled_project.versions.get_all()] == ["v0001"]
     assert model_dir_entries(labelled_project) == ["v0001"]
 
 
@@ -180,7 +180,7 @@ def test_cancel_stops_quickly_and_leaves_nothing(labelled_project: Project,
     stopped = time.monotonic()
     thread.join()
     assert cancelled_at and stopped - cancelled_at[0] < 30.0  # cancelled, not finished
-    assert labelled_project.versions.list() == []
+    assert labelled_project.versions.get_all() == []
     assert labelled_project.versions.active() is None
     assert model_dir_entries(labelled_project) == []
     [run] = labelled_project.versions.runs()
@@ -205,7 +205,7 @@ def test_failure_in_the_loop_is_a_training_error(labelled_project: Project, tiny
         train(labelled_project, config(tiny_base))
     assert isinstance(info.value.__cause__, RuntimeError)
     assert "simulated out of memory" in str(info.value)
-    assert labelled_project.versions.list() == []
+    assert labelled_project.versions.get_all() == []
     assert model_dir_entries(labelled_project) == []
     [run] = labelled_project.versions.runs()
     assert run["status"] == "failed" and "simulated" in run["error"]
@@ -283,7 +283,7 @@ def test_no_labelled_data_is_a_clear_error(tmp_path: Path, tiny_base: Path) -> N
     with Project.create(tmp_path / "empty", ["PER"]) as project:
         with pytest.raises(TrainingError, match="no labelled training segments"):
             train(project, config(tiny_base))
-        assert project.versions.list() == []
+        assert project.versions.get_all() == []
 
 
 def test_same_seed_same_metrics(tiny_base: Path) -> None:
@@ -317,6 +317,10 @@ def test_evaluate_on_eval_split_and_on_a_gold_file(labelled_project: Project, ti
     metrics = evaluate(labelled_project)
     assert metrics["source"] == "eval split" and metrics["sentences"] == 10
     assert metrics["f1"] == pytest.approx(result.metrics["f1"])
+    lo, hi = metrics["f1_ci"]
+    assert lo <= metrics["f1"] <= hi and metrics["f1_ci"] == result.metrics["f1_ci"]
+    assert metrics["documents"] == result.metrics["documents"] >= 1
+    assert metrics["split"] == result.metrics["split"]
     gold = tmp_path / "gold.jsonl"
     gold.write_text("\n".join(json.dumps(r) for r in sentences(5, seed=9)), encoding="utf-8")
     on_file = evaluate(labelled_project, version="v0001", data=gold)
@@ -346,7 +350,8 @@ def test_metrics_are_entity_level() -> None:
     pred = [["B-PER", "O", "O", "B-LOC"], ["B-LOC", "O"]]
     m = entity_metrics(gold, pred, ["PER", "LOC", "ORG"], "test")
     assert m["precision"] == pytest.approx(2 / 3) and m["recall"] == pytest.approx(2 / 3)
-    assert m["per_label"]["PER"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1}
+    assert m["per_label"]["PER"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1,
+                                     "f1_ci": [0.0, 0.0]}
     assert m["per_label"]["LOC"]["f1"] == 1.0 and m["per_label"]["ORG"]["support"] == 0
 
 
