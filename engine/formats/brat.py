@@ -149,6 +149,8 @@ def write_brat(docs: Iterable[DocumentData], path: Path, labels: Sequence[str]) 
         target = path / name
         target.parent.mkdir(parents=True, exist_ok=True)
         with atomic_text_writer(target.with_name(target.name + ".txt")) as out:
+            if doc.text.startswith("\ufeff"):
+                out.write("\ufeff")  # a reader strips one BOM; the text's own one stays
             out.write(doc.text)
         lines = []
         for k, s in enumerate(sorted(doc.spans, key=lambda s: (s.start, s.end)), 1):
