@@ -60,7 +60,8 @@ def detect_format(path: Path) -> str:
         if reader.claims is not None and reader.claims(path):
             return reader.name
     if path.is_dir():
-        raise FormatError("is a folder without brat .ann files; name the files to import",
+        raise FormatError("is a folder without brat (.ann) or WebAnno (.tsv) files; name the "
+                          "files to import",
                           path=path)
     head = _head(path)
     ext = path.suffix.lower()
