@@ -33,13 +33,13 @@ def label_name_problem(name: object) -> str | None:
     if not name:
         return "a label name cannot be empty"
     if len(name) > MAX_LENGTH:
-        return f"label {name[:20]!r}… is {len(name)} characters long; the limit is {MAX_LENGTH}"
+        return f"{name[:20]!r}… is {len(name)} characters long; the limit is {MAX_LENGTH}"
     m = _BAD_RE.search(name)
     if m:
         ch = m.group()
         what = {",": "a comma", " ": "a space", "\t": "a tab", "\n": "a newline",
                 "\r": "a carriage return"}.get(ch, f"the character U+{ord(ch):04X}")
-        return f"label {name!r} contains {what}; {RULE}"
+        return f"{name!r} contains {what}; {RULE}"
     return None
 
 
