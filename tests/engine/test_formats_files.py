@@ -253,3 +253,12 @@ def test_cli_reimports_its_own_hf_export(tmp_path: Path,
     assert code == 0 and json.loads(text)["spans"] == 5
     code, text, _ = run(capsys, "stats", r, "--json")
     assert json.loads(text)["spans_by_label"]["PER"] == 5
+
+
+def test_streamed_jsonl_crlf_bom_and_unicode_line_separators(tmp_path: Path) -> None:
+    path = tmp_path / "w.jsonl"
+    path.write_bytes('\ufeff{"text": "Ana\u2028in Oslo", "spans": [{"start": 0, "end": 3, '
+                     '"label": "PER"}]}\r\n\r\n{"text": "Bo"}\r\n'.encode())
+    docs = read_file(path)
+    assert [(d.text, d.line, d.labelled) for d in docs] == [("Ana\u2028in Oslo", 1, True),
+                                                            ("Bo", 3, False)]
