@@ -127,9 +127,10 @@ def safe_names(docs: list[DocumentData], key: str = "brat_file") -> list[str]:
     names: list[str] = []
     taken: set[str] = set()
     for i, doc in enumerate(docs, 1):
-        name = doc.metadata.get(key)
-        ok = isinstance(name, str) and name and ".." not in name.split("/") \
-            and not name.startswith("/") and re.fullmatch(r"[\w./ -]+", name)
+        found = doc.metadata.get(key)
+        name = found if isinstance(found, str) else ""
+        ok = bool(name) and ".." not in name.split("/") and not name.startswith("/") \
+            and re.fullmatch(r"[\w./ -]+", name) is not None
         if not ok or name in taken:
             name = f"doc-{i:04d}"
         taken.add(name)

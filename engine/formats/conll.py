@@ -242,7 +242,7 @@ def read_conll(text: str, ctx: ReadContext) -> list[DocumentData]:
     from .conllu import read_conllu
 
     if sniff_conllu(text[:_HEAD_CHARS]) > 0:
-        return read_conllu(text, ctx)
+        return list(read_conllu(text, ctx))
     docs = _parse_lines(text, ctx)
     if not docs:
         raise ctx.error("no sentences in the file")

@@ -42,7 +42,11 @@ def _sniff(head: str) -> float:
 def _misc(value: str) -> dict[str, str]:
     if value in ("_", ""):
         return {}
-    return dict(item.split("=", 1) if "=" in item else (item, "") for item in value.split("|"))
+    out: dict[str, str] = {}
+    for item in value.split("|"):
+        key, _, val = item.partition("=")
+        out[key] = val
+    return out
 
 
 def _entity_tag(misc: dict[str, str]) -> str | None:
