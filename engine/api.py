@@ -208,46 +208,55 @@ class Project:
     # -- import / export -------------------------------------------------------------------------
     def import_files(self, paths: Iterable[str | Path], fmt: str | None = None, *,
                      segment: str = "sentences", as_suggestions: bool = False,
+                     update: bool = False, options: dict[str, Any] | None = None,
                      on_event: EventCallback | None = None,
                      cancel: CancelToken | None = None) -> ImportReport:
-        """Import files all-or-nothing: every file is read and checked before anything is stored.
+        """Import files all-or-nothing, in one write transaction that reads them as it stores.
 
-        Raises FormatError (file and line) for a malformed file and Cancelled when cancelled; in
-        both cases nothing is stored. Reports ProgressEvent(stage="read"/"store").
+        Texts already in the project are skipped (counted in ``duplicates``) unless ``update``
+        replaces their annotations; a backup is taken first (``report.backup``). ``options``
+        go to the readers (``tag_names``). Raises FormatError (file and line) for a malformed
+        file and Cancelled when cancelled; in both cases nothing is stored. Reports
+        ProgressEvent(stage="read"/"store").
         """
+        from engine.formats.files import open_documents
+        from engine.store.imports import DocumentImporter
+
         if segment not in ("sentences", "lines", "document"):
             raise ValidationError(f"unknown segmentation {segment!r}", field="segment")
         files = [Path(p) for p in paths]
         limit = int(float(self.setting("max_import_mb")) * 1024 * 1024)
-        parsed = []
+        options = {**(options or {}), "as_suggestions": as_suggestions}
+        opened = []
         for i, path in enumerate(files):
             check(cancel)
             emit(on_event, ProgressEvent("read", i, len(files), f"reading {path.name}"))
-            parsed.append((path, read_file(path, fmt, max_bytes=limit)))
+            opened.append((path, *open_documents(path, fmt, max_bytes=limit, options=options)))
+        backup = str(self.backup("before-update")) if update else None
         emit(on_event, ProgressEvent("store", 0, len(files), "storing"))
-        eval_share = float(self.setting("eval_share"))
-        seed = int(self.setting("seed"))
-        totals = corpus.InsertCounts()
+        warnings: list[str] = []
         with self.db.write() as conn:
             had_segments = corpus.has_segments(conn)
-            for i, (path, docs) in enumerate(parsed):
-                check(cancel)
-                c = corpus.insert_documents(conn, docs, source=str(path), mode=segment,
-                                            as_suggestions=as_suggestions,
-                                            eval_share=eval_share, seed=seed)
-                totals.documents += c.documents
-                totals.segments += c.segments
-                totals.spans += c.spans
-                totals.duplicates += c.duplicates
-                totals.new_labels += c.new_labels
+            importer = DocumentImporter(conn, mode=segment, as_suggestions=as_suggestions,
+                                        eval_share=float(self.setting("eval_share")),
+                                        seed=int(self.setting("seed")), update=update)
+            for i, (path, ctx, docs) in enumerate(opened):
+                for n, doc in enumerate(docs):
+                    if n % 1000 == 0:
+                        check(cancel)
+                    importer.add(doc, str(path))
+                warnings += ctx.warnings()
                 emit(on_event, ProgressEvent("store", i + 1, len(files), str(path)))
             split.apply_split(conn, keep_legacy=had_segments)
-        if totals.segments and self.patterns():  # stored patterns also suggest on new text
+        c = importer.counts
+        if c.segments and self.patterns():  # stored patterns also suggest on new text
             self.apply_patterns()
-        return ImportReport(files=len(files), documents=totals.documents,
-                            segments=totals.segments, spans=totals.spans,
-                            duplicates=totals.duplicates, new_labels=tuple(totals.new_labels),
-                            as_suggestions=as_suggestions)
+        return ImportReport(files=len(files), documents=c.documents, segments=c.segments,
+                            spans=c.spans, duplicates=c.duplicates,
+                            new_labels=tuple(c.new_labels), as_suggestions=as_suggestions,
+                            warnings=tuple(warnings), suggestions=c.suggestions,
+                            rejections=c.rejections, merged=c.merged, updated=c.updated,
+                            backup=backup)
 
     def export(self, out: str | Path, fmt: str, *, only_labelled: bool = False) -> int:
         """Write the project's documents and accepted spans to ``out`` (atomic replace)."""

@@ -119,7 +119,9 @@ class DocumentData:
 
     ``segments`` are pre-cut segment boundaries (CoNLL sentences); None lets the importer segment
     the text. ``tokenized`` says the text is whitespace-joined tokens (CoNLL) so word boundaries
-    are the spaces, which export to CoNLL reproduces exactly.
+    are the spaces, which export to CoNLL reproduces exactly. ``suggestions`` are spans to
+    propose for review (Prodigy binary accepts, Label Studio predictions), ``rejections`` spans a
+    person rejected (never suggested again); neither makes the document labelled.
     """
 
     text: str
@@ -129,6 +131,8 @@ class DocumentData:
     line: int | None = None
     tokenized: bool = False
     labelled: bool | None = None
+    suggestions: list[SpanData] = field(default_factory=list)
+    rejections: list[SpanData] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,11 @@ class ImportReport:
     new_labels: tuple[str, ...] = ()
     as_suggestions: bool = False
     warnings: tuple[str, ...] = ()
+    suggestions: int = 0
+    rejections: int = 0
+    merged: int = 0
+    updated: int = 0
+    backup: str | None = None
 
 
 # ---- training data handed from the store to the trainer ---------------------------------------

@@ -39,6 +39,27 @@ def reader_choices() -> list[tuple[str, str]]:
     return [(f"{r.description} ({r.name})", r.name) for r in readers()]
 
 
+DOCUMENT_READERS = ("pdf", "docx", "html", "markdown")
+
+
+def file_filters() -> str:
+    """File-dialog filters from the readers' extensions: annotations, documents, all."""
+    try:
+        from engine.formats import READERS
+    except ImportError:
+        return "All files (*)"
+    docs = sorted({e for r in READERS.values() if r.name in DOCUMENT_READERS
+                   for e in r.extensions})
+    other = sorted({e for r in READERS.values() if r.name not in DOCUMENT_READERS
+                    for e in r.extensions})
+    every = sorted(set(docs) | set(other))
+    return ";;".join([
+        "All supported files (" + " ".join("*" + e for e in every) + ")",
+        "Text and annotations (" + " ".join("*" + e for e in other) + ")",
+        "Documents: PDF, Word, web pages, Markdown (" + " ".join("*" + e for e in docs) + ")",
+        "All files (*)"])
+
+
 class ImportDialog(QDialog):
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -135,8 +156,7 @@ class ImportDialog(QDialog):
 
     def _on_add_clicked(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(
-            self, "Files to import", "",
-            "Text and annotations (*.txt *.jsonl *.json *.conll *.iob *.tsv);;All files (*)")
+            self, "Files to import", "", file_filters())
         self.add_files(paths)
 
     def _on_remove_clicked(self) -> None:

@@ -104,8 +104,8 @@ def cold_start(project: Project, *, embedder: Embedder | None = None,
             size=size, sample_limit=sample_limit, cancel=cancel, on_event=on_event)
     check(cancel)
     with project.db.write() as conn:  # segments with pattern matches first (issue 15)
-        queue = prefer_matched(queue, matched_segments(conn), {p.id for p in pool
-                                                               if p.split != "train"})
+        evals = {int(i) for i in scan_pool(conn, lengths=False).eval_ids}
+        queue = prefer_matched(queue, matched_segments(conn), evals)
         store_order(conn, COLD_START, COLD_START, queue)
     sampled = embedded < train_pool
     message = (f"cold start: the first {min(size, train_pool)} segments cover "

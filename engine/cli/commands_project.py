@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from engine.api import Project
 from engine.cli.args import Subparsers, add_command
 from engine.cli.output import ProgressBar, print_json, print_table
 from engine.errors import ValidationError
+
+
+def _reader_list() -> str:
+    from engine.formats import reader_names
+
+    return ", ".join(reader_names())
 
 
 def register(sub: Subparsers) -> None:
@@ -25,15 +32,23 @@ def register(sub: Subparsers) -> None:
         sub, "import", cmd_import, help="import documents (and annotations) into a project",
         json=True)
     p.add_argument("files", nargs="+", type=Path)
-    p.add_argument("--format", default=None, help="reader name; auto-detected when omitted")
+    p.add_argument("--format", default=None,
+                   help="reader name (auto-detected when omitted): " + _reader_list())
     p.add_argument("--segment", choices=("sentences", "lines", "document"), default="sentences")
     p.add_argument("--as-suggestions", action="store_true",
                    help="import annotations as suggestions to review, not as labels")
+    p.add_argument("--update", action="store_true",
+                   help="replace the stored annotations of texts already in the project "
+                        "(a backup is taken first)")
+    p.add_argument("--tag-names", default=None,
+                   help="names of integer tags, comma-separated in id order, e.g. "
+                        "O,B-PER,I-PER (Hugging Face ner_tags without a labels file)")
 
     p = add_command(sub, "export", cmd_export, help="export documents and labels to a file")
-    p.add_argument("out", type=Path)
+    p.add_argument("out", type=Path, help="output file (a folder for brat); - for stdout")
     p.add_argument("--format", default=None,
-                   help="jsonl, conll, doccano or hf (default: from the file extension)")
+                   help="jsonl, conll, doccano, hf, labelstudio, brat (folder), webanno (folder) "
+                        "(default: from the file extension)")
     p.add_argument("--only-labelled", action="store_true")
 
     add_command(
@@ -100,11 +115,15 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    options = {}
+    if args.tag_names is not None:
+        options["tag_names"] = [x.strip() for x in args.tag_names.split(",")]
     bar = ProgressBar("import")
     with Project.open(args.project) as project:
         try:
             report = project.import_files(args.files, args.format, segment=args.segment,
-                                          as_suggestions=args.as_suggestions, on_event=bar)
+                                          as_suggestions=args.as_suggestions,
+                                          update=args.update, options=options, on_event=bar)
         finally:
             bar.close()
     if args.json:
@@ -113,25 +132,42 @@ def cmd_import(args: argparse.Namespace) -> int:
     kind = "suggestions" if report.as_suggestions else "spans"
     print(f"imported {report.documents} documents, {report.segments} segments, "
           f"{report.spans} {kind} from {report.files} file(s)")
+    if report.suggestions and not report.as_suggestions:
+        print(f"kept {report.suggestions} accepted span(s) as suggestions to review")
+    if report.rejections:
+        print(f"remembered {report.rejections} rejected span(s) (never suggested again)")
+    if report.merged:
+        print(f"merged {report.merged} record(s) that repeat a text of the same import")
+    if report.updated:
+        print(f"updated the annotations of {report.updated} document(s) already in the "
+              f"project (backup: {report.backup})")
     if report.duplicates:
-        print(f"skipped {report.duplicates} duplicate document(s) already in the project")
+        print(f"skipped {report.duplicates} duplicate document(s) already in the project "
+              "(their annotations in the file were not imported); pass --update to replace "
+              "the stored annotations with the file's")
     if report.new_labels:
         print(f"added labels: {', '.join(report.new_labels)}")
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 
 _EXT_FORMATS = {".jsonl": "jsonl", ".conll": "conll", ".bio": "conll", ".iob": "conll",
-                ".txt": "conll", ".json": "doccano"}
+                ".txt": "conll", ".json": "labelstudio", ".tsv": "webanno"}
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    fmt = args.format or _EXT_FORMATS.get(args.out.suffix.lower())
+    to_stdout = str(args.out) == "-"
+    fmt = args.format or ("jsonl" if to_stdout else _EXT_FORMATS.get(args.out.suffix.lower()))
+    if fmt is None and args.out.is_dir():
+        fmt = "brat"
     if fmt is None:
         raise ValidationError("cannot tell the format from the extension; pass --format",
                               field="--format")
     with Project.open(args.project, read_only=True) as project:
         n = project.export(args.out, fmt, only_labelled=args.only_labelled)
-    print(f"wrote {n} records to {args.out} ({fmt})")
+    print(f"wrote {n} records to {'standard output' if to_stdout else args.out} ({fmt})",
+          file=sys.stderr if to_stdout else sys.stdout)
     return 0
 
 

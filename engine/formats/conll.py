@@ -25,7 +25,7 @@ import regex
 
 from engine.errors import FormatError
 from engine.text import segment_text, whitespace_tokens, word_tokens
-from engine.text.bio import TagDecoder, looks_like_tag, offsets_to_bio, parse_tag
+from engine.text.bio import TagDecoder, bio_spans, looks_like_tag, offsets_to_bio, parse_tag
 from engine.text.tokens import Token, split_tokens_at
 from engine.types import DocumentData, SpanData
 
@@ -46,6 +46,7 @@ _UNICODE_SPACE_RE = regex.compile(r"\s")
 _COLUMNS_RE = re.compile("[ \t]+")
 
 Sentence = tuple[int, list[str], list[str]]  # (first line, tokens, tags)
+_HEAD_CHARS = 64 * 1024
 
 
 def _sniff(head: str) -> float:
@@ -77,10 +78,33 @@ def _columns(line: str, lineno: int, ctx: ReadContext) -> list[str]:
     return parts
 
 
+def _layout(body: str) -> tuple[bool, bool]:
+    """``(indexed, nested)``: rows start with a word number that restarts at 1 in each
+    sentence (GermEval 2014: ``N TOKEN OUTER INNER``), and two tag columns hold nested
+    entities."""
+    rows = [ln.split() for ln in body[:_HEAD_CHARS].split("\n")[:400]]
+    rows = [r for r in rows[:-1] if not r or r[0] != "#"]
+    words = [r for r in rows if r]
+    if not words or not all(len(r) >= 3 and r[0].isdigit() for r in words):
+        return False, False
+    starts = [r for prev, r in zip([[]] + rows, rows, strict=False) if r and not prev]
+    if not starts or any(r[0] != "1" for r in starts):
+        return False, False
+    nested = all(len(r) == 4 and looks_like_tag(r[2]) and looks_like_tag(r[3]) for r in words)
+    return True, nested
+
+
 def _parse_lines(text: str, ctx: ReadContext) -> list[tuple[int, list[Sentence]]]:
-    """Documents as ``(line, sentences)``; empty documents are left out."""
+    """Documents as ``(line, sentences)``; empty documents are left out.
+
+    Indexed files (GermEval) take the token from the second column and skip ``#`` comment
+    lines; of nested tag columns the outer (first) is read and the inner entities counted.
+    """
     body = text.replace("\r\n", "\n") if "\r" in text else text
     careful = _ODD_SPACE_RE.search(body) is not None
+    indexed, nested = _layout(body)
+    if indexed:
+        return _parse_indexed(body, nested, ctx)
     docs: list[tuple[int, list[Sentence]]] = []
     sentences: list[Sentence] = []
     tokens: list[str] = []
@@ -111,6 +135,52 @@ def _parse_lines(text: str, ctx: ReadContext) -> list[tuple[int, list[Sentence]]
     if sentences:
         docs.append((doc_line or sentences[0][0], sentences))
     return docs
+
+
+def _parse_indexed(body: str, nested: bool,
+                   ctx: ReadContext) -> list[tuple[int, list[Sentence]]]:
+    sentences: list[Sentence] = []
+    tokens: list[str] = []
+    tags: list[str] = []
+    inner: list[str] = []
+    inner_entities = 0
+    first = 1
+    for n, line in enumerate(body.split("\n"), 1):
+        parts = line.split("\t") if "\t" in line else line.split()
+        parts = [p.strip() for p in parts if p.strip()]
+        if parts and parts[0].startswith("#") and not tokens:
+            continue
+        if not parts:
+            if tokens:
+                sentences.append((first, tokens, tags))
+                inner_entities += _count_entities(inner)
+                tokens, tags, inner = [], [], []
+            continue
+        if len(parts) < 3 or not parts[0].isdigit():
+            raise ctx.error("expected WORD-NUMBER TOKEN TAG (this file numbers its words), got "
+                            f"{line.strip()!r}", n)
+        if not tokens:
+            first = n
+        tokens.append(parts[1])
+        tags.append(parts[2] if nested else parts[-1])
+        if nested:
+            inner.append(parts[3] if len(parts) > 3 else "O")
+    if tokens:
+        sentences.append((first, tokens, tags))
+        inner_entities += _count_entities(inner)
+    if nested:
+        ctx.note("inner (nested) entities from the last tag column not kept; the outer "
+                 "column was read", inner_entities)
+    return [(sentences[0][0], sentences)] if sentences else []
+
+
+def _count_entities(tags: list[str]) -> int:
+    if any(t[:2] in ("E-", "S-", "L-", "U-") for t in tags):
+        return sum(1 for t in tags if t[:2] in ("B-", "S-", "U-"))
+    try:
+        return len(bio_spans(tags))
+    except ValueError:
+        return sum(1 for t in tags if t[:2] == "B-")
 
 
 def _parsed_tags(docs: list[tuple[int, list[Sentence]]],
@@ -164,7 +234,15 @@ def _document(line: int, sentences: list[Sentence], decoder: TagDecoder) -> Docu
                                       ".txt", ".tsv"),
                  sniff=_sniff, description="CoNLL / BIO tokens and tags (IOB1, IOB2, BIOES)")
 def read_conll(text: str, ctx: ReadContext) -> list[DocumentData]:
-    """Read a CoNLL/BIO file: one document per ``-DOCSTART-`` (or the whole file)."""
+    """Read a CoNLL/BIO file: one document per ``-DOCSTART-`` (or the whole file).
+
+    A CoNLL-U file (ten columns) is read by the ``conllu`` reader.
+    """
+    from .conllu import _sniff as sniff_conllu
+    from .conllu import read_conllu
+
+    if sniff_conllu(text[:_HEAD_CHARS]) > 0:
+        return list(read_conllu(text, ctx))
     docs = _parse_lines(text, ctx)
     if not docs:
         raise ctx.error("no sentences in the file")

@@ -6,7 +6,7 @@ read, the classic ``label`` form is written. Other keys are kept as metadata.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +14,8 @@ from engine.types import DocumentData, SpanData
 
 from . import jsonio
 from .atomic import atomic_text_writer
-from .jsonl import head_records, json_records
-from .registry import ReadContext, register_reader, register_writer
+from .jsonl import file_lines, head_records, json_records, text_records
+from .registry import ReadContext, add_path_reader, register_reader, register_writer
 from .validate import make_span
 
 _SPAN_KEYS = ("label", "entities")
@@ -54,17 +54,26 @@ def _spans(record: dict[str, Any], ctx: ReadContext, line: int) -> list[SpanData
     return spans
 
 
-@register_reader("doccano", extensions=(".jsonl", ".json"), sniff=_sniff,
-                 description="doccano JSON Lines (label or entities)")
-def read_doccano(text: str, ctx: ReadContext) -> list[DocumentData]:
-    """Read doccano sequence-labelling JSON Lines."""
-    docs = []
-    for line, record in json_records(text, ctx):
+def _documents(records: Iterator[tuple[int, dict[str, Any]]],
+               ctx: ReadContext) -> Iterator[DocumentData]:
+    for line, record in records:
         metadata = {k: v for k, v in record.items() if k != "text" and k not in _SPAN_KEYS}
         labelled = any(k in record for k in _SPAN_KEYS)
-        docs.append(DocumentData(text=record["text"], spans=_spans(record, ctx, line),
-                                 metadata=metadata, line=line, labelled=labelled))
-    return docs
+        yield DocumentData(text=record["text"], spans=_spans(record, ctx, line),
+                           metadata=metadata, line=line, labelled=labelled)
+
+
+@register_reader("doccano", extensions=(".jsonl", ".json"), sniff=_sniff,
+                 description="doccano JSON Lines (label or entities)")
+def read_doccano(text: str, ctx: ReadContext) -> Iterator[DocumentData]:
+    """Read doccano sequence-labelling JSON Lines."""
+    return _documents(json_records(text, ctx), ctx)
+
+
+@add_path_reader("doccano")
+def stream_doccano(path: Path, ctx: ReadContext) -> Iterator[DocumentData]:
+    """Read doccano JSON Lines from ``path`` one line at a time."""
+    return _documents(text_records(file_lines(path, ctx), ctx), ctx)
 
 
 @register_writer("doccano", extension=".jsonl", description="doccano JSON Lines")

@@ -1,67 +1,40 @@
 """Reading and writing whole files through the registries.
 
-:func:`read_file` reads and checks a whole file before returning, so the caller can store it
-all-or-nothing; every problem it finds is a :class:`FormatError` with the path and, where there
-is one, the line.
+:func:`open_documents` yields the checked documents of a file one at a time (JSON Lines is
+streamed, so memory stays at one record); :func:`read_file` collects them. Every problem is a
+:class:`FormatError` with the path and, where there is one, the line. Only regular files are
+read (see :mod:`engine.formats.source`).
+
+:func:`write_file` writes atomically to regular files, through symlinks at their real path,
+directly to FIFOs and devices, and to standard output for ``-``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from engine.errors import FormatError
 from engine.types import DocumentData
 
 from .registry import READERS, WRITERS, ReadContext, Reader
+from .source import BOM, check_regular, open_regular, read_text
 from .validate import check_document
 
 log = logging.getLogger(__name__)
 
 _HEAD_BYTES = 64 * 1024
 _HEAD_MAX_BYTES = 16 * 1024 * 1024
-_BOM = "\ufeff"
-
-
-def _size(n: float) -> str:
-    if n >= 1024 * 1024:
-        return f"{n / (1024 * 1024):.1f} MB"
-    if n >= 1024:
-        return f"{n / 1024:.1f} KB"
-    return f"{int(n)} bytes"
-
-
-def _read_bytes(path: Path, max_bytes: int | None) -> bytes:
-    try:
-        size = path.stat().st_size
-        if max_bytes is not None and size > max_bytes:
-            raise FormatError(f"file is {_size(size)}; the limit is {_size(max_bytes)}",
-                              path=path)
-        return path.read_bytes()
-    except OSError as exc:
-        raise FormatError(f"cannot read the file: {exc.strerror or exc}", path=path) from None
-
-
-def _decode(data: bytes, path: Path) -> str:
-    """UTF-8 text without its BOM; invalid bytes are reported with their line."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        hint = ""
-        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            hint = " (it looks like UTF-16)"
-        raise FormatError(f"not valid UTF-8{hint}: byte 0x{data[exc.start]:02x} at byte offset "
-                          f"{exc.start}; save the file as UTF-8", path=path, line=line) from None
-    return text[1:] if text.startswith(_BOM) else text
+STDOUT = "-"
 
 
 def _head(path: Path) -> str:
     """The first 64 KB, extended to the end of the first non-blank line (up to 16 MB) so a
     JSON Lines file with one long first record can still be recognised."""
     try:
-        with path.open("rb") as f:
+        with open_regular(path) as f:
             data = f.read(_HEAD_BYTES)
             while len(data) < _HEAD_MAX_BYTES and b"\n" not in data.lstrip():
                 more = f.read(_HEAD_BYTES)
@@ -71,17 +44,25 @@ def _head(path: Path) -> str:
     except OSError as exc:
         raise FormatError(f"cannot read the file: {exc.strerror or exc}", path=path) from None
     text = data.decode("utf-8", errors="replace")
-    return text[1:] if text.startswith(_BOM) else text
+    return text[1:] if text.startswith(BOM) else text
 
 
 def detect_format(path: Path) -> str:
     """The reader name for ``path``, from its extension and its first 64 KB.
 
-    Readers that claim the extension compete on how well the content matches (a ``.txt`` file
-    is CoNLL when its lines look like ``TOKEN TAG``, plain text otherwise); if none claims it,
-    every reader does. Raises FormatError when nothing matches.
+    A folder, a ``.ann`` file, or a ``.txt`` file with a ``.ann`` beside it is brat. Readers
+    that claim the extension compete on how well the content matches (a ``.txt`` file is CoNLL
+    when its lines look like ``TOKEN TAG``, plain text otherwise); if none claims it, every
+    reader does. Raises FormatError when nothing matches.
     """
     path = Path(path)
+    for reader in READERS.values():
+        if reader.claims is not None and reader.claims(path):
+            return reader.name
+    if path.is_dir():
+        raise FormatError("is a folder without brat (.ann) or WebAnno (.tsv) files; name the "
+                          "files to import",
+                          path=path)
     head = _head(path)
     ext = path.suffix.lower()
     claimed = [r for r in READERS.values() if ext and ext in r.extensions]
@@ -103,47 +84,79 @@ def _reader(fmt: str, path: Path) -> Reader:
                           + ", ".join(READERS), path=path) from None
 
 
-def read_file(path: Path, fmt: str | None = None, *, max_bytes: int | None = None,
-              strict: bool = True) -> list[DocumentData]:
-    """Read and check every document of ``path``; ``fmt`` None detects the format.
+def open_documents(path: Path, fmt: str | None = None, *, max_bytes: int | None = None,
+                   strict: bool = True, options: dict[str, Any] | None = None
+                   ) -> tuple[ReadContext, Iterator[DocumentData]]:
+    """The read context and an iterator over the checked documents of ``path``.
 
-    ``max_bytes`` refuses larger files before reading them. ``strict=False`` lets CoNLL files
-    with stray ``I-`` tags (IOB2/BIOES) through, starting an entity there.
-    Raises FormatError (path, line and what is wrong) for anything it cannot read: bad
-    encoding, bad JSON, wrong types, spans outside the text, empty or reversed or overlapping
-    spans, unknown tags, an empty file.
+    Nothing is read until the iterator is consumed (except for detection). What the reader
+    counted but did not keep is in ``ctx.notes`` / ``ctx.warnings()`` once it is exhausted.
     """
     path = Path(path)
-    reader = _reader(fmt, path) if fmt is not None else None
-    data = _read_bytes(path, max_bytes)
-    text = _decode(data, path)
-    if not text.strip():
-        raise FormatError("empty file", path=path)
-    if reader is None:
-        reader = READERS[detect_format(path)]
-    ctx = ReadContext(path=path, strict=strict)
+    if fmt is None:
+        reader = READERS[detect_format(path)]  # checks that the file is a regular one
+    else:
+        reader = _reader(fmt, path)
+        if reader.claims is None:  # brat checks the files of its pair itself
+            check_regular(path)
+    opts = dict(options or {})
+    opts.setdefault("max_bytes", max_bytes)
+    ctx = ReadContext(path=path, strict=strict, options=opts)
+    return ctx, _checked(reader, path, ctx, max_bytes)
+
+
+def _checked(reader: Reader, path: Path, ctx: ReadContext,
+             max_bytes: int | None) -> Iterator[DocumentData]:
+    count = 0
     try:
-        docs = reader.read(text, ctx)
+        if reader.read_path is not None:
+            docs: Iterable[DocumentData] = reader.read_path(path, ctx)
+        else:
+            text = read_text(path, max_bytes)
+            if not text.strip():
+                raise FormatError("empty file", path=path)
+            assert reader.read is not None
+            docs = reader.read(text, ctx)
+        for doc in docs:
+            check_document(doc, ctx)
+            count += 1
+            yield doc
+    except FormatError:
+        raise
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, RecursionError) as exc:
         # A reader checks what it reads; this net turns a case it missed into a message.
         log.debug("reader %s failed on %s", reader.name, path, exc_info=True)
         raise FormatError(f"cannot read as {reader.name}: {type(exc).__name__}: {exc}",
                           path=path) from exc
-    if not docs:
+    if not count:
         raise FormatError(f"no documents found (read as {reader.name})", path=path)
-    for doc in docs:
-        check_document(doc, ctx)
-    return docs
+
+
+def read_file(path: Path, fmt: str | None = None, *, max_bytes: int | None = None,
+              strict: bool = True, options: dict[str, Any] | None = None
+              ) -> list[DocumentData]:
+    """Read and check every document of ``path``; ``fmt`` None detects the format.
+
+    ``max_bytes`` refuses larger files (counting the bytes read, not trusting the size the
+    file system reports). ``strict=False`` lets CoNLL files with stray ``I-`` tags through.
+    ``options``: ``tag_names`` (list of tag names for integer ``ner_tags``).
+    Raises FormatError (path, line and what is wrong) for anything it cannot read: bad
+    encoding, bad JSON, wrong types, spans outside the text, empty or reversed or overlapping
+    spans, unknown tags, an empty file, a file that is not a regular file.
+    """
+    _, docs = open_documents(path, fmt, max_bytes=max_bytes, strict=strict, options=options)
+    return list(docs)
 
 
 def write_file(docs: Iterable[DocumentData], path: Path, fmt: str, *,
                labels: Sequence[str] = ()) -> int:
-    """Write ``docs`` to ``path`` as ``fmt``, atomically; returns the documents/records written.
+    """Write ``docs`` to ``path`` as ``fmt``; returns the documents/records written.
 
-    ``labels`` orders the label set where the format needs one (``hf`` tag ids). The file is
-    written to a temporary file in the same folder and renamed over ``path``, so a failure
-    leaves any previous file untouched. Raises FormatError for an unknown format or content
-    the format cannot hold.
+    ``labels`` orders the label set where the format needs one (``hf`` tag ids). A regular
+    file is written to a temporary file in the same folder and renamed over ``path`` (through
+    a symlink: at the link's real target, which stays a link), so a failure leaves any previous
+    file untouched; a FIFO or device is written directly, and ``-`` is standard output.
+    Raises FormatError for an unknown format or content the format cannot hold.
     """
     path = Path(path)
     try:
@@ -151,6 +164,9 @@ def write_file(docs: Iterable[DocumentData], path: Path, fmt: str, *,
     except KeyError:
         raise FormatError(f"unknown export format {fmt!r}; choose one of: "
                           + ", ".join(WRITERS), path=path) from None
+    if str(path) == STDOUT and not writer.stdout:
+        raise FormatError(f"the {fmt} writer writes more than one file; give a path, not -",
+                          path=path)
     try:
         return writer.write(docs, path, labels)
     except FormatError as exc:

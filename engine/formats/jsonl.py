@@ -1,7 +1,15 @@
 """spaCy/Prodigy-style JSON Lines: ``{"text": ..., "spans": [{"start", "end", "label"}], ...}``.
 
-One document per line. Keys other than ``text`` and ``spans`` are kept as metadata and written
-back on export. A record without a ``spans`` key is unlabelled (``labelled=False``).
+One document per line, read one line at a time from the file. Keys other than ``text`` and
+``spans`` are kept as metadata and written back on export. A record without a ``spans`` key is
+unlabelled (``labelled=False``).
+
+Prodigy's ``answer``: from manual views (``ner_manual``, ``spans_manual``…) ``accept`` is gold,
+``reject`` and ``ignore`` records keep their text unlabelled and their spans are counted, never
+stored as labels. Binary decisions (``"_view_id": "ner"``, from ``ner.teach``: one suggested span
+per record) are partial: an accepted span becomes a suggestion to review (the segment stays to
+do), a rejected span a remembered rejection (never suggested again), an ignored one is counted.
+Records of the same text are merged by the importer.
 """
 
 from __future__ import annotations
@@ -15,25 +23,51 @@ from engine.types import DocumentData, SpanData
 
 from . import jsonio
 from .atomic import atomic_text_writer
-from .registry import ReadContext, register_reader, register_writer
+from .registry import ReadContext, add_path_reader, register_reader, register_writer
+from .source import iter_lines
 from .validate import make_span
 
 
-def json_records(text: str, ctx: ReadContext) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield ``(line, record)`` for each non-blank line of a JSON Lines file.
-
-    Lines are split on ``\\n`` only: U+2028 and friends may appear raw inside JSON strings.
-    """
-    for i, raw in enumerate(text.split("\n")):
+def json_objects(lines: Iterable[tuple[int, str]],
+                 ctx: ReadContext) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line, object)`` for each non-blank ``(line, text)``; "empty file" if none."""
+    seen = False
+    for n, raw in lines:
         if not raw.strip():
             continue
-        record = jsonio.loads(raw, ctx, i + 1)
+        seen = True
+        record = jsonio.loads(raw, ctx, n)
         if not isinstance(record, dict):
-            raise ctx.error(f"expected a JSON object, got {type(record).__name__}", i + 1)
+            raise ctx.error(f"expected a JSON object, got {type(record).__name__}", n)
+        yield n, record
+    if not seen:
+        raise ctx.error("empty file")
+
+
+def text_records(lines: Iterable[tuple[int, str]],
+                 ctx: ReadContext) -> Iterator[tuple[int, dict[str, Any]]]:
+    """:func:`json_objects` that each have a string ``text``."""
+    for n, record in json_objects(lines, ctx):
         if not isinstance(record.get("text"), str):
             what = "no \"text\" key" if "text" not in record else "\"text\" is not a string"
-            raise ctx.error(f"record has {what}", i + 1)
-        yield i + 1, record
+            raise ctx.error(f"record has {what}", n)
+        yield n, record
+
+
+def text_lines(text: str) -> Iterator[tuple[int, str]]:
+    """``(line, text)`` of a whole file's text, split on ``\\n`` only (U+2028 and friends may
+    appear raw inside JSON strings)."""
+    return enumerate(text.split("\n"), 1)
+
+
+def file_lines(path: Path, ctx: ReadContext) -> Iterator[tuple[int, str]]:
+    """``(line, text)`` of a file, read one line at a time (regular files, capped)."""
+    return iter_lines(path, ctx.options.get("max_bytes"))
+
+
+def json_records(text: str, ctx: ReadContext) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line, record)`` for each non-blank line of a JSON Lines text."""
+    return text_records(text_lines(text), ctx)
 
 
 def head_records(head: str, limit: int = 50) -> list[dict[str, Any]]:
@@ -65,29 +99,67 @@ def _sniff(head: str) -> float:
     return 0.9 if any(isinstance(r.get("spans"), list) for r in records) else 0.6
 
 
+def _spans(record: dict[str, Any], ctx: ReadContext, line: int) -> list[SpanData]:
+    spans: list[SpanData] = []
+    raw_spans = record.get("spans")
+    if "spans" in record:
+        if not isinstance(raw_spans, list):
+            raise ctx.error("\"spans\" must be a list", line)
+        for j, item in enumerate(raw_spans):
+            if not isinstance(item, dict):
+                raise ctx.error(f"span {j + 1} is not an object", line)
+            for key in ("start", "end", "label"):
+                if key not in item:
+                    raise ctx.error(f"span {j + 1} has no \"{key}\"", line)
+            spans.append(make_span(item["start"], item["end"], item["label"], ctx, line,
+                                   f"span {j + 1}"))
+    return spans
+
+
+BINARY_VIEWS = ("ner",)
+
+
+def _document(line: int, record: dict[str, Any], ctx: ReadContext) -> DocumentData:
+    spans = _spans(record, ctx, line)
+    metadata = {k: v for k, v in record.items() if k not in ("text", "spans")}
+    doc = DocumentData(text=record["text"], spans=spans, metadata=metadata, line=line,
+                       labelled="spans" in record)
+    answer = record.get("answer")
+    if answer is None:
+        return doc
+    if answer not in ("accept", "reject", "ignore"):
+        raise ctx.error(f"\"answer\" must be accept, reject or ignore, got {answer!r}", line)
+    if record.get("_view_id") in BINARY_VIEWS:
+        doc.spans, doc.labelled = [], False
+        if answer == "accept":
+            doc.suggestions = spans
+            ctx.note("accepted spans of binary (ner.teach) decisions kept as suggestions to "
+                     "review, not as complete labels", len(spans))
+        elif answer == "reject":
+            doc.rejections = spans
+            ctx.note("rejected spans of binary decisions remembered as rejections", len(spans))
+        else:
+            ctx.note("ignored binary decisions not kept")
+    elif answer != "accept":
+        doc.spans, doc.labelled = [], False
+        ctx.note(f"records answered {answer!r}: text kept unlabelled, spans not stored as "
+                 "labels")
+    return doc
+
+
 @register_reader("jsonl", extensions=(".jsonl", ".ndjson", ".json"), sniff=_sniff,
                  description="JSON Lines with text and spans (spaCy, Prodigy)")
-def read_jsonl(text: str, ctx: ReadContext) -> list[DocumentData]:
+def read_jsonl(text: str, ctx: ReadContext) -> Iterator[DocumentData]:
     """Read spaCy/Prodigy JSON Lines."""
-    docs = []
     for line, record in json_records(text, ctx):
-        spans: list[SpanData] = []
-        raw_spans = record.get("spans")
-        if "spans" in record:
-            if not isinstance(raw_spans, list):
-                raise ctx.error("\"spans\" must be a list", line)
-            for j, item in enumerate(raw_spans):
-                if not isinstance(item, dict):
-                    raise ctx.error(f"span {j + 1} is not an object", line)
-                for key in ("start", "end", "label"):
-                    if key not in item:
-                        raise ctx.error(f"span {j + 1} has no \"{key}\"", line)
-                spans.append(make_span(item["start"], item["end"], item["label"], ctx, line,
-                                       f"span {j + 1}"))
-        metadata = {k: v for k, v in record.items() if k not in ("text", "spans")}
-        docs.append(DocumentData(text=record["text"], spans=spans, metadata=metadata, line=line,
-                                 labelled="spans" in record))
-    return docs
+        yield _document(line, record, ctx)
+
+
+@add_path_reader("jsonl")
+def stream_jsonl(path: Path, ctx: ReadContext) -> Iterator[DocumentData]:
+    """Read spaCy/Prodigy JSON Lines from ``path`` one line at a time."""
+    for line, record in text_records(file_lines(path, ctx), ctx):
+        yield _document(line, record, ctx)
 
 
 @register_writer("jsonl", extension=".jsonl",

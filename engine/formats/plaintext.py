@@ -17,7 +17,7 @@ def _sniff_text(head: str) -> float:
     return 0.0 if "\x00" in head or "\ufffd" in head[:-3] else 0.1
 
 
-@register_reader("text", extensions=(".txt", ".text", ".md"), sniff=_sniff_text,
+@register_reader("text", extensions=(".txt", ".text"), sniff=_sniff_text,
                  description="plain text, one document per file")
 def read_text(text: str, ctx: ReadContext) -> list[DocumentData]:
     """The whole file as one unlabelled document."""

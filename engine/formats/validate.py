@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from engine.label_names import RULE, is_label_name, map_label_name
 from engine.types import DocumentData, SpanData
 
 from .registry import ReadContext
@@ -34,6 +35,12 @@ def check_document(doc: DocumentData, ctx: ReadContext, where: str = "") -> None
     prefix = f"{where}: " if where else ""
     _check_storable(doc.text, "text", ctx, line, prefix)
     n = len(doc.text)
+    _map_labels(doc, ctx, line, prefix)
+    for extra, what in ((doc.suggestions, "suggested span"), (doc.rejections, "rejected span")):
+        for span in extra:
+            if not 0 <= span.start < span.end <= n:
+                raise ctx.error(f"{prefix}{what} {span.start}..{span.end} ({span.label}) is "
+                                f"empty or outside the text (length {n})", line)
     for span in doc.spans:
         if span.start < 0 or span.end > n:
             raise ctx.error(
@@ -56,6 +63,25 @@ def check_document(doc: DocumentData, ctx: ReadContext, where: str = "") -> None
             json.dumps(doc.metadata, ensure_ascii=False, allow_nan=False).encode("utf-8")
         except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
             raise ctx.error(f"{prefix}metadata cannot be stored: {exc}", line) from None
+
+
+def _map_labels(doc: DocumentData, ctx: ReadContext, line: int | None, prefix: str) -> None:
+    """Replace label names that break the label-name rule by allowed ones (noted once each)."""
+    ok: set[str] = ctx.options.setdefault("_label_ok", set())
+    for spans in (doc.spans, doc.suggestions, doc.rejections):
+        for i, span in enumerate(spans):
+            if span.label in ok:
+                continue
+            if is_label_name(span.label):
+                ok.add(span.label)
+                continue
+            _check_storable(span.label, "label", ctx, line, prefix)
+            new = map_label_name(span.label)
+            if new is None:
+                raise ctx.error(f"{prefix}label {span.label!r} cannot be used: {RULE}", line)
+            ctx.say(f"label {span.label!r} stored as {new!r} (label names cannot hold "
+                    "spaces, commas or control characters)")
+            spans[i] = SpanData(span.start, span.end, new)
 
 
 def _check_storable(value: str, what: str, ctx: ReadContext, line: int | None,

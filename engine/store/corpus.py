@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import bisect
 import hashlib
-import random
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import FormatError, NotFoundError, StoreError, ValidationError
-from engine.store.labels import add_label, label_ids
-from engine.store.util import dumps, loads, now
+from engine.store.util import loads
 from engine.text.segment import segment_text
 from engine.types import SEGMENT_SPLITS, SEGMENT_STATUSES, DocumentData, Segment, SpanData
 
@@ -28,9 +25,13 @@ class InsertCounts:
     spans: int = 0
     duplicates: int = 0
     new_labels: list[str] = field(default_factory=list)
+    suggestions: int = 0
+    rejections: int = 0
+    merged: int = 0
+    updated: int = 0
 
 
-def _segments_covering(
+def segments_covering(
     doc: DocumentData, mode: str, spans: Sequence[SpanData]
 ) -> list[tuple[int, int]]:
     """Segment boundaries for ``doc``, merged wherever a span would cross a boundary.
@@ -79,84 +80,21 @@ def insert_documents(
 ) -> InsertCounts:
     """Insert documents with their segments and spans (caller holds the write transaction).
 
-    Duplicates (same text as a stored document) are counted and skipped. Unknown span labels
-    are added to the label set. Raises FormatError naming ``source`` and the record's line.
+    A text repeated within ``docs`` is merged into one document; a text stored before is
+    counted as a duplicate and skipped. Unknown span labels are added to the label set. Raises
+    FormatError naming ``source`` and the record's line. See
+    :class:`engine.store.imports.DocumentImporter`.
     """
-    counts = InsertCounts()
-    labels = label_ids(conn)
-    stamp = now()
-    seen: set[str] = set()
+    from engine.store.imports import DocumentImporter
+
+    importer = DocumentImporter(conn, mode=mode, as_suggestions=as_suggestions,
+                                eval_share=eval_share, seed=seed)
     for doc in docs:
-        digest = content_hash(doc.text)
-        if digest in seen or conn.execute(
-            "SELECT 1 FROM documents WHERE content_hash = ?", (digest,)
-        ).fetchone():
-            counts.duplicates += 1
-            continue
-        seen.add(digest)
-        _check_spans(doc, source)
-        for span in doc.spans:
-            if span.label not in labels:
-                labels[span.label] = add_label(conn, span.label).id
-                counts.new_labels.append(span.label)
-        cur = conn.execute(
-            "INSERT INTO documents (text, source, metadata, content_hash, tokenized, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (doc.text, source, dumps(doc.metadata), digest, int(doc.tokenized), stamp),
-        )
-        doc_id = int(cur.lastrowid or 0)
-        counts.documents += 1
-        labelled = doc.labelled if doc.labelled is not None else bool(doc.spans)
-        status = "labelled" if labelled and not as_suggestions else "todo"
-        rng = random.Random(f"{seed}:{digest}")  # the split: stable per document text
-        seg_ids = _insert_segments(conn, doc, doc_id, mode, status, stamp, rng, eval_share)
-        counts.segments += len(seg_ids)
-        counts.spans += _insert_spans(conn, doc, doc_id, seg_ids, labels, as_suggestions, stamp)
-    return counts
+        importer.add(doc, source)
+    return importer.counts
 
 
-def _insert_segments(conn: sqlite3.Connection, doc: DocumentData, doc_id: int, mode: str,
-                     status: str, stamp: str, rng: random.Random,
-                     eval_share: float) -> list[tuple[int, int, int]]:
-    """Store the segments of ``doc``; ``(segment id, start, end)`` of each, in order."""
-    first_id = int(conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM segments")
-                   .fetchone()[0])
-    seg_ids = [(first_id + pos, start, end) for pos, (start, end)
-               in enumerate(_segments_covering(doc, mode, doc.spans))]
-    conn.executemany(
-        'INSERT INTO segments (id, document_id, position, start, "end", status, split,'
-        " created_at, updated_at, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(seg_id, doc_id, seg_id - first_id, start, end, status,
-          "eval" if rng.random() < eval_share else "train", stamp, stamp, doc.text[start:end])
-         for seg_id, start, end in seg_ids])
-    return seg_ids
-
-
-def _insert_spans(conn: sqlite3.Connection, doc: DocumentData, doc_id: int,
-                  seg_ids: list[tuple[int, int, int]], labels: dict[str, int],
-                  as_suggestions: bool, stamp: str) -> int:
-    """Store the spans of ``doc`` (as suggestions to review, or as labels); how many."""
-    starts = [s for _, s, _ in seg_ids]
-    rows = []
-    for span in doc.spans:
-        seg_id = seg_ids[bisect.bisect_right(starts, span.start) - 1][0]
-        rows.append((doc_id, seg_id, span.start, span.end, labels[span.label]))
-    if as_suggestions:
-        conn.executemany(
-            'INSERT INTO suggestions (segment_id, start, "end", label, score, model_version,'
-            " source) VALUES (?, ?, ?, ?, NULL, NULL, 'imported')",
-            [(r[1], r[2], r[3], span.label) for r, span in zip(rows, doc.spans, strict=True)],
-        )
-    else:
-        conn.executemany(
-            'INSERT INTO spans (document_id, segment_id, start, "end", label_id, source,'
-            " created_at) VALUES (?, ?, ?, ?, ?, 'imported', ?)",
-            [(*r, stamp) for r in rows],
-        )
-    return len(rows)
-
-
-def _check_spans(doc: DocumentData, source: str | None) -> None:
+def check_spans(doc: DocumentData, source: str | None) -> None:
     last_end = -1
     for span in sorted(doc.spans, key=lambda s: (s.start, s.end)):
         if not (0 <= span.start < span.end <= len(doc.text)):

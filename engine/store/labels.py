@@ -8,6 +8,7 @@ from typing import Any
 import regex
 
 from engine.errors import ConflictError, NotFoundError, ValidationError
+from engine.label_names import check_label_name
 from engine.store.database import Database
 from engine.types import Label
 
@@ -25,13 +26,9 @@ def _row(r: sqlite3.Row | tuple[Any, ...]) -> Label:
 
 
 def validate_name(name: object) -> str:
-    if not isinstance(name, str):
-        raise ValidationError("a label name must be text", field="label")
-    if not name.strip():
-        raise ValidationError("a label name cannot be empty", field="label")
-    if name != name.strip():
-        raise ValidationError(f"label {name!r} has leading or trailing spaces", field="label")
-    return name
+    """``name`` if it follows the label-name rule (:mod:`engine.label_names`), else
+    ValidationError."""
+    return check_label_name(name)
 
 
 def validate_color(color: str) -> str:

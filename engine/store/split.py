@@ -25,8 +25,9 @@ import json
 import math
 import random
 import sqlite3
-from collections import defaultdict
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 
 SPLIT_RULES: tuple[str, ...] = ("auto", "documents", "blocks", "segments")
 USED_KEY = "split_used"
@@ -120,26 +121,25 @@ def apply_split(conn: sqlite3.Connection, *, rule: str | None = None,
     setting = str(rule or _setting(conn, "split", "auto"))
     eval_share = float(_setting(conn, "eval_share", 0.15))  # type: ignore[arg-type]
     seed = int(_setting(conn, "seed", 0))  # type: ignore[call-overload]
-    docs = conn.execute(
-        "SELECT d.id, d.content_hash, COUNT(s.id) FROM documents d"
-        " JOIN segments s ON s.document_id = d.id GROUP BY d.id ORDER BY d.id").fetchall()
+    # Streamed, document by document: an import of a million segments must not hold them all.
+    counts = [n for (n,) in conn.execute(
+        "SELECT COUNT(*) FROM segments GROUP BY document_id ORDER BY document_id")]
     if keep_legacy and used_rule(conn) == LEGACY_RULE and not _has_marker(conn):
         chosen = LEGACY_RULE
     elif setting == "auto":
-        chosen = choose_rule([n for _, _, n in docs], eval_share)
+        chosen = choose_rule(counts, eval_share)
     else:
         chosen = setting
-    rows: dict[int, list[tuple[int, int, str, str]]] = defaultdict(list)
-    for seg_id, doc_id, pos, split, status in conn.execute(
-            "SELECT id, document_id, position, split, status FROM segments"):
-        rows[doc_id].append((pos, seg_id, split, status))
     updates: list[tuple[str, int]] = []
     moved_labelled = eval_segments = eval_docs = 0
-    for doc_id, digest, _ in docs:
-        segs = sorted(rows[doc_id])
-        member = document_split(digest, len(segs), eval_share, seed, chosen)
+    rows = conn.execute(
+        "SELECT s.document_id, d.content_hash, s.id, s.split, s.status FROM segments s"
+        " JOIN documents d ON d.id = s.document_id ORDER BY s.document_id, s.position, s.id")
+    for _, group in groupby(rows, key=itemgetter(0)):
+        segs = list(group)
+        member = document_split(segs[0][1], len(segs), eval_share, seed, chosen)
         eval_docs += any(member)
-        for (_, seg_id, split, status), is_eval in zip(segs, member, strict=True):
+        for (_, _, seg_id, split, status), is_eval in zip(segs, member, strict=True):
             want = "eval" if is_eval else "train"
             eval_segments += is_eval
             if want != split:
@@ -148,8 +148,8 @@ def apply_split(conn: sqlite3.Connection, *, rule: str | None = None,
     conn.executemany("UPDATE segments SET split = ? WHERE id = ?", updates)
     conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
                  (USED_KEY, json.dumps(chosen)))
-    return SplitReport(chosen, len(docs), eval_docs, eval_segments,
-                       sum(n for _, _, n in docs), len(updates), moved_labelled)
+    return SplitReport(chosen, len(counts), eval_docs, eval_segments, sum(counts),
+                       len(updates), moved_labelled)
 
 
 def _has_marker(conn: sqlite3.Connection) -> bool:

@@ -14,7 +14,7 @@ from tests.desktop.conftest import add_document, add_suggestion
 
 pytestmark = pytest.mark.gui
 
-LABELS = ["<b>x</b>", "<img src=x>", "A&B"]
+LABELS = ["<b>x</b>", "<img/src=x>", "A&B"]
 TEXT = "The <i>tag</i> named Bob works at Acme."
 
 
@@ -25,7 +25,7 @@ def window(make_project, make_window):  # type: ignore[no-untyped-def]
     bob = TEXT.index("Bob")
     project.annotations.add_span(seg, bob, bob + 3, "<b>x</b>")
     acme = TEXT.index("Acme")
-    add_suggestion(project, seg, acme, acme + 4, "<img src=x>", 0.75)
+    add_suggestion(project, seg, acme, acme + 4, "<img/src=x>", 0.75)
     return make_window(project)
 
 
@@ -40,7 +40,7 @@ def tooltip_at(editor, item) -> str:  # type: ignore[no-untyped-def]
 def test_label_names_show_literally(window, qtbot) -> None:  # type: ignore[no-untyped-def]
     assert window.palette.button("<b>x</b>").text() == "1  <b>x</b>"
     assert window.palette.button("A&B").text() == "3  A&&B"  # && shows a literal &
-    qtbot.waitUntil(lambda: "<img src=x>" in window.status.entities_label.text())
+    qtbot.waitUntil(lambda: "<img/src=x>" in window.status.entities_label.text())
     assert window.status.entities_label.textFormat() == Qt.TextFormat.PlainText
     for label in window.findChildren(QLabel):
         if "<" in label.text():
@@ -54,9 +54,9 @@ def test_editor_tags_and_tooltips_escape_markup(window) -> None:  # type: ignore
     tip = tooltip_at(editor, span)
     assert "&lt;b&gt;x&lt;/b&gt;" in tip and "<b>x</b>" not in tip
     sug = next(i for i in editor.items() if i.kind == "suggestion")
-    assert sug.tag == "<img src=x> 0.75"
+    assert sug.tag == "<img/src=x> 0.75"
     tip = tooltip_at(editor, sug)
-    assert "&lt;img src=x&gt;" in tip and "0.75" in tip
+    assert "&lt;img/src=x&gt;" in tip and "0.75" in tip
     editor.grab()  # paints without trouble
 
 

@@ -50,8 +50,10 @@ def format_error(path: Path, fmt: str | None = None, **kw: object) -> FormatErro
 
 def test_registries_hold_every_format() -> None:
     assert set(reader_names()) == {"text", "text-lines", "jsonl", "doccano", "labelstudio",
-                                   "conll"}
-    assert set(writer_names()) == {"jsonl", "doccano", "conll", "hf"}
+                                   "conll", "conllu", "hf", "brat", "webanno", "pdf", "docx",
+                                   "html", "markdown"}
+    assert set(writer_names()) == {"jsonl", "doccano", "conll", "hf", "labelstudio", "brat",
+                                   "webanno"}
     assert reader_names() == list(READERS) and writer_names() == list(WRITERS)
 
 

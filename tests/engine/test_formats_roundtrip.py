@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from engine.formats import read_file, write_file
+from engine.label_names import is_label_name
 from engine.types import DocumentData, SpanData
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -22,8 +23,10 @@ TRICKY = ["\r\n", "\r", "\n", "\t", "\xa0", "\u2028", "\x85", "\x1c", "🙂", "�
           "東京", "é", "e\u0301", "\ufeff", "\"", "\\", " "]
 chars = st.characters(exclude_categories=("Cs",))
 texts = st.lists(st.one_of(chars, st.sampled_from(TRICKY)), max_size=40).map("".join)
+# Allowed label names only (engine.label_names): readers map other names, which is tested in
+# test_formats_labels.py.
 labels = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=8).filter(
-    str.strip)
+    is_label_name)
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | texts
     | st.floats(allow_nan=False, allow_infinity=False),
@@ -177,3 +180,66 @@ def test_conll_export_of_plain_text_keeps_every_entity(doc: DocumentData) -> Non
         got = [(again.text[s.start:s.end].replace(" ", "").replace("\n", ""), s.label)
                for s in again.spans]
         assert got == expected
+
+
+# ---- Label Studio, Hugging Face, brat ------------------------------------------------------
+
+@SETTINGS
+@given(st.lists(documents(("text", "id")), min_size=1, max_size=4))
+def test_labelstudio_round_trip(docs: list[DocumentData]) -> None:
+    with scratch() as folder:
+        first, second = folder / "a.json", folder / "b.json"
+        assert write_file(docs, first, "labelstudio") == len(docs)
+        imported = read_file(first, "labelstudio")
+        assert essence(imported) == essence(docs)
+        write_file(imported, second, "labelstudio")
+        assert essence(read_file(second)) == essence(imported)
+        assert second.read_bytes() == first.read_bytes()
+
+
+@SETTINGS
+@given(corpora)
+def test_hf_round_trip(docs: list[list[Sentence]]) -> None:
+    with scratch() as folder:
+        (folder / "in.conll").write_text(conll_text(docs, "iob2"), "utf-8")
+        sentences = read_file(folder / "in.conll")
+        assert write_file(sentences, folder / "a.jsonl", "hf") == sum(map(len, docs))
+        first = read_file(folder / "a.jsonl")  # integer tags, names from a.labels.json
+        assert [(d.text, d.spans) for d in first] == [
+            (d.text[a:b], [SpanData(s.start - a, s.end - a, s.label)
+                           for s in d.spans if a <= s.start < b])
+            for d in sentences for a, b in d.segments or []]
+        write_file(first, folder / "b.jsonl", "hf")
+        again = read_file(folder / "b.jsonl", "hf")
+        assert [(d.text, d.spans, d.segments) for d in again] == \
+            [(d.text, d.spans, d.segments) for d in first]
+        assert (folder / "b.jsonl").read_bytes() == (folder / "a.jsonl").read_bytes()
+
+
+@SETTINGS
+@given(st.lists(documents(("text",)), min_size=1, max_size=3))
+def test_brat_round_trip(docs: list[DocumentData]) -> None:
+    assume(all(d.labelled for d in docs))
+    with scratch() as folder:
+        write_file(docs, folder / "a", "brat")
+        first = read_file(folder / "a")
+        assert [(d.text, d.spans) for d in first] == [(d.text, d.spans) for d in docs]
+        write_file(first, folder / "b", "brat")
+        again = read_file(folder / "b")
+        assert [(d.text, d.spans, d.metadata) for d in again] == \
+            [(d.text, d.spans, d.metadata) for d in first]
+
+
+@SETTINGS
+@given(st.lists(documents(("text",)), min_size=1, max_size=3))
+def test_webanno_round_trip(docs: list[DocumentData]) -> None:
+    assume(all(d.text.strip() for d in docs))
+    with scratch() as folder:
+        write_file(docs, folder / "a", "webanno")
+        first = read_file(folder / "a")
+        write_file(first, folder / "b", "webanno")
+        again = read_file(folder / "b")
+        assert [(d.text, d.spans, d.segments, d.metadata) for d in again] == \
+            [(d.text, d.spans, d.segments, d.metadata) for d in first]
+        for a in sorted((folder / "a").glob("*.tsv")):
+            assert (folder / "b" / a.name).read_bytes() == a.read_bytes()

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from engine.api import Project
 from engine.errors import FormatError
 from engine.formats import read_file
+from engine.label_names import is_label_name, map_label_name
 
 NASTY: dict[str, tuple[str, bytes, int | None]] = {
     # name: (format, content, expected error line or None for "imports fine")
@@ -125,8 +126,11 @@ def test_names_and_texts_are_stored_verbatim(tmp_path: Path, project: Project,
     seg = project.segments()[0]
     assert project.document_text(seg.document_id) == text
     (span,) = project.annotations.spans(seg.id)
-    assert span.label == value
-    assert value in [lab.name for lab in project.labels.get_all()]
+    # texts are stored verbatim; label names follow the label-name rule (mapped on import)
+    expected = map_label_name(value)
+    assert expected is not None and is_label_name(expected)
+    assert span.label == expected
+    assert expected in [lab.name for lab in project.labels.get_all()]
 
 
 json_values = st.recursive(

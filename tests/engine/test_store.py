@@ -56,18 +56,19 @@ def test_create_refuses_existing_and_open_refuses_non_project(tmp_path: Path) ->
 def test_labels_crud_and_validation(project: Project) -> None:
     labels = project.labels
     assert [lab.hotkey for lab in labels.get_all()] == ["1", "2", "3", "4"]
-    labels.add("<img src=x onerror=alert(1)>", color="#112233")
-    assert labels.get_all()[-1].name == "<img src=x onerror=alert(1)>"
+    labels.add("<img/src=x/onerror=alert(1)>", color="#112233")
+    assert labels.get_all()[-1].name == "<img/src=x/onerror=alert(1)>"
     with pytest.raises(ConflictError):
         labels.add("PER")
-    with pytest.raises(ValidationError):
-        labels.add(" PER ")
+    for bad in (" PER ", "NAMED PERSON", "A,B", "X\nY", "TAB\t", "NB\xa0SP", "", "x" * 65):
+        with pytest.raises(ValidationError):
+            labels.add(bad)
     with pytest.raises(ValidationError):
         labels.set_color("PER", "red")
     labels.set_hotkey("MISC", "1")  # a hotkey moves, never duplicates
     keys = {lab.name: lab.hotkey for lab in labels.get_all()}
     assert keys["MISC"] == "1" and keys["PER"] is None
-    labels.reorder(["MISC", "LOC", "ORG", "PER", "<img src=x onerror=alert(1)>"])
+    labels.reorder(["MISC", "LOC", "ORG", "PER", "<img/src=x/onerror=alert(1)>"])
     assert labels.get_all()[0].name == "MISC"
 
 
