@@ -74,11 +74,11 @@ class PoolIndex:
 
     @property
     def train_ids(self) -> np.ndarray:
-        return self.ids[self.train]
+        return np.asarray(self.ids[self.train])
 
     @property
     def eval_ids(self) -> np.ndarray:
-        return self.ids[~self.train]
+        return np.asarray(self.ids[~self.train])
 
 
 @dataclass(frozen=True)

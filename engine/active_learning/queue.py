@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from engine.errors import ValidationError
-from engine.store.scoring import store_order  # noqa: F401  (callers import it from here)
+from engine.store.scoring import store_order as store_order  # callers import it from here
 
 if TYPE_CHECKING:
     from engine.active_learning.embedder import Embedder
@@ -60,7 +60,8 @@ def order_rng(seed: int, key: str) -> np.random.Generator:
     return np.random.default_rng([int(seed) & 0xFFFFFFFF, zlib.crc32(key.encode("utf-8"))])
 
 
-def mix_eval(train_order: Sequence[int], eval_ids: Sequence[int], share: float,
+def mix_eval(train_order: Sequence[int] | np.ndarray, eval_ids: Sequence[int] | np.ndarray,
+             share: float,
              rng: np.random.Generator) -> list[int]:
     """``train_order`` with ``eval_ids`` (shuffled) inserted at the ``share`` rate.
 
@@ -71,7 +72,7 @@ def mix_eval(train_order: Sequence[int], eval_ids: Sequence[int], share: float,
     train = np.asarray(train_order, dtype=np.int64)
     evals = rng.permutation(np.asarray(eval_ids, dtype=np.int64))
     if not len(evals) or share <= 0:
-        return np.concatenate([train, evals]).tolist()
+        return [int(i) for i in np.concatenate([train, evals])]
     share = min(float(share), 1.0)
     slots = np.floor((np.arange(len(evals)) + rng.random(len(evals))) / share).astype(np.int64)
     # eval j lands before the first train item t with slots[j] <= t + j (its queue position),

@@ -187,10 +187,11 @@ class _Run:
                                                replace=False)]
         strat = get_strategy(strategy)
         if strat.needs_hidden and model.head is None:
-            if self.export(model) is None:
+            folder = self.export(model)
+            if folder is None:
                 raise ValidationError(f"{strategy} needs the ONNX export, which was refused",
                                       field="strategy")
-            model.head = load_head(model.export)
+            model.head = load_head(Path(folder))
         k_div = k if self.diversity else 0
         scorer = strat.page_scorer(len(remaining), rng, model.head)
         scores = np.zeros(len(remaining))

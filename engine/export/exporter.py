@@ -288,7 +288,7 @@ def _wrap(model: Any) -> tuple[Any, list[str]]:
     layer = getattr(model, "classifier", None)
     seen: dict[str, torch.Tensor] = {}
     hooked = isinstance(layer, torch.nn.Module)
-    if hooked:
+    if hooked and layer is not None:
         layer.register_forward_hook(lambda _m, args, _out: seen.__setitem__("input", args[0]))
 
     class LogitsAndHidden(torch.nn.Module):
