@@ -54,8 +54,9 @@ def configure(app: QApplication) -> None:
     app.setWindowIcon(app_icon())
 
 
-def run_app(argv: Sequence[str] | None = None, demo: bool = False,
-            project: str | Path | None = None) -> int:
+def run_app(
+    argv: Sequence[str] | None = None, demo: bool = False, project: str | Path | None = None
+) -> int:
     """Run the desktop app until its window closes; returns the exit code."""
     from desktop.main_window import MainWindow
     from desktop.services.session import Session

@@ -36,7 +36,9 @@ def binding_problem() -> str | None:
         return None
     import PySide6
 
-    return (f"PySide6 {PySide6.__version__} leaks references to None on Python "
-            f"{sys.version_info.major}.{sys.version_info.minor} ({lost} in {PROBE_CALLS} calls) "
-            "and would crash the app; install another release: "
-            "pip install 'PySide6-Essentials>=6.6,!=6.12.0'")
+    return (
+        f"PySide6 {PySide6.__version__} leaks references to None on Python "
+        f"{sys.version_info.major}.{sys.version_info.minor} ({lost} in {PROBE_CALLS} calls) "
+        "and would crash the app; install another release: "
+        "pip install 'PySide6-Essentials>=6.6,!=6.12.0'"
+    )

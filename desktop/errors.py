@@ -59,9 +59,11 @@ def details_of(exc: BaseException) -> str:
 
 @describes(BaseException)
 def _unexpected(exc: BaseException) -> tuple[str, str]:
-    return ("Unexpected error",
-            f"Something went wrong: {exc or type(exc).__name__}.\n\nYour labels are saved; "
-            "the details below help us fix this.")
+    return (
+        "Unexpected error",
+        f"Something went wrong: {exc or type(exc).__name__}.\n\nYour labels are saved; "
+        "the details below help us fix this.",
+    )
 
 
 @describes(e.EngineError)
@@ -85,22 +87,28 @@ def _store(exc: BaseException) -> tuple[str, str]:
 
 @describes(e.DiskFullError)
 def _disk_full(exc: BaseException) -> tuple[str, str]:
-    return ("Disk full",
-            "The change was NOT saved: the disk (or the project's size limit) is full.\n\n"
-            "Free some space, then make the change again.")
+    return (
+        "Disk full",
+        "The change was NOT saved: the disk (or the project's size limit) is full.\n\n"
+        "Free some space, then make the change again.",
+    )
 
 
 @describes(e.ReadOnlyProjectError)
 def _read_only(exc: BaseException) -> tuple[str, str]:
-    return ("Project is read-only",
-            "The change was NOT saved: this project is open read-only (or its folder cannot be "
-            "written).\n\nClose the other Spantune window that has it open, then reopen it.")
+    return (
+        "Project is read-only",
+        "The change was NOT saved: this project is open read-only (or its folder cannot be "
+        "written).\n\nClose the other Spantune window that has it open, then reopen it.",
+    )
 
 
 @describes(e.ProjectLockedError)
 def _locked(exc: BaseException) -> tuple[str, str]:
-    return ("Project in use",
-            f"{exc}\n\nYou can open it read-only to look at it without changing anything.")
+    return (
+        "Project in use",
+        f"{exc}\n\nYou can open it read-only to look at it without changing anything.",
+    )
 
 
 @describes(e.CorruptDatabaseError)
@@ -149,8 +157,10 @@ def _model_load(exc: BaseException) -> tuple[str, str]:
 
 @describes(e.ExportValidationError)
 def _export_validation(exc: BaseException) -> tuple[str, str]:
-    return ("Export check failed",
-            f"{exc}\n\nThe exported model did not match the trained one; nothing was written.")
+    return (
+        "Export check failed",
+        f"{exc}\n\nThe exported model did not match the trained one; nothing was written.",
+    )
 
 
 @describes(e.AlignmentError)
@@ -161,15 +171,19 @@ def _alignment(exc: BaseException) -> tuple[str, str]:
 @describes(ImportError)
 def _missing_module(exc: BaseException) -> tuple[str, str]:
     name = getattr(exc, "name", None) or str(exc)
-    return ("Feature not available",
-            f"This part of Spantune is not installed or failed to load ({name}).\n\n"
-            "Reinstall Spantune with all its dependencies.")
+    return (
+        "Feature not available",
+        f"This part of Spantune is not installed or failed to load ({name}).\n\n"
+        "Reinstall Spantune with all its dependencies.",
+    )
 
 
 @describes(MemoryError)
 def _memory(exc: BaseException) -> tuple[str, str]:
-    return ("Out of memory",
-            "The computer ran out of memory. Close other programs or use a smaller batch size.")
+    return (
+        "Out of memory",
+        "The computer ran out of memory. Close other programs or use a smaller batch size.",
+    )
 
 
 @describes(OSError)

@@ -58,8 +58,13 @@ class MainWindow(QMainWindow):
         self.resize(1400, 860)
         self._build_layout()
         stack = session.undo_stack
-        self.actions = build_menus(self, {"undo": stack.createUndoAction(self, "&Undo"),
-                                          "redo": stack.createRedoAction(self, "&Redo")})
+        self.actions = build_menus(
+            self,
+            {
+                "undo": stack.createUndoAction(self, "&Undo"),
+                "redo": stack.createRedoAction(self, "&Redo"),
+            },
+        )
         self.actions["undo"].setShortcut(QKeySequence.StandardKey.Undo)
         self.actions["redo"].setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         # project settings stay in File, never moved into the macOS application menu
@@ -80,8 +85,10 @@ class MainWindow(QMainWindow):
         self.model_panel = ModelPanel()
         self.position_label = ElidedLabel()
         self.position_label.setStyleSheet("color: palette(placeholder-text);")
-        hint = ElidedLabel("Select text, press 1–9 · Space: accept · Enter: done, next · "
-                           "S: skip · ?: all shortcuts")
+        hint = ElidedLabel(
+            "Select text, press 1–9 · Space: accept · Enter: done, next · "
+            "S: skip · ?: all shortcuts"
+        )
         hint.setStyleSheet("color: palette(placeholder-text);")
         center = QWidget()
         column = QVBoxLayout(center)
@@ -108,19 +115,37 @@ class MainWindow(QMainWindow):
 
     def _wire(self) -> None:
         s, e, nav = self.session, self.editor, self.navigator
-        connect_actions(self.actions, {
-            "new": self.new_project, "open": self.open_project_dialog, "demo": self.open_demo,
-            "import": self.import_documents, "export_data": self.export_data,
-            "settings": self.project_settings, "backup": self.back_up_now,
-            "export_model": self.export_model, "export_model2": self.export_model,
-            "import_version": self.import_version,
-            "close": s.close_project, "quit": self.close, "accept_all": e.accept_all,
-            "reject_all": e.reject_all, "delete": e.delete_focused, "labels": self.manage_labels,
-            "next": lambda: nav.finish_current("labelled"),
-            "skip": lambda: nav.finish_current("skipped"), "back": nav.back,
-            "forward": nav.forward, "find": self.queue_panel.search.setFocus,
-            "focus_editor": e.setFocus, "retrain": self.retrain, "cancel_job": s.cancel_job,
-            "help": self.help_overlay.toggle, "about": self.about})
+        connect_actions(
+            self.actions,
+            {
+                "new": self.new_project,
+                "open": self.open_project_dialog,
+                "demo": self.open_demo,
+                "import": self.import_documents,
+                "export_data": self.export_data,
+                "settings": self.project_settings,
+                "backup": self.back_up_now,
+                "export_model": self.export_model,
+                "export_model2": self.export_model,
+                "import_version": self.import_version,
+                "close": s.close_project,
+                "quit": self.close,
+                "accept_all": e.accept_all,
+                "reject_all": e.reject_all,
+                "delete": e.delete_focused,
+                "labels": self.manage_labels,
+                "next": lambda: nav.finish_current("labelled"),
+                "skip": lambda: nav.finish_current("skipped"),
+                "back": nav.back,
+                "forward": nav.forward,
+                "find": self.queue_panel.search.setFocus,
+                "focus_editor": e.setFocus,
+                "retrain": self.retrain,
+                "cancel_job": s.cancel_job,
+                "help": self.help_overlay.toggle,
+                "about": self.about,
+            },
+        )
         self.actions["recent"].menu().aboutToShow.connect(self._fill_recent_menu)
         s.project_opened.connect(self._on_session_project_opened)
         s.project_closing.connect(lambda: self.queue_model.set_source(None))
@@ -139,7 +164,8 @@ class MainWindow(QMainWindow):
         s.job_cancelled.connect(self._on_session_job_cancelled)
         nav.current_changed.connect(self._on_navigator_current_changed)
         nav.queue_finished.connect(
-            lambda: self.status.showMessage("The queue is empty: everything is labelled.", 8000))
+            lambda: self.status.showMessage("The queue is empty: everything is labelled.", 8000)
+        )
         e.span_requested.connect(s.add_span)
         e.span_relabel_requested.connect(s.relabel_span)
         e.span_delete_requested.connect(s.remove_span)
@@ -150,7 +176,8 @@ class MainWindow(QMainWindow):
         e.skip_requested.connect(lambda: nav.finish_current("skipped"))
         e.help_requested.connect(self.help_overlay.toggle)
         e.focus_item_changed.connect(
-            lambda item: self.palette.set_current(item.label if item else None))
+            lambda item: self.palette.set_current(item.label if item else None)
+        )
         self.palette.label_chosen.connect(self._on_palette_label_chosen)
         self.palette.manage_requested.connect(self.manage_labels)
         self.queue_panel.segment_activated.connect(self._on_queue_panel_segment_activated)
@@ -201,8 +228,12 @@ class MainWindow(QMainWindow):
 
         dialog = NewProjectDialog(self)
         if dialog.exec():
-            self._try(lambda: self.session.create_project(
-                dialog.project_path(), dialog.labels(), dialog.settings()), "Creating the project")
+            self._try(
+                lambda: self.session.create_project(
+                    dialog.project_path(), dialog.labels(), dialog.settings()
+                ),
+                "Creating the project",
+            )
 
     def back_up_now(self) -> None:
         if self.session.project is not None:
@@ -213,8 +244,13 @@ class MainWindow(QMainWindow):
         never in the way (non-modal)."""
         if not notices:
             return
-        box = QMessageBox(QMessageBox.Icon.Warning, "Spantune", "\n\n".join(notices),
-                          QMessageBox.StandardButton.Ok, self)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Spantune",
+            "\n\n".join(notices),
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
         box.setTextFormat(Qt.TextFormat.PlainText)
         box.setModal(False)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -252,7 +288,8 @@ class MainWindow(QMainWindow):
         if self.session.project is None:
             return
         folder = QFileDialog.getExistingDirectory(
-            self, "Import a version folder (written by spantune train-bundle)")
+            self, "Import a version folder (written by spantune train-bundle)"
+        )
         if folder:
             self.session.import_version(folder)
 
@@ -287,8 +324,9 @@ class MainWindow(QMainWindow):
             self.session.delete_version(name)
 
     def about(self) -> None:
-        QMessageBox.about(self, "About Spantune",
-                          "Spantune — label entities, retrain in one click, export ONNX.")
+        QMessageBox.about(
+            self, "About Spantune", "Spantune — label entities, retrain in one click, export ONNX."
+        )
 
     # -- session -------------------------------------------------------------------------------
     def _on_session_project_opened(self, project: object) -> None:
@@ -439,7 +477,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         job = self.session.job_running
         if job and not prompts.confirm_quit_during_job(
-                self, quit_question(job, self.session.kept_note)):
+            self, quit_question(job, self.session.kept_note)
+        ):
             event.ignore()
             return
         self.settings.set_geometry("main", self.saveGeometry())

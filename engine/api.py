@@ -56,10 +56,28 @@ if TYPE_CHECKING:
 # What the desktop needs besides the facade is re-exported here: it imports only engine.api,
 # engine.types, engine.errors and engine.progress (tests/engine/test_architecture.py).
 __all__ = [
-    "DB_NAME", "DEFAULT_SETTINGS", "SNAP_MODES", "SUFFIX", "Project", "check_setting",
-    "demo_labels", "detect_format", "load_predictor", "open_demo_project", "read_file",
-    "readers", "resolve_project_path", "resource_path", "simulate", "snap_span",
-    "strategy_names", "train_config", "writers", "device_choices", "split_rules", "describe_score",
+    "DB_NAME",
+    "DEFAULT_SETTINGS",
+    "SNAP_MODES",
+    "SUFFIX",
+    "Project",
+    "check_setting",
+    "demo_labels",
+    "detect_format",
+    "load_predictor",
+    "open_demo_project",
+    "read_file",
+    "readers",
+    "resolve_project_path",
+    "resource_path",
+    "simulate",
+    "snap_span",
+    "strategy_names",
+    "train_config",
+    "writers",
+    "device_choices",
+    "split_rules",
+    "describe_score",
     "word_ranges",
 ]
 
@@ -67,6 +85,8 @@ log = logging.getLogger(__name__)
 
 SUFFIX = ".spantune"
 DB_NAME = "project.sqlite"
+
+
 def resolve_project_path(path: str | Path) -> Path:
     """``P`` names ``P`` when it is a project folder, else ``P.spantune``."""
     p = Path(path)
@@ -103,8 +123,9 @@ class Project:
         return self.db.read_only
 
     @classmethod
-    def create(cls, path: str | Path, labels: Sequence[str] = (), *,
-               settings: dict[str, Any] | None = None) -> Project:
+    def create(
+        cls, path: str | Path, labels: Sequence[str] = (), *, settings: dict[str, Any] | None = None
+    ) -> Project:
         """Create a new project folder (``.spantune`` is appended when missing).
 
         Raises ProjectExistsError when a project is already there.
@@ -136,8 +157,9 @@ class Project:
         return cls.open(folder)
 
     @classmethod
-    def open(cls, path: str | Path, *, read_only: bool = False,
-             max_pages: int | None = None) -> Project:
+    def open(
+        cls, path: str | Path, *, read_only: bool = False, max_pages: int | None = None
+    ) -> Project:
         """Open a project: lock, integrity check, migrations, clean-up of unfinished writes.
 
         A write-open repairs what killed processes left (see ``lifecycle.tidy_on_open``) and
@@ -164,7 +186,8 @@ class Project:
             project = cls(folder, db, lock)
             if not read_only:  # notices: versions registered again, a failed scheduled backup
                 project.notices = lifecycle.tidy_on_open(
-                    db, folder, float(project.setting("backup_interval_hours")))
+                    db, folder, float(project.setting("backup_interval_hours"))
+                )
         except BaseException:
             if lock is not None:
                 lock.release()
@@ -191,8 +214,9 @@ class Project:
             except KeyError:
                 pass
         if key not in DEFAULT_SETTINGS:
-            raise ValidationError(f"unknown setting {key!r}; known: "
-                                  f"{', '.join(DEFAULT_SETTINGS)}", field=key)
+            raise ValidationError(
+                f"unknown setting {key!r}; known: {', '.join(DEFAULT_SETTINGS)}", field=key
+            )
         return DEFAULT_SETTINGS[key]
 
     def set_setting(self, key: str, value: Any) -> None:
@@ -206,11 +230,18 @@ class Project:
             write_settings(conn, checked)
 
     # -- import / export -------------------------------------------------------------------------
-    def import_files(self, paths: Iterable[str | Path], fmt: str | None = None, *,
-                     segment: str = "sentences", as_suggestions: bool = False,
-                     update: bool = False, options: dict[str, Any] | None = None,
-                     on_event: EventCallback | None = None,
-                     cancel: CancelToken | None = None) -> ImportReport:
+    def import_files(
+        self,
+        paths: Iterable[str | Path],
+        fmt: str | None = None,
+        *,
+        segment: str = "sentences",
+        as_suggestions: bool = False,
+        update: bool = False,
+        options: dict[str, Any] | None = None,
+        on_event: EventCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> ImportReport:
         """Import files all-or-nothing, in one write transaction that reads them as it stores.
 
         Texts already in the project are skipped (counted in ``duplicates``) unless ``update``
@@ -237,9 +268,14 @@ class Project:
         warnings: list[str] = []
         with self.db.write() as conn:
             had_segments = corpus.has_segments(conn)
-            importer = DocumentImporter(conn, mode=segment, as_suggestions=as_suggestions,
-                                        eval_share=float(self.setting("eval_share")),
-                                        seed=int(self.setting("seed")), update=update)
+            importer = DocumentImporter(
+                conn,
+                mode=segment,
+                as_suggestions=as_suggestions,
+                eval_share=float(self.setting("eval_share")),
+                seed=int(self.setting("seed")),
+                update=update,
+            )
             for i, (path, ctx, docs) in enumerate(opened):
                 for n, doc in enumerate(docs):
                     if n % 1000 == 0:
@@ -251,12 +287,21 @@ class Project:
         c = importer.counts
         if c.segments and self.patterns():  # stored patterns also suggest on new text
             self.apply_patterns()
-        return ImportReport(files=len(files), documents=c.documents, segments=c.segments,
-                            spans=c.spans, duplicates=c.duplicates,
-                            new_labels=tuple(c.new_labels), as_suggestions=as_suggestions,
-                            warnings=tuple(warnings), suggestions=c.suggestions,
-                            rejections=c.rejections, merged=c.merged, updated=c.updated,
-                            backup=backup)
+        return ImportReport(
+            files=len(files),
+            documents=c.documents,
+            segments=c.segments,
+            spans=c.spans,
+            duplicates=c.duplicates,
+            new_labels=tuple(c.new_labels),
+            as_suggestions=as_suggestions,
+            warnings=tuple(warnings),
+            suggestions=c.suggestions,
+            rejections=c.rejections,
+            merged=c.merged,
+            updated=c.updated,
+            backup=backup,
+        )
 
     def export(self, out: str | Path, fmt: str, *, only_labelled: bool = False) -> int:
         """Write the project's documents and accepted spans to ``out`` (atomic replace)."""
@@ -281,14 +326,23 @@ class Project:
         with self.db.read() as conn:
             return corpus.get_segment(conn, segment_id)
 
-    def segments(self, *, offset: int = 0, limit: int = 100, status: str | None = None,
-                 split: str | None = None, search: str | None = None) -> list[Segment]:
+    def segments(
+        self,
+        *,
+        offset: int = 0,
+        limit: int = 100,
+        status: str | None = None,
+        split: str | None = None,
+        search: str | None = None,
+    ) -> list[Segment]:
         with self.db.read() as conn:
-            return corpus.list_segments(conn, offset=offset, limit=limit, status=status,
-                                        split=split, search=search)
+            return corpus.list_segments(
+                conn, offset=offset, limit=limit, status=status, split=split, search=search
+            )
 
-    def count_segments(self, *, status: str | None = None, split: str | None = None,
-                       search: str | None = None) -> int:
+    def count_segments(
+        self, *, status: str | None = None, split: str | None = None, search: str | None = None
+    ) -> int:
         with self.db.read() as conn:
             return corpus.count_segments(conn, status=status, split=split, search=search)
 
@@ -302,24 +356,37 @@ class Project:
             return corpus.neighbours(conn, self.segment(segment_id), before, after)
 
     # -- label faster: label all, patterns, review (engine.store.occurrences/patterns) -------
-    def find_occurrences(self, text: str, *, ignore_case: bool = False,
-                         label: str | None = None) -> list[Occurrence]:
+    def find_occurrences(
+        self, text: str, *, ignore_case: bool = False, label: str | None = None
+    ) -> list[Occurrence]:
         """Whole-word, token-aligned occurrences of ``text`` in every segment."""
         from engine.store.occurrences import find_occurrences
 
         with self.db.read() as conn:
             return find_occurrences(conn, text, ignore_case=ignore_case, label=label)
 
-    def label_all(self, text: str, label: str, *, ignore_case: bool = False,
-                  mark_labelled: bool = False,
-                  segment_ids: Sequence[int] | None = None) -> LabelAllResult:
+    def label_all(
+        self,
+        text: str,
+        label: str,
+        *,
+        ignore_case: bool = False,
+        mark_labelled: bool = False,
+        segment_ids: Sequence[int] | None = None,
+    ) -> LabelAllResult:
         """Label every free occurrence of ``text`` as ``label`` in one transaction; matches
         overlapping a span are skipped and counted. Statuses stay unless ``mark_labelled``."""
         from engine.store.occurrences import label_occurrences
 
         with self.db.write() as conn:
-            return label_occurrences(conn, text, label, ignore_case=ignore_case,
-                                     mark_labelled=mark_labelled, segment_ids=segment_ids)
+            return label_occurrences(
+                conn,
+                text,
+                label,
+                ignore_case=ignore_case,
+                mark_labelled=mark_labelled,
+                segment_ids=segment_ids,
+            )
 
     def undo_label_all(self, result: LabelAllResult) -> None:
         from engine.store.occurrences import remove_spans
@@ -331,8 +398,9 @@ class Project:
         from engine.store.occurrences import restore_spans
 
         with self.db.write() as conn:
-            restore_spans(conn, result.spans, [s for s, _ in result.old_statuses],
-                          result.removed_suggestions)
+            restore_spans(
+                conn, result.spans, [s for s, _ in result.old_statuses], result.removed_suggestions
+            )
 
     def patterns(self) -> list[LabelledPattern]:
         from engine.store.patterns import list_patterns
@@ -368,9 +436,14 @@ class Project:
         with self.db.read() as conn:
             return suggestions_by_source(conn)
 
-    def review(self, folds: int = 5, config: TrainConfig | None = None, *,
-               on_event: EventCallback | None = None,
-               cancel: CancelToken | None = None) -> ReviewResult:
+    def review(
+        self,
+        folds: int = 5,
+        config: TrainConfig | None = None,
+        *,
+        on_event: EventCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> ReviewResult:
         """Rank labelled segments by how likely their stored spans are wrong (K-fold models;
         see engine.training.review). Reports TrainEvent/ProgressEvent; raises Cancelled."""
         from engine.training.review import review
@@ -414,16 +487,22 @@ class Project:
         """
         folder = resolve_project_path(path)
         lock = ProjectLock(folder)
-        lock.acquire(hint="close it there first: a restore needs the project closed "
-                          "(a backup does not)")
+        lock.acquire(
+            hint="close it there first: a restore needs the project closed (a backup does not)"
+        )
         try:
             return backups.restore_backup(folder, Path(backup))
         finally:
             lock.release()
 
     # -- jobs (each has the shape fn(..., *, on_event, cancel) -> Result) ----------------------
-    def train(self, config: TrainConfig | None = None, *, on_event: EventCallback | None = None,
-              cancel: CancelToken | None = None) -> TrainResult:
+    def train(
+        self,
+        config: TrainConfig | None = None,
+        *,
+        on_event: EventCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> TrainResult:
         """Fine-tune on the labelled segments and register the new version as active.
 
         Reports TrainEvent; raises Cancelled (nothing written), TrainingError, ModelLoadError.
@@ -440,20 +519,33 @@ class Project:
     def nothing_new_to_learn(self) -> bool:
         """True when the active version was trained on exactly the labels there are now."""
         active = self.versions.active()
-        return active is not None and \
-            self.versions.fingerprint(active.name) == self.versions.labelled_fingerprint()
+        return (
+            active is not None
+            and self.versions.fingerprint(active.name) == self.versions.labelled_fingerprint()
+        )
 
-    def evaluate(self, version: str | None = None, data: str | Path | None = None, *,
-                 cancel: CancelToken | None = None) -> dict[str, Any]:
+    def evaluate(
+        self,
+        version: str | None = None,
+        data: str | Path | None = None,
+        *,
+        cancel: CancelToken | None = None,
+    ) -> dict[str, Any]:
         """Entity-level P/R/F1 (micro and per label) on the eval split or a gold file."""
         from engine.training import evaluate
 
         return evaluate(self, version, data, cancel=cancel)
 
-    def export_model(self, out: str | Path, *, version: str | None = None,
-                     quantize: bool = True, overwrite: bool = False,
-                     on_event: EventCallback | None = None,
-                     cancel: CancelToken | None = None) -> ExportResult:
+    def export_model(
+        self,
+        out: str | Path,
+        *,
+        version: str | None = None,
+        quantize: bool = True,
+        overwrite: bool = False,
+        on_event: EventCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> ExportResult:
         """Export a version (default: the active one) as a validated ONNX folder at ``out``.
 
         Raises ValidationError when there is no model, ExportValidationError, Cancelled.
@@ -462,12 +554,20 @@ class Project:
 
         chosen = self.versions.get(version) if version else self.versions.active()
         if chosen is None:
-            raise ValidationError("the project has no trained model yet; train one first",
-                                  field="version")
+            raise ValidationError(
+                "the project has no trained model yet; train one first", field="version"
+            )
         sample, calibration = self.export_samples()
-        return export_model(Path(chosen.path), Path(out), quantize=quantize,
-                            overwrite=overwrite, sample_texts=sample,
-                            calibration_texts=calibration, on_event=on_event, cancel=cancel)
+        return export_model(
+            Path(chosen.path),
+            Path(out),
+            quantize=quantize,
+            overwrite=overwrite,
+            sample_texts=sample,
+            calibration_texts=calibration,
+            on_event=on_event,
+            cancel=cancel,
+        )
 
     def export_samples(self, n: int = 256) -> tuple[list[str], list[str]]:
         """Segments to measure int8 against fp32 on (eval split first) and to calibrate the
@@ -480,10 +580,16 @@ class Project:
                 check, calib = check or every[1::2], calib or every[::2]
         return check, calib
 
-    def rescore(self, version: str | None = None, strategy: str | None = None, *,
-                on_event: EventCallback | None = None,
-                cancel: CancelToken | None = None, ray: str | None = None,
-                workers: int | None = None) -> RescoreResult:
+    def rescore(
+        self,
+        version: str | None = None,
+        strategy: str | None = None,
+        *,
+        on_event: EventCallback | None = None,
+        cancel: CancelToken | None = None,
+        ray: str | None = None,
+        workers: int | None = None,
+    ) -> RescoreResult:
         """Score the unlabelled pool with a version's int8 model; store scores and suggestions.
 
         Without any model, computes the cold-start (diverse) order instead. ``ray`` (a
@@ -495,15 +601,17 @@ class Project:
         if ray is not None:
             from engine.active_learning.ray_rescore import ray_rescore
 
-            return ray_rescore(self, ray, version, strategy, workers=workers,
-                               on_event=on_event, cancel=cancel)
+            return ray_rescore(
+                self, ray, version, strategy, workers=workers, on_event=on_event, cancel=cancel
+            )
 
         if version is None and self.versions.active() is None:
             return cold_start(self, on_event=on_event, cancel=cancel)
         return rescore(self, version, strategy, on_event=on_event, cancel=cancel)
 
-    def cold_start(self, *, on_event: EventCallback | None = None,
-                   cancel: CancelToken | None = None) -> RescoreResult:
+    def cold_start(
+        self, *, on_event: EventCallback | None = None, cancel: CancelToken | None = None
+    ) -> RescoreResult:
         """Order the queue before any model exists: a diverse first sample over the corpus
         (sentence embeddings of the base encoder), the rest at random; eval share mixed in."""
         from engine.active_learning import cold_start
@@ -542,9 +650,16 @@ class Project:
 
         return next_segments(self, n, strategy)
 
-    def queue_page(self, offset: int = 0, limit: int = 100, *, status: str | None = None,
-                   search: str | None = None, strategy: str | None = None,
-                   after: float | None = None) -> list[QueueItem]:
+    def queue_page(
+        self,
+        offset: int = 0,
+        limit: int = 100,
+        *,
+        status: str | None = None,
+        search: str | None = None,
+        strategy: str | None = None,
+        after: float | None = None,
+    ) -> list[QueueItem]:
         """One page of the queue in active-learning order (for lazy lists).
 
         ``after`` is a cursor: the ``priority`` of the last item already loaded (with ``offset``
@@ -553,8 +668,9 @@ class Project:
         from engine.active_learning import queue_page
 
         with self.db.read():  # one snapshot; a sqlite3 error becomes a StoreError
-            return queue_page(self, offset, limit, status=status, search=search,
-                              strategy=strategy, after=after)
+            return queue_page(
+                self, offset, limit, status=status, search=search, strategy=strategy, after=after
+            )
 
 
 def read_patterns(path: str | Path, label: str | None = None) -> list[LabelledPattern]:
@@ -563,6 +679,8 @@ def read_patterns(path: str | Path, label: str | None = None) -> list[LabelledPa
     from engine.text.matcher import read_pattern_file
 
     return read_pattern_file(path, label)
+
+
 def describe_score(metrics: dict[str, Any]) -> str:
     """A held-out score as people read it: ``0.71 (0.64–0.77) on 45 sentences from 3
     documents`` (interval and grouping when the metrics carry them)."""
@@ -571,22 +689,46 @@ def describe_score(metrics: dict[str, Any]) -> str:
     return describe(metrics)
 
 
-def load_predictor(folder: str | Path, *, quantized: bool = True,
-                   threads: int | None = None) -> Predictor:
+def load_predictor(
+    folder: str | Path, *, quantized: bool = True, threads: int | None = None
+) -> Predictor:
     """A torch-free predictor over an exported model folder."""
     from engine.inference.predictor import Predictor
 
     return Predictor(folder, quantized=quantized, threads=threads)
 
 
-def simulate(train_file: str | Path, test_file: str | Path, strategies: Sequence[str],
-             seeds: int, seed_size: int, batch_size: int, rounds: int, out_dir: str | Path,
-             *, pool_size: int | None = None, max_minutes: float | None = None,
-             base_model: str | None = None, on_event: EventCallback | None = None,
-             cancel: CancelToken | None = None) -> SimulationResult:
+def simulate(
+    train_file: str | Path,
+    test_file: str | Path,
+    strategies: Sequence[str],
+    seeds: int,
+    seed_size: int,
+    batch_size: int,
+    rounds: int,
+    out_dir: str | Path,
+    *,
+    pool_size: int | None = None,
+    max_minutes: float | None = None,
+    base_model: str | None = None,
+    on_event: EventCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> SimulationResult:
     """Simulate active learning on a fully labelled file (see engine.active_learning.simulate)."""
     from engine.active_learning.simulate import simulate as run
 
-    return run(train_file, test_file, strategies, seeds, seed_size, batch_size, rounds, out_dir,
-               pool_size=pool_size, max_minutes=max_minutes, base_model=base_model,
-               on_event=on_event, cancel=cancel)
+    return run(
+        train_file,
+        test_file,
+        strategies,
+        seeds,
+        seed_size,
+        batch_size,
+        rounds,
+        out_dir,
+        pool_size=pool_size,
+        max_minutes=max_minutes,
+        base_model=base_model,
+        on_event=on_event,
+        cancel=cancel,
+    )

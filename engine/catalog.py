@@ -39,8 +39,9 @@ def detect_format(path: str | Path) -> str:
     return detect(Path(path))
 
 
-def read_file(path: str | Path, fmt: str | None = None, *,
-              max_bytes: int | None = None) -> list[DocumentData]:
+def read_file(
+    path: str | Path, fmt: str | None = None, *, max_bytes: int | None = None
+) -> list[DocumentData]:
     """Every document of ``path``, checked (raises FormatError naming file and line)."""
     from engine.formats import read_file as read
 

@@ -66,7 +66,11 @@ def _apply_seed_labels(project: Project, seed_file: Path) -> None:
             continue
         seg = project.segment(seg_id)
         for span in record.get("spans", []):
-            project.annotations.add_span(seg_id, seg.start + span["start"],
-                                         seg.start + span["end"], span["label"],
-                                         source="imported")
+            project.annotations.add_span(
+                seg_id,
+                seg.start + span["start"],
+                seg.start + span["end"],
+                span["label"],
+                source="imported",
+            )
         project.annotations.set_status(seg_id, "labelled")

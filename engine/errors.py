@@ -79,8 +79,9 @@ class CorruptDatabaseError(StoreError):
 class ProjectLockedError(StoreError):
     """Another process holds the project open for writing."""
 
-    def __init__(self, path: str | Path, holder: str = "",
-                 hint: str = "close it there or open read-only"):
+    def __init__(
+        self, path: str | Path, holder: str = "", hint: str = "close it there or open read-only"
+    ):
         self.path = str(path)
         self.holder = holder
         who = f" by {holder}" if holder else ""
@@ -95,10 +96,23 @@ class DiskFullError(StoreError):
     """The disk (or the database's size limit) is full; the write was not saved."""
 
 
-_FULL_MARKERS = ("no space left", "storagefull", "file too large", "disk is full",
-                 "database or disk is full", "quota exceeded", "os error 28", "os error 27")
-_WRITE_MARKERS = (*_FULL_MARKERS, "disk i/o error", "ioerror", "permission denied",
-                  "read-only file system")
+_FULL_MARKERS = (
+    "no space left",
+    "storagefull",
+    "file too large",
+    "disk is full",
+    "database or disk is full",
+    "quota exceeded",
+    "os error 28",
+    "os error 27",
+)
+_WRITE_MARKERS = (
+    *_FULL_MARKERS,
+    "disk i/o error",
+    "ioerror",
+    "permission denied",
+    "read-only file system",
+)
 
 
 def is_disk_full(exc: BaseException) -> bool:
@@ -108,16 +122,19 @@ def is_disk_full(exc: BaseException) -> bool:
     return any(m in str(exc).lower() for m in _FULL_MARKERS)
 
 
-def write_failure(exc: BaseException, path: str | Path, what: str,
-                  outcome: str = "nothing was changed") -> StoreError:
+def write_failure(
+    exc: BaseException, path: str | Path, what: str, outcome: str = "nothing was changed"
+) -> StoreError:
     """One line for a write that failed: what could not be written, where, and why."""
     cls = DiskFullError if is_disk_full(exc) else StoreError
     reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
     reason = " ".join(reason.split())[:200]
     code = getattr(exc, "sqlite_errorname", "")
     if code.startswith("SQLITE_IOERR_"):  # EFBIG (a file size limit) lands here, not in FULL
-        reason = (f"{reason} ({code[len('SQLITE_IOERR_'):].lower()} failed: is the disk full "
-                  "or a size limit reached?)")
+        reason = (
+            f"{reason} ({code[len('SQLITE_IOERR_') :].lower()} failed: is the disk full "
+            "or a size limit reached?)"
+        )
     if cls is DiskFullError:
         reason = f"the disk is full or a size limit was reached ({reason})"
     return cls(f"could not write {what} {path}: {reason}; {outcome}")

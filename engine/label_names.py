@@ -22,8 +22,10 @@ _BAD_RE = regex.compile(r"[\s,\p{Cc}\p{Cf}\p{Cs}\p{Cn}]")
 _SEPARATOR_RE = regex.compile(r"[\s,]+")
 _DROP_RE = regex.compile(r"[\p{Cc}\p{Cf}\p{Cs}\p{Cn}]")
 
-RULE = ("a label name is 1 to 64 characters without spaces, tabs, newlines, commas or "
-        "control characters (use _ or - instead of a space)")
+RULE = (
+    "a label name is 1 to 64 characters without spaces, tabs, newlines, commas or "
+    "control characters (use _ or - instead of a space)"
+)
 
 
 def label_name_problem(name: object) -> str | None:
@@ -37,8 +39,13 @@ def label_name_problem(name: object) -> str | None:
     m = _BAD_RE.search(name)
     if m:
         ch = m.group()
-        what = {",": "a comma", " ": "a space", "\t": "a tab", "\n": "a newline",
-                "\r": "a carriage return"}.get(ch, f"the character U+{ord(ch):04X}")
+        what = {
+            ",": "a comma",
+            " ": "a space",
+            "\t": "a tab",
+            "\n": "a newline",
+            "\r": "a carriage return",
+        }.get(ch, f"the character U+{ord(ch):04X}")
         return f"{name!r} contains {what}; {RULE}"
     return None
 

@@ -68,8 +68,9 @@ def quiet_libraries() -> None:
         disable_progress_bars()
 
 
-def configure_logging(*, verbose: bool = False, stream: TextIO | None = None,
-                      directory: Path | None = None) -> Path | None:
+def configure_logging(
+    *, verbose: bool = False, stream: TextIO | None = None, directory: Path | None = None
+) -> Path | None:
     """Install Spantune's handlers on the root logger (again: replaces them) and return the log
     file, or None when it cannot be written (then the terminal handler alone is installed)."""
     root = logging.getLogger()
@@ -89,8 +90,9 @@ def configure_logging(*, verbose: bool = False, stream: TextIO | None = None,
     path: Path | None = target
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        file = logging.handlers.RotatingFileHandler(target, maxBytes=2_000_000, backupCount=2,
-                                                    encoding="utf-8", delay=True)
+        file = logging.handlers.RotatingFileHandler(
+            target, maxBytes=2_000_000, backupCount=2, encoding="utf-8", delay=True
+        )
         file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         handlers.append(file)
     except OSError:

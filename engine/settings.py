@@ -26,11 +26,14 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 
 
 def _number(key: str, value: Any, lo: float, hi: float, kind: type = float) -> Any:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) \
-            or (kind is int and not float(value).is_integer()) or not lo <= value <= hi:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or (kind is int and not float(value).is_integer())
+        or not lo <= value <= hi
+    ):
         what = "a whole number" if kind is int else "a number"
-        raise ValidationError(f"must be {what} between {lo:g} and {hi:g}, not {value!r}",
-                              field=key)
+        raise ValidationError(f"must be {what} between {lo:g} and {hi:g}, not {value!r}", field=key)
     return kind(value)
 
 
@@ -42,8 +45,9 @@ def _text(key: str, value: Any) -> str:
 
 def _one_of(key: str, value: Any, choices: tuple[str, ...] | list[str], what: str) -> str:
     if _text(key, value) not in choices:
-        raise ValidationError(f"unknown {what} {value!r}; choose one of {', '.join(choices)}",
-                              field=key)
+        raise ValidationError(
+            f"unknown {what} {value!r}; choose one of {', '.join(choices)}", field=key
+        )
     return str(value)
 
 
@@ -99,7 +103,8 @@ _SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
 def check_setting(key: str, value: Any) -> Any:
     """``value`` for setting ``key`` if it is valid (normalised), else :class:`ValidationError`."""
     if key not in DEFAULT_SETTINGS:
-        raise ValidationError(f"unknown setting {key!r}; known: {', '.join(DEFAULT_SETTINGS)}",
-                              field=key)
+        raise ValidationError(
+            f"unknown setting {key!r}; known: {', '.join(DEFAULT_SETTINGS)}", field=key
+        )
     validate: Callable[[str, Any], Any] = _SETTING_CHECKS.get(key, _text)
     return validate(key, value)

@@ -13,8 +13,9 @@ def writer_filters() -> list[tuple[str, str]]:
 
 def ask_export_target(parent: QWidget | None) -> tuple[str, str] | None:
     filters = writer_filters()
-    path, chosen = QFileDialog.getSaveFileName(parent, "Export labelled data", "",
-                                               ";;".join(f for f, _ in filters))
+    path, chosen = QFileDialog.getSaveFileName(
+        parent, "Export labelled data", "", ";;".join(f for f, _ in filters)
+    )
     if not path:
         return None
     fmt = next((name for f, name in filters if f == chosen), filters[0][1])

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from desktop.services.session import Session
 from desktop.widgets.job_status_panel import JobStatusPanel
 
-SNIPPET = '''import json
+SNIPPET = """import json
 import numpy as np
 import onnxruntime as ort
 from tokenizers import Tokenizer
@@ -42,7 +42,7 @@ if "token_type_ids" in {{i.name for i in session.get_inputs()}}:
 logits = session.run(["logits"], inputs)[0][0]
 for token, tag in zip(enc.tokens, logits.argmax(-1)):
     print(token, id2label[str(tag)])
-'''
+"""
 
 
 MODEL_FILES = (("fp32", "onnx/model.onnx"), ("int8", "onnx/model_quantized.onnx"))
@@ -59,7 +59,8 @@ def model_sizes_text(folder: str | Path) -> str:
         path = Path(folder) / rel
         if path.is_file():
             sizes[kind] = path.stat().st_size + sum(  # external weight files, if any
-                p.stat().st_size for p in path.parent.glob(f"{path.name}.data") if p.is_file())
+                p.stat().st_size for p in path.parent.glob(f"{path.name}.data") if p.is_file()
+            )
     parts = [f"{kind} {fmt_bytes(size)}" for kind, size in sizes.items()]
     if "fp32" in sizes and "int8" in sizes and sizes["fp32"]:
         parts[-1] += f" ({100 * sizes['int8'] / sizes['fp32']:.0f}% of fp32)"
@@ -83,20 +84,25 @@ class ExportModelDialog(QDialog):
         for v in reversed(versions):
             f1 = v.metrics.get("f1")
             score = f" · F1 {f1:.3f}" if isinstance(f1, float) else ""
-            self.version_combo.addItem(f"{v.name}{' (active)' if v.active else ''}{score}",
-                                       v.name)
+            self.version_combo.addItem(f"{v.name}{' (active)' if v.active else ''}{score}", v.name)
         self.folder_edit = QLineEdit()
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._on_browse_clicked)
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.folder_edit, 1)
         folder_row.addWidget(browse)
-        self.quantize_check = QCheckBox("Also write an int8 quantised model (smaller, faster on "
-                                        "CPU; the sizes are shown after the export)")
+        self.quantize_check = QCheckBox(
+            "Also write an int8 quantised model (smaller, faster on "
+            "CPU; the sizes are shown after the export)"
+        )
         self.quantize_check.setChecked(True)
-        self.job_panel = JobStatusPanel(session, "export_model", action="Export",
-                                        cancelled_text="Export cancelled; nothing was written.",
-                                        parent=self)
+        self.job_panel = JobStatusPanel(
+            session,
+            "export_model",
+            action="Export",
+            cancelled_text="Export cancelled; nothing was written.",
+            parent=self,
+        )
         self.status = self.job_panel.status
         self.snippet = QPlainTextEdit()
         self.snippet.setReadOnly(True)
@@ -106,8 +112,9 @@ class ExportModelDialog(QDialog):
         self.open_button = QPushButton("Open folder")
         for b in (self.copy_button, self.open_button):
             b.hide()
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                        | QDialogButtonBox.StandardButton.Close)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Close
+        )
         self.export_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.export_button.setText("Export")
         self.export_button.setEnabled(bool(versions))
@@ -149,8 +156,11 @@ class ExportModelDialog(QDialog):
 
     def start_export(self) -> bool:
         started = self.session.start_job(
-            "export_model", version=self.version_combo.currentData(),
-            out_dir=self.folder_edit.text().strip(), quantize=self.quantize_check.isChecked())
+            "export_model",
+            version=self.version_combo.currentData(),
+            out_dir=self.folder_edit.text().strip(),
+            quantize=self.quantize_check.isChecked(),
+        )
         if started:
             self.export_button.setEnabled(False)
             self.job_panel.start("Exporting and checking the ONNX model against the trained one…")
@@ -163,8 +173,9 @@ class ExportModelDialog(QDialog):
         self.export_button.setEnabled(True)
         folder = str(getattr(result, "path", self.folder_edit.text()))
         sizes = model_sizes_text(folder)
-        self.status.setText(f"Exported to {folder}\n{sizes}\n\nUse it from Python with "
-                            "onnxruntime:")
+        self.status.setText(
+            f"Exported to {folder}\n{sizes}\n\nUse it from Python with onnxruntime:"
+        )
         self.snippet.setPlainText(usage_snippet(folder, self.quantize_check.isChecked()))
         for widget in (self.snippet, self.copy_button, self.open_button):
             widget.show()

@@ -31,8 +31,11 @@ from desktop.services.session import Session
 from desktop.widgets.job_status_panel import JobStatusPanel
 from engine.api import readers
 
-SEGMENT_MODES = (("Sentences", "sentences"), ("Lines / paragraphs", "lines"),
-                 ("Whole documents", "document"))
+SEGMENT_MODES = (
+    ("Sentences", "sentences"),
+    ("Lines / paragraphs", "lines"),
+    ("Whole documents", "document"),
+)
 
 
 def reader_choices() -> list[tuple[str, str]]:
@@ -48,16 +51,19 @@ def file_filters() -> str:
         from engine.formats import READERS
     except ImportError:
         return "All files (*)"
-    docs = sorted({e for r in READERS.values() if r.name in DOCUMENT_READERS
-                   for e in r.extensions})
-    other = sorted({e for r in READERS.values() if r.name not in DOCUMENT_READERS
-                    for e in r.extensions})
+    docs = sorted({e for r in READERS.values() if r.name in DOCUMENT_READERS for e in r.extensions})
+    other = sorted(
+        {e for r in READERS.values() if r.name not in DOCUMENT_READERS for e in r.extensions}
+    )
     every = sorted(set(docs) | set(other))
-    return ";;".join([
-        "All supported files (" + " ".join("*" + e for e in every) + ")",
-        "Text and annotations (" + " ".join("*" + e for e in other) + ")",
-        "Documents: PDF, Word, web pages, Markdown (" + " ".join("*" + e for e in docs) + ")",
-        "All files (*)"])
+    return ";;".join(
+        [
+            "All supported files (" + " ".join("*" + e for e in every) + ")",
+            "Text and annotations (" + " ".join("*" + e for e in other) + ")",
+            "Documents: PDF, Word, web pages, Markdown (" + " ".join("*" + e for e in docs) + ")",
+            "All files (*)",
+        ]
+    )
 
 
 class ImportDialog(QDialog):
@@ -90,19 +96,24 @@ class ImportDialog(QDialog):
         self.preview.setHorizontalHeaderLabels(["Text", "Entities"])
         self.preview.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.preview.horizontalHeader().setSectionResizeMode(
-            1, QHeaderView.ResizeMode.ResizeToContents)
+            1, QHeaderView.ResizeMode.ResizeToContents
+        )
         self.preview.verticalHeader().hide()
         self.preview.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.job_panel = JobStatusPanel(
-            session, "import", action="Import",
+            session,
+            "import",
+            action="Import",
             cancelled_text="Import cancelled; nothing was imported from the current file.",
-            parent=self)
+            parent=self,
+        )
         self.status = self.job_panel.status
         self.errors = QListWidget()
         self.errors.setStyleSheet("color: #C62828;")
         self.errors.hide()
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                        | QDialogButtonBox.StandardButton.Close)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Close
+        )
         self.import_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.import_button.setText("Import")
         self.import_button.setEnabled(False)
@@ -155,8 +166,7 @@ class ImportDialog(QDialog):
         return [self.files.item(i).text() for i in range(self.files.count())]
 
     def _on_add_clicked(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(
-            self, "Files to import", "", file_filters())
+        paths, _ = QFileDialog.getOpenFileNames(self, "Files to import", "", file_filters())
         self.add_files(paths)
 
     def _on_remove_clicked(self) -> None:
@@ -171,12 +181,15 @@ class ImportDialog(QDialog):
         self._preview_runner.cancel()
         self._preview_runner.wait_idle(2.0)
         self.detected.setText("Reading…")
-        self._preview_runner.start("preview", functools.partial(
-            preview_file, path=item.text(), fmt=self.format_combo.currentData()))
+        self._preview_runner.start(
+            "preview",
+            functools.partial(preview_file, path=item.text(), fmt=self.format_combo.currentData()),
+        )
 
     def _on_preview_finished(self, _name: str, preview: FilePreview) -> None:
-        self.detected.setText(f"{Path(preview.path).name}: {preview.fmt} · "
-                              f"{preview.documents:,} item(s)")
+        self.detected.setText(
+            f"{Path(preview.path).name}: {preview.fmt} · {preview.documents:,} item(s)"
+        )
         self.preview.setRowCount(len(preview.items))
         for row, (text, spans) in enumerate(preview.items):
             self.preview.setItem(row, 0, QTableWidgetItem(" ".join(text.split())[:300]))
@@ -192,8 +205,11 @@ class ImportDialog(QDialog):
         self.errors.clear()
         self.errors.hide()
         started = self.session.import_files(
-            self.paths(), self.format_combo.currentData(), self.segment_combo.currentData(),
-            self.suggestions_check.isChecked())
+            self.paths(),
+            self.format_combo.currentData(),
+            self.segment_combo.currentData(),
+            self.suggestions_check.isChecked(),
+        )
         if started:
             self.import_button.setEnabled(False)
             self.job_panel.start("Importing…")
@@ -203,8 +219,10 @@ class ImportDialog(QDialog):
         docs = sum(r.documents for _, r in outcome.reports)
         dups = sum(r.duplicates for _, r in outcome.reports)
         spans = sum(r.spans for _, r in outcome.reports)
-        text = (f"Imported {len(outcome.reports)} file(s): {docs:,} documents, "
-                f"{outcome.segments:,} segments, {spans:,} spans")
+        text = (
+            f"Imported {len(outcome.reports)} file(s): {docs:,} documents, "
+            f"{outcome.segments:,} segments, {spans:,} spans"
+        )
         if dups:
             text += f" ({dups:,} duplicate documents skipped)"
         if outcome.errors:

@@ -20,13 +20,16 @@ from engine.errors import EngineError
 def count_text(matches: int, free: int, same: int, overlap: int) -> str:
     if matches == 0:
         return "No whole-word occurrences in the project."
-    return (f"{matches} occurrences: {free} will be labelled, {same} are labelled already, "
-            f"{overlap} overlap another span and will be skipped.")
+    return (
+        f"{matches} occurrences: {free} will be labelled, {same} are labelled already, "
+        f"{overlap} overlap another span and will be skipped."
+    )
 
 
 class LabelAllDialog(QDialog):
-    def __init__(self, session: Session, text: str, label: str,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, session: Session, text: str, label: str, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.session, self.text = session, text
         self.setWindowTitle("Label All Occurrences")
@@ -42,8 +45,9 @@ class LabelAllDialog(QDialog):
         self.counts = QLabel()
         self.counts.setTextFormat(Qt.TextFormat.PlainText)
         self.counts.setWordWrap(True)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Label All")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
@@ -67,8 +71,13 @@ class LabelAllDialog(QDialog):
     def _recount(self, *_: object) -> None:
         project = self.session.project
         try:
-            found = project.find_occurrences(self.text, ignore_case=self.ignore_case(),
-                                             label=self.label()) if project else []
+            found = (
+                project.find_occurrences(
+                    self.text, ignore_case=self.ignore_case(), label=self.label()
+                )
+                if project
+                else []
+            )
         except EngineError as exc:
             self.counts.setText(str(exc))
             found = []

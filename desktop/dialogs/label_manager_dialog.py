@@ -45,10 +45,14 @@ class LabelManagerDialog(QDialog):
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("color: palette(placeholder-text);")
         side = QVBoxLayout()
-        for text, slot in (("Add…", self._on_add_clicked), ("Rename…", self._on_rename_clicked),
-                           ("Colour…", self._on_color_clicked), ("Move up", self._on_up_clicked),
-                           ("Move down", self._on_down_clicked),
-                           ("Delete…", self._on_delete_clicked)):
+        for text, slot in (
+            ("Add…", self._on_add_clicked),
+            ("Rename…", self._on_rename_clicked),
+            ("Colour…", self._on_color_clicked),
+            ("Move up", self._on_up_clicked),
+            ("Move down", self._on_down_clicked),
+            ("Delete…", self._on_delete_clicked),
+        ):
             button = QPushButton(text)
             button.clicked.connect(slot)
             side.addWidget(button)

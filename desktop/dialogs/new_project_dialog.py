@@ -65,8 +65,9 @@ class NewProjectDialog(QDialog):
         form.addRow("", self.path_preview)
         form.addRow("Labels", self.labels_edit)
         form.addRow("Base model", self.base_combo)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create")
         self.buttons.accepted.connect(self._on_buttons_accepted)
         self.buttons.rejected.connect(self.reject)
@@ -97,8 +98,9 @@ class NewProjectDialog(QDialog):
         self.path_preview.setText(f"Creates {self.project_path()}")
 
     def _on_browse_clicked(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Where to create the project",
-                                                  self.folder_edit.text())
+        folder = QFileDialog.getExistingDirectory(
+            self, "Where to create the project", self.folder_edit.text()
+        )
         if folder:
             self.folder_edit.setText(folder)
 
@@ -115,7 +117,7 @@ class NewProjectDialog(QDialog):
     def _on_buttons_accepted(self) -> None:
         name = self.name_edit.text().strip()
         if not name or any(c in name for c in '/\\:*?"<>|'):
-            self.error_label.setText("Give the project a name without / \\ : * ? \" < > |")
+            self.error_label.setText('Give the project a name without / \\ : * ? " < > |')
             return
         if not self.labels():
             self.error_label.setText("Add at least one label (you can add more later).")

@@ -24,9 +24,11 @@ from desktop.services.session import Session
 from engine.api import read_patterns
 from engine.errors import EngineError
 
-HINT = ("Load spaCy/Prodigy pattern JSONL ({\"label\": \"ORG\", \"pattern\": \"Apple\"} or token "
-        "patterns) or a term list (one term a line, for one label). Matches become suggestions "
-        "on segments still to do; you accept or reject them like the model's.")
+HINT = (
+    'Load spaCy/Prodigy pattern JSONL ({"label": "ORG", "pattern": "Apple"} or token '
+    "patterns) or a term list (one term a line, for one label). Matches become suggestions "
+    "on segments still to do; you accept or reject them like the model's."
+)
 
 
 class PatternsDialog(QDialog):
@@ -45,9 +47,11 @@ class PatternsDialog(QDialog):
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setWordWrap(True)
         side = QVBoxLayout()
-        for text, slot in (("Load Patterns…", self.load_patterns),
-                           ("Load Term List…", self.load_terms),
-                           ("Remove", self.remove_selected)):
+        for text, slot in (
+            ("Load Patterns…", self.load_patterns),
+            ("Load Term List…", self.load_terms),
+            ("Remove", self.remove_selected),
+        ):
             button = QPushButton(text)
             button.clicked.connect(slot)
             side.addWidget(button)
@@ -68,15 +72,20 @@ class PatternsDialog(QDialog):
         self.view.clear()
         project = self.session.project
         for p in project.patterns() if project else []:
-            shown = p.pattern if isinstance(p.pattern, str) else json.dumps(p.pattern,
-                                                                           ensure_ascii=False)
+            shown = (
+                p.pattern
+                if isinstance(p.pattern, str)
+                else json.dumps(p.pattern, ensure_ascii=False)
+            )
             item = QListWidgetItem(f"{p.label}\t{shown}")
             item.setData(Qt.ItemDataRole.UserRole, p.id)
             self.view.addItem(item)
         if project is not None:
             n = project.suggestions_by_source()["pattern"]
-            self.status.setText((message + " " if message else "") +
-                                f"{self.view.count()} patterns, {n} pattern suggestions.")
+            self.status.setText(
+                (message + " " if message else "")
+                + f"{self.view.count()} patterns, {n} pattern suggestions."
+            )
 
     def load_file(self, path: str, label: str | None = None) -> bool:
         project = self.session.project
@@ -92,8 +101,9 @@ class PatternsDialog(QDialog):
         return True
 
     def load_patterns(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load patterns", "",
-                                              "Patterns (*.jsonl *.json);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Load patterns", "", "Patterns (*.jsonl *.json);;All files (*)"
+        )
         self.load_file(path)
 
     def load_terms(self) -> None:
@@ -101,12 +111,12 @@ class PatternsDialog(QDialog):
         if project is None:
             return
         names = [lab.name for lab in project.labels.get_all()]
-        label, ok = QInputDialog.getItem(self, "Term list", "Label of the terms:", names, 0,
-                                         True)
+        label, ok = QInputDialog.getItem(self, "Term list", "Label of the terms:", names, 0, True)
         if not ok or not label:
             return
-        path, _ = QFileDialog.getOpenFileName(self, "Load a term list", "",
-                                              "Text (*.txt);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Load a term list", "", "Text (*.txt);;All files (*)"
+        )
         self.load_file(path, label)
 
     def remove_selected(self) -> None:

@@ -70,8 +70,9 @@ class ProjectSearchDialog(QDialog):
         found = []
         if project is not None and text:
             try:
-                found = project.find_occurrences(text, ignore_case=self.case.isChecked(),
-                                                 label=str(self.labels.currentData()))
+                found = project.find_occurrences(
+                    text, ignore_case=self.case.isChecked(), label=str(self.labels.currentData())
+                )
             except EngineError as exc:
                 self.summary.setText(str(exc))
                 self.apply.setEnabled(False)
@@ -79,8 +80,8 @@ class ProjectSearchDialog(QDialog):
         for occ in found[:SHOWN]:
             seg = project.segment(occ.segment_id)  # type: ignore[union-attr]
             a, b = occ.start - seg.start, occ.end - seg.start
-            before = seg.text[max(0, a - CONTEXT):a].replace("\n", " ")
-            after = seg.text[b:b + CONTEXT].replace("\n", " ")
+            before = seg.text[max(0, a - CONTEXT) : a].replace("\n", " ")
+            after = seg.text[b : b + CONTEXT].replace("\n", " ")
             mark = {None: "", "same": "  ✓"}.get(occ.existing, f"  [{occ.existing}]")
             item = QListWidgetItem(f"…{before}[{occ.text}]{after}…{mark}")
             item.setData(Qt.ItemDataRole.UserRole, occ.segment_id)
@@ -93,8 +94,16 @@ class ProjectSearchDialog(QDialog):
         from desktop.services.assist import label_all
 
         text = self.query.text().strip()
-        if text and label_all(self.session, text, str(self.labels.currentData()),
-                              ignore_case=self.case.isChecked()) is not None:
+        if (
+            text
+            and label_all(
+                self.session,
+                text,
+                str(self.labels.currentData()),
+                ignore_case=self.case.isChecked(),
+            )
+            is not None
+        ):
             self.search()
 
     def _on_hits_item_activated(self, item: QListWidgetItem) -> None:

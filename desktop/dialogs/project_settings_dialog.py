@@ -131,14 +131,18 @@ class ProjectSettingsDialog(QDialog):
         SPLIT_RULES, DEVICE_CHOICES = split_rules(), device_choices()
 
         names = strategy_names()
-        ordered = [n for n in STRATEGY_TEXTS if n in names] + \
-            [n for n in names if n not in STRATEGY_TEXTS]
+        ordered = [n for n in STRATEGY_TEXTS if n in names] + [
+            n for n in names if n not in STRATEGY_TEXTS
+        ]
         self.strategy_combo = _combo(ordered, STRATEGY_TEXTS, DEFAULT_SETTINGS["strategy"])
         self.strategy_note = self._note("")
-        self.eval_share_spin = QDoubleSpinBox(decimals=1, minimum=0.0, maximum=50.0,
-                                              singleStep=1.0, suffix=" %")
-        self.eval_share_spin.setToolTip("Share of imported sentences held out to measure the "
-                                        "model honestly; active learning never picks them.")
+        self.eval_share_spin = QDoubleSpinBox(
+            decimals=1, minimum=0.0, maximum=50.0, singleStep=1.0, suffix=" %"
+        )
+        self.eval_share_spin.setToolTip(
+            "Share of imported sentences held out to measure the "
+            "model honestly; active learning never picks them."
+        )
         self.base_model_edit = QLineEdit()
         self.base_model_edit.setPlaceholderText(BUNDLED)
         self.browse_button = QPushButton("Browse…")
@@ -150,65 +154,103 @@ class ProjectSettingsDialog(QDialog):
         row.addWidget(self.browse_button)
         self.snap_combo = _combo(list(SNAP_MODES), SNAP_TEXTS, DEFAULT_SETTINGS["snap_mode"])
         self.split_combo = _combo(list(SPLIT_RULES), SPLIT_TEXTS, DEFAULT_SETTINGS["split"])
-        self.device_combo = _combo(list(DEVICE_CHOICES), DEVICE_TEXTS,
-                                   DEFAULT_SETTINGS["device"])
+        self.device_combo = _combo(list(DEVICE_CHOICES), DEVICE_TEXTS, DEFAULT_SETTINGS["device"])
         self.import_mb_spin = QSpinBox(minimum=1, maximum=1024 * 1024, suffix=" MB")
-        self.backup_spin = QDoubleSpinBox(decimals=1, minimum=0.0, maximum=24.0 * 365,
-                                          suffix=" h")
+        self.backup_spin = QDoubleSpinBox(decimals=1, minimum=0.0, maximum=24.0 * 365, suffix=" h")
         self.backup_spin.setSpecialValueText("Off")  # shown for 0
         # a seed goes up to 2**32 - 1, beyond QSpinBox's int range
         self.seed_spin = QDoubleSpinBox(decimals=0, minimum=0, maximum=2**32 - 1)
         self.keep_weights_spin = QSpinBox(minimum=0, maximum=1000, suffix=" versions")
-        for spin in (self.eval_share_spin, self.import_mb_spin, self.backup_spin, self.seed_spin,
-                     self.keep_weights_spin):
+        for spin in (
+            self.eval_share_spin,
+            self.import_mb_spin,
+            self.backup_spin,
+            self.seed_spin,
+            self.keep_weights_spin,
+        ):
             spin.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToNearestValue)
 
     def _build_fields(self) -> dict[str, SettingField]:
         base = self.base_model_edit
         fields = {
-            "strategy": SettingField("Active learning", self.strategy_combo,
-                                     self.strategy_combo.currentData,
-                                     lambda v: _show_choice(self.strategy_combo, v)),
+            "strategy": SettingField(
+                "Active learning",
+                self.strategy_combo,
+                self.strategy_combo.currentData,
+                lambda v: _show_choice(self.strategy_combo, v),
+            ),
             "eval_share": SettingField(
-                "Evaluation share", self.eval_share_spin,
+                "Evaluation share",
+                self.eval_share_spin,
                 lambda: round(self.eval_share_spin.value() / 100, 4),
-                lambda v: self.eval_share_spin.setValue(float(v) * 100)),
-            "split": SettingField("Held-out split", self.split_combo,
-                                  self.split_combo.currentData,
-                                  lambda v: _show_choice(self.split_combo, v)),
-            "device": SettingField("Training device", self.device_combo,
-                                   self.device_combo.currentData,
-                                   lambda v: _show_choice(self.device_combo, v)),
-            "base_model": SettingField("Base model", self.base_model_row,
-                                       lambda: base.text().strip() or BUNDLED,
-                                       lambda v: base.setText(str(v)), base),
-            "snap_mode": SettingField("Token snapping", self.snap_combo,
-                                      self.snap_combo.currentData,
-                                      lambda v: _show_choice(self.snap_combo, v)),
-            "max_import_mb": SettingField("Import size limit", self.import_mb_spin,
-                                          self.import_mb_spin.value,
-                                          lambda v: self.import_mb_spin.setValue(round(v))),
-            "backup_interval_hours": SettingField("Automatic backups", self.backup_spin,
-                                                  self.backup_spin.value,
-                                                  self.backup_spin.setValue),
-            "keep_weights": SettingField("Keep weights of", self.keep_weights_spin,
-                                         self.keep_weights_spin.value,
-                                         lambda v: self.keep_weights_spin.setValue(int(v))),
-            "seed": SettingField("Random seed", self.seed_spin,
-                                 lambda: int(self.seed_spin.value()), self.seed_spin.setValue),
+                lambda v: self.eval_share_spin.setValue(float(v) * 100),
+            ),
+            "split": SettingField(
+                "Held-out split",
+                self.split_combo,
+                self.split_combo.currentData,
+                lambda v: _show_choice(self.split_combo, v),
+            ),
+            "device": SettingField(
+                "Training device",
+                self.device_combo,
+                self.device_combo.currentData,
+                lambda v: _show_choice(self.device_combo, v),
+            ),
+            "base_model": SettingField(
+                "Base model",
+                self.base_model_row,
+                lambda: base.text().strip() or BUNDLED,
+                lambda v: base.setText(str(v)),
+                base,
+            ),
+            "snap_mode": SettingField(
+                "Token snapping",
+                self.snap_combo,
+                self.snap_combo.currentData,
+                lambda v: _show_choice(self.snap_combo, v),
+            ),
+            "max_import_mb": SettingField(
+                "Import size limit",
+                self.import_mb_spin,
+                self.import_mb_spin.value,
+                lambda v: self.import_mb_spin.setValue(round(v)),
+            ),
+            "backup_interval_hours": SettingField(
+                "Automatic backups",
+                self.backup_spin,
+                self.backup_spin.value,
+                self.backup_spin.setValue,
+            ),
+            "keep_weights": SettingField(
+                "Keep weights of",
+                self.keep_weights_spin,
+                self.keep_weights_spin.value,
+                lambda v: self.keep_weights_spin.setValue(int(v)),
+            ),
+            "seed": SettingField(
+                "Random seed",
+                self.seed_spin,
+                lambda: int(self.seed_spin.value()),
+                self.seed_spin.setValue,
+            ),
         }
         return fields
 
     def _build_layout(self) -> None:
         hints = {
             "strategy": self.strategy_note,
-            "base_model": self._note(f"“{BUNDLED}” is the encoder packaged with Spantune; or a "
-                                     "Hugging Face model folder or hub id. Used from the next "
-                                     "retrain."),
+            "base_model": self._note(
+                f"“{BUNDLED}” is the encoder packaged with Spantune; or a "
+                "Hugging Face model folder or hub id. Used from the next "
+                "retrain."
+            ),
             "backup_interval_hours": self._note("0 turns automatic backups off."),
-            "keep_weights": self._note("Besides the active one, the newest versions that keep "
-                                       "their weights (about 90–200 MB each); older ones keep "
-                                       "their scores only."),
+            "keep_weights": self._note(
+                "Besides the active one, the newest versions that keep "
+                "their weights (about 90–200 MB each); older ones keep "
+                "their scores only."
+            ),
         }
         form = QFormLayout()
         for key, field in self.fields.items():
@@ -221,11 +263,13 @@ class ProjectSettingsDialog(QDialog):
                     column.addWidget(widget)
             form.addRow(field.caption, cell)
         self.error_label = self._error_label()
-        self.read_only_note = self._note("This project is open read-only: the settings are "
-                                         "shown but cannot be changed.")
+        self.read_only_note = self._note(
+            "This project is open read-only: the settings are shown but cannot be changed."
+        )
         self.read_only_note.hide()
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         self.buttons.accepted.connect(self._on_buttons_accepted)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -262,8 +306,7 @@ class ProjectSettingsDialog(QDialog):
 
     def changed_values(self) -> dict[str, Any]:
         """The values the person changed since the dialog opened."""
-        return {key: value for key, value in self.values().items()
-                if value != self._initial[key]}
+        return {key: value for key, value in self.values().items() if value != self._initial[key]}
 
     def save(self) -> bool:
         """Check every changed value, then store them all; False (nothing stored) on an error."""
@@ -301,16 +344,21 @@ class ProjectSettingsDialog(QDialog):
     # -- slots -----------------------------------------------------------------------------------
     def _on_strategy_combo_changed(self) -> None:
         changed = self.strategy_combo.currentData() != self._initial["strategy"]
-        when = (": a rescore starts when you press OK." if self._project.versions.active()
-                else " at the next rescore, after the next retrain.")
+        when = (
+            ": a rescore starts when you press OK."
+            if self._project.versions.active()
+            else " at the next rescore, after the next retrain."
+        )
         self.strategy_note.setText(f"The queue is re-ordered by the new strategy{when}")
         self.strategy_note.setVisible(changed)
 
     def _on_browse_button_clicked(self) -> None:
         start = self.base_model_edit.text().strip()
         folder = QFileDialog.getExistingDirectory(
-            self, "Base model folder (Hugging Face layout)",
-            start if start != BUNDLED and Path(start).expanduser().is_dir() else "")
+            self,
+            "Base model folder (Hugging Face layout)",
+            start if start != BUNDLED and Path(start).expanduser().is_dir() else "",
+        )
         if folder:
             self.base_model_edit.setText(folder)
 

@@ -26,8 +26,9 @@ class LabelMetricsModel(QAbstractTableModel):
         self._rows = [(str(name), dict(values)) for name, values in per_label.items()]
         if self._rows and (metrics or {}).get("f1") is not None:
             total = sum(int(v.get("support") or 0) for _, v in self._rows)
-            self._rows.append(("All (micro)", {k: metrics.get(k) for k in _KEYS[:3]}
-                               | {"support": total}))
+            self._rows.append(
+                ("All (micro)", {k: metrics.get(k) for k in _KEYS[:3]} | {"support": total})
+            )
         self.endResetModel()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -36,15 +37,17 @@ class LabelMetricsModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation != Qt.Orientation.Horizontal:
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return ("Label", "Precision", "Recall", "F1 score",
-                    "Entities in the held-out sample")[section]
+            return ("Label", "Precision", "Recall", "F1 score", "Entities in the held-out sample")[
+                section
+            ]
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

@@ -24,11 +24,24 @@ class _Reader(QObject):
         self.read_requested.connect(self._read)  # lives as long as the reader
 
     @Slot(int, object, int, int, object, object, object)
-    def _read(self, generation: int, source: object, offset: int, limit: int, status: object,
-              search: object, after: object) -> None:
+    def _read(
+        self,
+        generation: int,
+        source: object,
+        offset: int,
+        limit: int,
+        status: object,
+        search: object,
+        after: object,
+    ) -> None:
         try:
-            rows: object = source.page(offset, limit, status=status,  # type: ignore[attr-defined]
-                                       search=search, after=after)
+            rows: object = source.page(
+                offset,
+                limit,
+                status=status,  # type: ignore[attr-defined]
+                search=search,
+                after=after,
+            )
         except EngineError as exc:
             log.warning("reading the queue failed", exc_info=True)
             rows = exc
@@ -49,11 +62,18 @@ class PageReader(QObject):
         self._reader.page_read.connect(self.page_read)
         self._thread.start()
 
-    def request(self, generation: int, source: object, offset: int, limit: int,
-                status: str | None, search: str | None, after: float | None = None) -> None:
+    def request(
+        self,
+        generation: int,
+        source: object,
+        offset: int,
+        limit: int,
+        status: str | None,
+        search: str | None,
+        after: float | None = None,
+    ) -> None:
         """Read a page; ``after`` is the priority of the row before ``offset`` (cursor seek)."""
-        self._reader.read_requested.emit(generation, source, offset, limit, status, search,
-                                          after)
+        self._reader.read_requested.emit(generation, source, offset, limit, status, search, after)
 
     def shutdown(self) -> None:
         self._thread.quit()

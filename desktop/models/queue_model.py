@@ -78,12 +78,22 @@ class QueueModel(QAbstractListModel):
         self.beginResetModel()
         self._rows = []
         self._row_of = {}
-        self._total = (self._source.count(status=self._status, search=self._search)
-                       if self._source is not None else 0)
+        self._total = (
+            self._source.count(status=self._status, search=self._search)
+            if self._source is not None
+            else 0
+        )
         self.endResetModel()
         if self.canFetchMore():  # the first page now, so the current segment can be selected
-            self._insert(0, self._source.page(0, BATCH, status=self._status,  # type: ignore
-                                              search=self._search))
+            self._insert(
+                0,
+                self._source.page(
+                    0,
+                    BATCH,
+                    status=self._status,  # type: ignore
+                    search=self._search,
+                ),
+            )
 
     def refresh_segment(self, segment_id: int) -> None:
         """Re-read one fetched row (its status changed) without moving anything."""
@@ -92,8 +102,9 @@ class QueueModel(QAbstractListModel):
             return
         fresh = self._source.row(segment_id)
         old = self._rows[row]
-        self._rows[row] = QueueRow(old.segment_id, old.text, fresh.status, old.score, old.is_eval,
-                                   old.priority)
+        self._rows[row] = QueueRow(
+            old.segment_id, old.text, fresh.status, old.score, old.is_eval, old.priority
+        )
         index = self.index(row)
         self.dataChanged.emit(index, index)
 
@@ -114,8 +125,12 @@ class QueueModel(QAbstractListModel):
         return 0 if parent.isValid() else len(self._rows)
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and self._source is not None and not self._loading \
+        return (
+            not parent.isValid()
+            and self._source is not None
+            and not self._loading
             and len(self._rows) < self._total
+        )
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
         """Ask the reader thread for the next page (rows are inserted when it arrives)."""
@@ -123,8 +138,15 @@ class QueueModel(QAbstractListModel):
             return
         self._loading = True
         after = self._rows[-1].priority if self._rows else None
-        self._reader.request(self._generation, self._source, len(self._rows), BATCH,
-                             self._status, self._search, after)
+        self._reader.request(
+            self._generation,
+            self._source,
+            len(self._rows),
+            BATCH,
+            self._status,
+            self._search,
+            after,
+        )
 
     def _on_reader_page_read(self, generation: int, offset: int, rows: object) -> None:
         if generation != self._generation:

@@ -53,8 +53,9 @@ class VersionTableModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
         return None
@@ -85,11 +86,16 @@ class VersionTableModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
             msg = v.metrics.get("message")
-            tip = "Active version (suggestions come from it)" if v.active else \
-                "Double-click to make this the active version"
+            tip = (
+                "Active version (suggestions come from it)"
+                if v.active
+                else "Double-click to make this the active version"
+            )
             if v.weights_deleted:
-                tip = ("Weights deleted to save disk space (project setting keep_weights); "
-                       "its scores stay. It cannot be activated: retrain for a new model.")
+                tip = (
+                    "Weights deleted to save disk space (project setting keep_weights); "
+                    "its scores stay. It cannot be activated: retrain for a new model."
+                )
             tip += f"\nTrained {v.created_at[:19].replace('T', ' ')} from {v.base_model}"
             return f"{tip}\n{msg}" if msg else tip
         if role == self.VersionRole:

@@ -16,8 +16,13 @@ MAX_RECENT = 8
 
 class AppSettings:
     def __init__(self, settings: QSettings | None = None) -> None:
-        self._s = settings if settings is not None else QSettings(
-            QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
+        self._s = (
+            settings
+            if settings is not None
+            else QSettings(
+                QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION
+            )
+        )
 
     @property
     def qsettings(self) -> QSettings:

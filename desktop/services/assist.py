@@ -31,16 +31,24 @@ REVIEW_FILTER = "review"
 class LabelAllCommand(EditCommand):
     """Label every free occurrence of a text at once; undo removes exactly those spans."""
 
-    def __init__(self, sink: EditSink, text: str, label: str, *, ignore_case: bool = False,
-                 segment_id: int = -1) -> None:
+    def __init__(
+        self,
+        sink: EditSink,
+        text: str,
+        label: str,
+        *,
+        ignore_case: bool = False,
+        segment_id: int = -1,
+    ) -> None:
         super().__init__(sink, f"Label all “{text}” as {label}", segment_id)
         self.phrase, self.label, self.ignore_case = text, label, ignore_case
         self.result: Any = None
 
     def _do(self) -> None:
         if self.result is None:
-            self.result = self.project.label_all(self.phrase, self.label,
-                                                 ignore_case=self.ignore_case)
+            self.result = self.project.label_all(
+                self.phrase, self.label, ignore_case=self.ignore_case
+            )
         else:
             self.project.redo_label_all(self.result)
         self._notify()
@@ -54,18 +62,19 @@ class LabelAllCommand(EditCommand):
             self._sink.notify_segment(seg)
 
 
-def label_all(session: Session, text: str, label: str, *, ignore_case: bool = False,
-              segment_id: int = -1) -> Any:
+def label_all(
+    session: Session, text: str, label: str, *, ignore_case: bool = False, segment_id: int = -1
+) -> Any:
     """Push a :class:`LabelAllCommand`; returns its result (None when nothing was written)."""
-    command = LabelAllCommand(session, text, label, ignore_case=ignore_case,
-                              segment_id=segment_id)
+    command = LabelAllCommand(session, text, label, ignore_case=ignore_case, segment_id=segment_id)
     if not session.push(command):
         return None
     result = command.result
     session.notice_posted.emit(
         f"Labelled {result.labelled} occurrences of “{text}” as {label}; "
         f"{result.skipped_overlap} skipped (overlap a span), {result.already_labelled} "
-        "were labelled already.")
+        "were labelled already."
+    )
     return result
 
 
@@ -95,13 +104,23 @@ class Assist(QObject):
     def _add_actions(self) -> dict[str, QAction]:
         w = self.window
         specs = (
-            ("label_all", "&Edit", "Label &All Occurrences…", "Ctrl+Shift+L",
-             self.label_all_occurrences),
+            (
+                "label_all",
+                "&Edit",
+                "Label &All Occurrences…",
+                "Ctrl+Shift+L",
+                self.label_all_occurrences,
+            ),
             ("find_project", "&Edit", "&Find in Project…", "Ctrl+Shift+F", self.find_in_project),
             ("patterns", "&Labels", "&Patterns…", None, self.manage_patterns),
             ("review", "&Model", "Re&view Likely Mistakes", None, self.start_review),
-            ("review_ok", "&Model", "Looks Right, Next Review Item", "Ctrl+Shift+Return",
-             self.confirm_reviewed),
+            (
+                "review_ok",
+                "&Model",
+                "Looks Right, Next Review Item",
+                "Ctrl+Shift+Return",
+                self.confirm_reviewed,
+            ),
         )
         menus = {m.title(): m for m in w.menuBar().findChildren(QMenu)}
         if "&Labels" not in menus:
@@ -127,13 +146,15 @@ class Assist(QObject):
         target = self._target()
         if target is None:
             self.session.notice_posted.emit(
-                "Label a span first (or focus one with Tab), then label all its occurrences.")
+                "Label a span first (or focus one with Tab), then label all its occurrences."
+            )
             return
         text, label, seg = target
         dialog = LabelAllDialog(self.session, text, label, self.window)
         if dialog.exec():
-            label_all(self.session, text, dialog.label(), ignore_case=dialog.ignore_case(),
-                      segment_id=seg)
+            label_all(
+                self.session, text, dialog.label(), ignore_case=dialog.ignore_case(), segment_id=seg
+            )
         dialog.deleteLater()
         self.window.editor.setFocus()
 
@@ -146,12 +167,12 @@ class Assist(QObject):
         if item is not None and item.kind == "span":
             span = content.span(item.id)
             if span is not None:
-                text = project.document_text(span.document_id)[span.start:span.end]
+                text = project.document_text(span.document_id)[span.start : span.end]
                 return text, span.label, content.segment.id
         selected = editor.selection_range()  # the dialog asks for the label then
         label = content.labels[0].name if content.labels else None
         if selected is not None and label:
-            text = project.document_text(content.segment.document_id)[selected[0]:selected[1]]
+            text = project.document_text(content.segment.document_id)[selected[0] : selected[1]]
             return text.strip(), label, content.segment.id
         return None
 
@@ -216,8 +237,10 @@ class Assist(QObject):
             return
         try:
             seg = project.segment(current)  # type: ignore[arg-type]
-            spans = [(s.start - seg.start, s.end - seg.start, s.label)
-                     for s in project.annotations.spans(seg.id)]
+            spans = [
+                (s.start - seg.start, s.end - seg.start, s.label)
+                for s in project.annotations.spans(seg.id)
+            ]
         except EngineError:
             spans = []
         self.panel.show_item(item, spans)

@@ -8,8 +8,9 @@ from engine.api import Project, word_ranges
 CONTEXT_CHARS = 400
 
 
-def load_content(project: Project, segment_id: int, *, context: int = 1,
-                 context_chars: int = CONTEXT_CHARS) -> EditorContent:
+def load_content(
+    project: Project, segment_id: int, *, context: int = 1, context_chars: int = CONTEXT_CHARS
+) -> EditorContent:
     """The segment with up to ``context`` neighbours each side, each side cut to about
     ``context_chars`` characters (a whole-document segment must not drag in megabytes)."""
     seg = project.segment(segment_id)

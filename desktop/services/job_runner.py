@@ -62,8 +62,11 @@ class JobRunner(QObject):
     def wait_idle(self, timeout_s: float | None = None) -> bool:
         """Process events until the running job has returned; False on timeout."""
         # the worker's end signal is queued to this thread: the local loop lets it arrive
-        return wait_until(lambda: self._worker is None,
-                          (self.job_finished, self.job_failed, self.job_cancelled), timeout_s)
+        return wait_until(
+            lambda: self._worker is None,
+            (self.job_finished, self.job_failed, self.job_cancelled),
+            timeout_s,
+        )
 
     def shutdown(self) -> None:
         """Cancel any job, wait for it to return, and stop the thread (idempotent)."""

@@ -44,7 +44,7 @@ class Navigator(QObject):
         """Show ``segment_id``; it becomes the newest history entry."""
         if segment_id == self.current:
             return
-        del self._history[self._index + 1:]
+        del self._history[self._index + 1 :]
         self._history.append(segment_id)
         if len(self._history) > HISTORY_LIMIT:
             del self._history[0]

@@ -30,13 +30,20 @@ class QueueRow:
 
 
 def _from_item(item: QueueItem) -> QueueRow:
-    return QueueRow(segment_id=item.segment_id, text=item.text, status=item.status,
-                    score=item.score, is_eval=item.is_eval, priority=item.priority)
+    return QueueRow(
+        segment_id=item.segment_id,
+        text=item.text,
+        status=item.status,
+        score=item.score,
+        is_eval=item.is_eval,
+        priority=item.priority,
+    )
 
 
 def _from_segment(seg: Segment) -> QueueRow:
-    return QueueRow(segment_id=seg.id, text=seg.text, status=seg.status,
-                    is_eval=seg.split == "eval")
+    return QueueRow(
+        segment_id=seg.id, text=seg.text, status=seg.status, is_eval=seg.split == "eval"
+    )
 
 
 class QueueSource:
@@ -45,20 +52,31 @@ class QueueSource:
     def __init__(self, project: Project) -> None:
         self.project = project
 
-    def page(self, offset: int, limit: int, *, status: str | None = None,
-             search: str | None = None, after: float | None = None) -> list[QueueRow]:
+    def page(
+        self,
+        offset: int,
+        limit: int,
+        *,
+        status: str | None = None,
+        search: str | None = None,
+        after: float | None = None,
+    ) -> list[QueueRow]:
         """Rows ``offset`` … ``offset + limit``; with ``after`` (the ``priority`` of the row just
         before ``offset``) the engine seeks by cursor, as fast deep in the queue as at its top."""
         if status == "review":  # the last review's list, most likely wrong first
-            return self._review_rows(search)[offset:offset + limit]
-        items = self.project.queue_page(0 if after is not None else offset, limit, status=status,
-                                        search=search, after=after)
+            return self._review_rows(search)[offset : offset + limit]
+        items = self.project.queue_page(
+            0 if after is not None else offset, limit, status=status, search=search, after=after
+        )
         return [_from_item(i) for i in items]
 
     def _review_rows(self, search: str | None) -> list[QueueRow]:
         needle = (search or "").lower()
-        return [QueueRow(int(i["segment_id"]), str(i["text"]), "labelled", float(i["score"]))
-                for i in self.project.review_items() if needle in str(i["text"]).lower()]
+        return [
+            QueueRow(int(i["segment_id"]), str(i["text"]), "labelled", float(i["score"]))
+            for i in self.project.review_items()
+            if needle in str(i["text"]).lower()
+        ]
 
     def count(self, *, status: str | None = None, search: str | None = None) -> int:
         if status == "review":

@@ -55,8 +55,9 @@ class Session(QObject):
     job_failed = Signal(str, object)
     job_cancelled = Signal(str)
 
-    def __init__(self, jobs: Mapping[str, JobFn] | None = None,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self, jobs: Mapping[str, JobFn] | None = None, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self._project: Project | None = None
         self._jobs: dict[str, JobFn] = {**DEFAULT_JOBS, **(jobs or {})}
@@ -87,8 +88,9 @@ class Session(QObject):
         self.adopt(project)
         return project
 
-    def create_project(self, path: str | Path, labels: Sequence[str],
-                       settings: Mapping[str, Any] | None = None) -> Project:
+    def create_project(
+        self, path: str | Path, labels: Sequence[str], settings: Mapping[str, Any] | None = None
+    ) -> Project:
         project = Project.create(path, labels, settings=dict(settings or {}))
         self.adopt(project)
         return project
@@ -154,8 +156,9 @@ class Session(QObject):
         if self._project is None:
             return False
         if self._project.read_only:
-            self.report_write_failure(ReadOnlyProjectError(
-                "the project is open read-only; nothing was changed"))
+            self.report_write_failure(
+                ReadOnlyProjectError("the project is open read-only; nothing was changed")
+            )
             return False
         try:
             command.apply()
@@ -173,8 +176,9 @@ class Session(QObject):
         start, end = max(start, seg.start), min(end, seg.end)
         if start >= end:
             return None
-        snapped = snap_span(seg.text, start - seg.start, end - seg.start,
-                            str(project.setting("snap_mode")))
+        snapped = snap_span(
+            seg.text, start - seg.start, end - seg.start, str(project.setting("snap_mode"))
+        )
         return None if snapped is None else (snapped[0] + seg.start, snapped[1] + seg.start)
 
     def add_span(self, segment_id: int, start: int, end: int, label: str) -> bool:
@@ -188,8 +192,12 @@ class Session(QObject):
         return self._span_command(span_id, lambda span: RemoveSpanCommand(self, span))
 
     def relabel_span(self, span_id: int, label: str) -> bool:
-        return self._span_command(span_id, lambda s: UpdateSpanCommand(
-            self, s, (s.start, s.end, label), f"Relabel {s.label} → {label}"))
+        return self._span_command(
+            span_id,
+            lambda s: UpdateSpanCommand(
+                self, s, (s.start, s.end, label), f"Relabel {s.label} → {label}"
+            ),
+        )
 
     def resize_span(self, span_id: int, start: int, end: int) -> bool:
         span = self._require().annotations.get_span(span_id)
@@ -197,8 +205,9 @@ class Session(QObject):
         if snapped is None or snapped == (span.start, span.end):
             self.segment_changed.emit(span.segment_id)  # redraw the span where it was
             return False
-        return self.push(UpdateSpanCommand(self, span, (*snapped, span.label),
-                                           f"Resize {span.label}"))
+        return self.push(
+            UpdateSpanCommand(self, span, (*snapped, span.label), f"Resize {span.label}")
+        )
 
     def accept_suggestions(self, segment_id: int, ids: Sequence[int] | None = None) -> bool:
         """Accept the given suggestions (all of the segment when None), skipping any that would
@@ -295,18 +304,26 @@ class Session(QObject):
         """Import a version folder trained elsewhere; when it is registered, rescore."""
         return self.start_job("import_version", then=self._on_trained, folder=str(folder))
 
-    def import_files(self, paths: Sequence[str | Path], fmt: str | None, segment: str,
-                     as_suggestions: bool) -> bool:
+    def import_files(
+        self, paths: Sequence[str | Path], fmt: str | None, segment: str, as_suggestions: bool
+    ) -> bool:
         """Import; then order the queue (the cold-start order while there is no model)."""
-        return self.start_job("import", then=self._on_imported, paths=list(paths),
-                              fmt=fmt, segment=segment, as_suggestions=as_suggestions)
+        return self.start_job(
+            "import",
+            then=self._on_imported,
+            paths=list(paths),
+            fmt=fmt,
+            segment=segment,
+            as_suggestions=as_suggestions,
+        )
 
     def _on_imported(self, result: ImportOutcome) -> None:
         self._on_data_changed(result)
-        if result.segments and self._project is not None \
-                and not self._project.read_only:
-            self.start_job("cold_start" if self._project.versions.active() is None
-                           else "rescore", then=self._on_data_changed)
+        if result.segments and self._project is not None and not self._project.read_only:
+            self.start_job(
+                "cold_start" if self._project.versions.active() is None else "rescore",
+                then=self._on_data_changed,
+            )
 
     def _on_trained(self, result: TrainResult) -> None:
         name = result.version
@@ -380,6 +397,8 @@ class Session(QObject):
                 chosen.append(sug)
                 taken.append((sug.start, sug.end))
         if len(chosen) < len(sugs):
-            self.notice_posted.emit(f"{len(sugs) - len(chosen)} suggestion(s) overlap a label "
-                                    "and were left for you to decide.")
+            self.notice_posted.emit(
+                f"{len(sugs) - len(chosen)} suggestion(s) overlap a label "
+                "and were left for you to decide."
+            )
         return sorted(chosen, key=lambda s: s.start)

@@ -91,8 +91,9 @@ class AddSpanCommand(EditCommand):
         self.span_id: int | None = None
 
     def _do(self) -> None:
-        span = self.project.annotations.add_span(self.segment_id, self.start, self.end,
-                                                 self.label, span_id=self.span_id)
+        span = self.project.annotations.add_span(
+            self.segment_id, self.start, self.end, self.label, span_id=self.span_id
+        )
         self.span_id = span.id
 
     def _undo(self) -> None:
@@ -110,8 +111,9 @@ class RemoveSpanCommand(EditCommand):
 
     def _undo(self) -> None:
         s = self.span
-        self.project.annotations.add_span(s.segment_id, s.start, s.end, s.label,
-                                          source=s.source, span_id=s.id)
+        self.project.annotations.add_span(
+            s.segment_id, s.start, s.end, s.label, source=s.source, span_id=s.id
+        )
 
 
 class UpdateSpanCommand(EditCommand):

@@ -63,8 +63,9 @@ class Worker(QObject):
             self.cancelled.emit()
         except Exception as exc:  # noqa: BLE001 - reported to the person through failed()
             # an expected error (a bad file, a refused edit) is one line; a bug keeps its trace
-            log.warning("job %s failed: %s", self.name, exc,
-                        exc_info=not isinstance(exc, EngineError))
+            log.warning(
+                "job %s failed: %s", self.name, exc, exc_info=not isinstance(exc, EngineError)
+            )
             self.failed.emit(exc)
         else:
             self._throttle.flush()
@@ -86,8 +87,9 @@ class Worker(QObject):
             self.progress_ready.emit()
 
 
-def wait_until(done: Callable[[], bool], wake: Sequence[SignalInstance],
-               timeout_s: float | None = None) -> bool:
+def wait_until(
+    done: Callable[[], bool], wake: Sequence[SignalInstance], timeout_s: float | None = None
+) -> bool:
     """Run a local event loop until ``done()`` holds, re-checking whenever one of the ``wake``
     signals fires (no polling); False when ``timeout_s`` passed first."""
     deadline = None if timeout_s is None else time.monotonic() + timeout_s

@@ -33,8 +33,12 @@ class AppStatusBar(QStatusBar):
 
     def show_stats(self, stats: Mapping[str, Any] | None) -> None:
         if not stats:
-            for widget in (self.progress_label, self.entities_label, self.model_label,
-                           self.saved_label):
+            for widget in (
+                self.progress_label,
+                self.entities_label,
+                self.model_label,
+                self.saved_label,
+            ):
                 widget.clear()
             return
         by_status = stats.get("segments_by_status", {})

@@ -72,19 +72,27 @@ class HelpOverlay(QWidget):
         title.setBold(True)
         p.setFont(title)
         p.setPen(QColor("#1F1F1F"))
-        p.drawText(card.adjusted(28, 18, -28, 0), int(Qt.AlignmentFlag.AlignTop),
-                   "Keyboard shortcuts")
+        p.drawText(
+            card.adjusted(28, 18, -28, 0), int(Qt.AlignmentFlag.AlignTop), "Keyboard shortcuts"
+        )
         y = card.top() + 62
         for keys, what in SHORTCUTS:
             p.setFont(key_font)
             p.setPen(QColor("#0072B2"))
-            p.drawText(QRectF(card.left() + 28, y, key_w, row_h),
-                       int(Qt.AlignmentFlag.AlignVCenter), keys)
+            p.drawText(
+                QRectF(card.left() + 28, y, key_w, row_h), int(Qt.AlignmentFlag.AlignVCenter), keys
+            )
             p.setFont(self.font())
             p.setPen(QColor("#333333"))
-            p.drawText(QRectF(card.left() + 28 + key_w, y, text_w, row_h),
-                       int(Qt.AlignmentFlag.AlignVCenter), what)
+            p.drawText(
+                QRectF(card.left() + 28 + key_w, y, text_w, row_h),
+                int(Qt.AlignmentFlag.AlignVCenter),
+                what,
+            )
             y += row_h
         p.setPen(QColor("#888888"))
-        p.drawText(QRectF(card.left(), card.bottom() - 34, card_w, 20),
-                   int(Qt.AlignmentFlag.AlignHCenter), "Press any key to close")
+        p.drawText(
+            QRectF(card.left(), card.bottom() - 34, card_w, 20),
+            int(Qt.AlignmentFlag.AlignHCenter),
+            "Press any key to close",
+        )

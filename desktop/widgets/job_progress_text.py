@@ -32,8 +32,9 @@ def describe_progress(name: str, event: object | None) -> str:
     done, total = progress_counts(event) or (0, None)
     parts = [title]
     if isinstance(event, TrainEvent):
-        parts.append(f"epoch {event.epoch}/{event.epochs}" if event.epochs
-                     else f"epoch {event.epoch}")
+        parts.append(
+            f"epoch {event.epoch}/{event.epochs}" if event.epochs else f"epoch {event.epoch}"
+        )
         if total:
             parts.append(f"{100 * done / total:.0f}%")
         if event.loss is not None:

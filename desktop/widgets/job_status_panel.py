@@ -22,8 +22,15 @@ class JobStatusPanel(QWidget):
     failed = Signal(object)  # the exception it raised
     cancelled = Signal()
 
-    def __init__(self, session: Session, job_name: str, *, action: str, cancelled_text: str,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        job_name: str,
+        *,
+        action: str,
+        cancelled_text: str,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.job_name = job_name
         self._action = action

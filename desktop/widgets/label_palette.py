@@ -18,8 +18,11 @@ def _button_style(color: str) -> str:
     light = QColor(base)
     light.setAlpha(70)
     rgba = f"rgba({light.red()},{light.green()},{light.blue()},{light.alpha()})"
-    border, hover, checked = (base.darker(115).name(), base.lighter(115).name(),
-                              base.darker(125).name())
+    border, hover, checked = (
+        base.darker(115).name(),
+        base.lighter(115).name(),
+        base.darker(125).name(),
+    )
     return (
         f"QToolButton {{ background: {rgba}; border: 1px solid {border};"
         f" border-left: 5px solid {base.name()}; border-radius: 4px; padding: 3px 9px;"

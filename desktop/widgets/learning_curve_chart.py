@@ -60,33 +60,46 @@ class LearningCurveChart(QWidget):
         plot = QRectF(self.rect()).adjusted(38, 12, -14, -30)
         if not self._points:
             p.setPen(AXIS)
-            p.drawText(QRectF(self.rect()), int(Qt.AlignmentFlag.AlignCenter),
-                       "Train a model to see the learning curve")
+            p.drawText(
+                QRectF(self.rect()),
+                int(Qt.AlignmentFlag.AlignCenter),
+                "Train a model to see the learning curve",
+            )
             return
         x_max = max(p_.sentences for p_ in self._points)
         step_x = nice_step(x_max)
         x_top = max(step_x, step_x * -(-x_max // step_x))
 
         def at(pt: CurvePoint) -> QPointF:
-            return QPointF(plot.left() + plot.width() * pt.sentences / x_top,
-                           plot.bottom() - plot.height() * pt.f1)
+            return QPointF(
+                plot.left() + plot.width() * pt.sentences / x_top,
+                plot.bottom() - plot.height() * pt.f1,
+            )
 
         for i in range(6):  # y grid: 0, 0.2 … 1.0
             y = plot.bottom() - plot.height() * i / 5
             p.setPen(QPen(GRID, 1))
             p.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
             p.setPen(AXIS)
-            p.drawText(QRectF(0, y - 8, plot.left() - 6, 16),
-                       int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-                       f"{i / 5:.1f}")
+            p.drawText(
+                QRectF(0, y - 8, plot.left() - 6, 16),
+                int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+                f"{i / 5:.1f}",
+            )
         x = 0.0
         while x <= x_top + 1e-9:
             px = plot.left() + plot.width() * x / x_top
-            p.drawText(QRectF(px - 30, plot.bottom() + 3, 60, 14),
-                       int(Qt.AlignmentFlag.AlignHCenter), f"{int(x):,}")
+            p.drawText(
+                QRectF(px - 30, plot.bottom() + 3, 60, 14),
+                int(Qt.AlignmentFlag.AlignHCenter),
+                f"{int(x):,}",
+            )
             x += step_x
-        p.drawText(QRectF(plot.left(), plot.bottom() + 15, plot.width(), 14),
-                   int(Qt.AlignmentFlag.AlignHCenter), "labelled sentences → F1")
+        p.drawText(
+            QRectF(plot.left(), plot.bottom() + 15, plot.width(), 14),
+            int(Qt.AlignmentFlag.AlignHCenter),
+            "labelled sentences → F1",
+        )
         path = QPainterPath(at(self._points[0]))
         for pt in self._points[1:]:
             path.lineTo(at(pt))
@@ -97,8 +110,10 @@ class LearningCurveChart(QWidget):
         for pt in self._points:  # the bootstrap interval as a vertical bar
             if pt.ci:
                 c = at(pt)
-                p.drawLine(QPointF(c.x(), plot.bottom() - plot.height() * pt.ci[0]),
-                           QPointF(c.x(), plot.bottom() - plot.height() * pt.ci[1]))
+                p.drawLine(
+                    QPointF(c.x(), plot.bottom() - plot.height() * pt.ci[0]),
+                    QPointF(c.x(), plot.bottom() - plot.height() * pt.ci[1]),
+                )
         for pt in self._points:
             c = at(pt)
             p.setPen(QPen(QColor("white"), 1.5))
@@ -107,7 +122,5 @@ class LearningCurveChart(QWidget):
         last = self._points[-1]
         p.setPen(AXIS)
         c = at(last)
-        text = f"{last.f1:.2f}" + (f" ({last.ci[0]:.2f}\u2013{last.ci[1]:.2f})" if last.ci
-                                   else "")
-        p.drawText(QRectF(c.x() - 150, c.y() - 20, 144, 14),
-                   int(Qt.AlignmentFlag.AlignRight), text)
+        text = f"{last.f1:.2f}" + (f" ({last.ci[0]:.2f}\u2013{last.ci[1]:.2f})" if last.ci else "")
+        p.drawText(QRectF(c.x() - 150, c.y() - 20, 144, 14), int(Qt.AlignmentFlag.AlignRight), text)

@@ -77,13 +77,16 @@ class ModelPanel(QWidget):
         self.retrain_button.setDefault(False)
         self.retrain_button.setAutoDefault(False)
         self.retrain_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.retrain_button.setToolTip("Train a new model on every labelled segment (Ctrl+T). "
-                                       "You can keep labelling meanwhile.")
+        self.retrain_button.setToolTip(
+            "Train a new model on every labelled segment (Ctrl+T). "
+            "You can keep labelling meanwhile."
+        )
         self.retrain_button.setStyleSheet(
             "QPushButton { background: #0072B2; color: white; font-weight: bold;"
             " padding: 6px 16px; border-radius: 4px; border: none; }"
             " QPushButton:disabled { background: #9DB8CC; }"
-            " QPushButton:hover:!disabled { background: #005A8C; }")
+            " QPushButton:hover:!disabled { background: #005A8C; }"
+        )
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.cancel_button.setToolTip("Stop the running job; nothing is changed")
@@ -145,23 +148,28 @@ class ModelPanel(QWidget):
             score = describe_score(active.metrics)
             if version_f1(active) is not None:
                 score = f"F1 {score}"
-            device = (active.config or {}).get("device_name") or (active.config or {}).get(
-                "device")
+            device = (active.config or {}).get("device_name") or (active.config or {}).get("device")
             trained_on = f" · trained on {device}" if device else ""
             self.active_label.setText(f"Active: {active.name} · {score}{trained_on}")
-        self.chart.set_points([
-            CurvePoint(n, f1, v.name, v.active, _interval(v.metrics.get("f1_ci")))
-            for v in versions
-            if (n := version_sentences(v)) is not None and (f1 := version_f1(v)) is not None])
+        self.chart.set_points(
+            [
+                CurvePoint(n, f1, v.name, v.active, _interval(v.metrics.get("f1_ci")))
+                for v in versions
+                if (n := version_sentences(v)) is not None and (f1 := version_f1(v)) is not None
+            ]
+        )
         self.export_button.setEnabled(bool(versions))
 
     def set_read_only(self, read_only: bool) -> None:
         """A read-only project cannot store a new version: no Retrain."""
         self._read_only = read_only
         self.retrain_button.setEnabled(not read_only)
-        self.retrain_button.setToolTip("The project is open read-only" if read_only else
-                                       "Train a new model on every labelled segment (Ctrl+T). "
-                                       "You can keep labelling meanwhile.")
+        self.retrain_button.setToolTip(
+            "The project is open read-only"
+            if read_only
+            else "Train a new model on every labelled segment (Ctrl+T). "
+            "You can keep labelling meanwhile."
+        )
 
     # -- job state -----------------------------------------------------------------------------
     def show_job_started(self, name: str) -> None:
@@ -202,8 +210,9 @@ class ModelPanel(QWidget):
             return None
         menu = QMenu(self)
         activate = menu.addAction(f"Make {version.name} active")
-        activate.setEnabled(not version.active and not version.weights_deleted
-                            and not self._read_only)
+        activate.setEnabled(
+            not version.active and not version.weights_deleted and not self._read_only
+        )
         activate.triggered.connect(lambda: self.activate_requested.emit(version.name))
         delete = menu.addAction(f"Delete {version.name}…")
         delete.setEnabled(not self._read_only)

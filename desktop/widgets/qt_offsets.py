@@ -108,5 +108,6 @@ class OffsetMap:
         local = offset - self.base
         if not 0 <= local <= len(self.text):
             return False
-        return not (0 < local < len(self.text) and self.text[local - 1] == "\r"
-                    and self.text[local] == "\n")
+        return not (
+            0 < local < len(self.text) and self.text[local - 1] == "\r" and self.text[local] == "\n"
+        )

@@ -12,15 +12,18 @@ STATUS_COLORS = {"todo": "#B0B0B0", "labelled": "#2E9E5B", "skipped": "#E0A030"}
 
 
 class QueueDelegate(QStyledItemDelegate):
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
-              index: QModelIndex | QPersistentModelIndex) -> None:
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
         self.initStyleOption(option, index)
         style = option.widget.style() if option.widget else None
         text = option.text
         option.text = ""
         if style is not None:
-            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter,
-                              option.widget)
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter, option.widget)
         rect = option.rect.adjusted(8, 0, -6, 0)
         status = index.data(QueueModel.StatusRole) or "todo"
         painter.save()
@@ -47,11 +50,11 @@ class QueueDelegate(QStyledItemDelegate):
         if status != "todo" and not selected:
             painter.setPen(option.palette.color(QPalette.ColorRole.PlaceholderText))
         text_rect = rect.adjusted(16, 0, -badge_w, 0)
-        elided = option.fontMetrics.elidedText(text, Qt.TextElideMode.ElideRight,
-                                               text_rect.width())
+        elided = option.fontMetrics.elidedText(text, Qt.TextElideMode.ElideRight, text_rect.width())
         painter.drawText(text_rect, int(Qt.AlignmentFlag.AlignVCenter), elided)
         painter.restore()
 
-    def sizeHint(self, option: QStyleOptionViewItem,
-                 index: QModelIndex | QPersistentModelIndex) -> QSize:
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
         return QSize(200, option.fontMetrics.height() + 12)

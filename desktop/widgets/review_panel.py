@@ -8,8 +8,12 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QPushButton, QWidget
 
-KIND_TEXT = {"missing": "missing", "extra": "not an entity?", "wrong_label": "wrong label?",
-             "wrong_boundary": "wrong boundary?"}
+KIND_TEXT = {
+    "missing": "missing",
+    "extra": "not an entity?",
+    "wrong_label": "wrong label?",
+    "wrong_boundary": "wrong boundary?",
+}
 
 
 def _plain(text: str = "") -> QLabel:
@@ -66,8 +70,7 @@ class ReviewPanel(QFrame):
         grid.setColumnStretch(1, 2)
         self.setVisible(False)
 
-    def show_item(self, item: dict[str, Any] | None,
-                  spans: Sequence[tuple[int, int, str]]) -> None:
+    def show_item(self, item: dict[str, Any] | None, spans: Sequence[tuple[int, int, str]]) -> None:
         """Show ``item`` (a review item) next to the segment's current ``spans`` (offsets in
         the segment text); None hides the panel."""
         if item is None:

@@ -36,8 +36,9 @@ def build_context_menu(editor: SpanEditor, pos: QPoint) -> QMenu | None:
     if relabel is not None:
         for lab in content.labels:
             key = f"\t{lab.hotkey}" if lab.hotkey else ""
-            relabel.addAction(menu_text(lab.name) + key,
-                              lambda name=lab.name: editor.apply_label(name))
+            relabel.addAction(
+                menu_text(lab.name) + key, lambda name=lab.name: editor.apply_label(name)
+            )
     if content.suggestions:
         menu.addSeparator()
         menu.addAction("Accept all suggestions\tA", editor.accept_all)

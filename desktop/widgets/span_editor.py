@@ -53,8 +53,10 @@ class SpanEditor(QTextEdit):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setReadOnly(True)
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
-                                     | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
         self.setUndoRedoEnabled(False)
         self.setAcceptRichText(False)
         self.setLineWrapMode(QTextEdit.LineWrapMode.WidgetWidth)
@@ -72,8 +74,11 @@ class SpanEditor(QTextEdit):
 
     # -- content --------------------------------------------------------------------------------
     def set_content(self, content: EditorContent | None) -> None:
-        same_segment = (content is not None and self.content is not None
-                        and content.segment.id == self.content.segment.id)
+        same_segment = (
+            content is not None
+            and self.content is not None
+            and content.segment.id == self.content.segment.id
+        )
         keep = self._focus if same_segment else None
         scroll = self.verticalScrollBar().value() if same_segment else None
         self.content = content
@@ -89,8 +94,9 @@ class SpanEditor(QTextEdit):
         cursor.insertText(omap.display)
         cursor.select(QTextCursor.SelectionType.Document)
         block = QTextBlockFormat()
-        block.setLineHeight(LINE_HEIGHT_PERCENT,
-                            QTextBlockFormat.LineHeightTypes.ProportionalHeight.value)
+        block.setLineHeight(
+            LINE_HEIGHT_PERCENT, QTextBlockFormat.LineHeightTypes.ProportionalHeight.value
+        )
         cursor.mergeBlockFormat(block)
         self._dim(0, omap.to_qt(content.segment.start))
         self._dim(omap.to_qt(content.segment.end), omap.qt_length)
@@ -119,8 +125,18 @@ class SpanEditor(QTextEdit):
         c, omap = self.content, self.offsets
         if c is None or omap is None:
             return []
-        out = [DrawnItem("suggestion", s.id, omap.to_qt(s.start), omap.to_qt(s.end), s.label,
-                         c.color(s.label), s.score) for s in c.suggestions]
+        out = [
+            DrawnItem(
+                "suggestion",
+                s.id,
+                omap.to_qt(s.start),
+                omap.to_qt(s.end),
+                s.label,
+                c.color(s.label),
+                s.score,
+            )
+            for s in c.suggestions
+        ]
         for s in c.spans:
             start, end = omap.to_qt(s.start), omap.to_qt(s.end)
             if self._resize is not None and self._resize[0].id == s.id:
@@ -147,8 +163,10 @@ class SpanEditor(QTextEdit):
         cursor = self.textCursor()
         if self.offsets is None or not cursor.hasSelection():
             return None
-        return (self.offsets.from_qt(cursor.selectionStart()),
-                self.offsets.from_qt(cursor.selectionEnd()))
+        return (
+            self.offsets.from_qt(cursor.selectionStart()),
+            self.offsets.from_qt(cursor.selectionEnd()),
+        )
 
     def _item(self, kind: str, item_id: int) -> DrawnItem | None:
         return next((i for i in self.items() if i.kind == kind and i.id == item_id), None)
@@ -223,8 +241,12 @@ class SpanEditor(QTextEdit):
 
     # -- keyboard --------------------------------------------------------------------------------
     def event(self, e: QEvent) -> bool:
-        if e.type() == QEvent.Type.KeyPress and isinstance(e, QKeyEvent) and \
-                e.key() in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab) and self.items():
+        if (
+            e.type() == QEvent.Type.KeyPress
+            and isinstance(e, QKeyEvent)
+            and e.key() in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab)
+            and self.items()
+        ):
             self.cycle_focus(-1 if e.key() == Qt.Key.Key_Backtab else 1)
             return True
         return super().event(e)
@@ -237,8 +259,9 @@ class SpanEditor(QTextEdit):
 
     def keyPressEvent(self, e: QKeyEvent) -> None:  # noqa: N802
         key, mods = e.key(), e.modifiers()
-        plain = not (mods & ~(Qt.KeyboardModifier.KeypadModifier
-                              | Qt.KeyboardModifier.ShiftModifier))
+        plain = not (
+            mods & ~(Qt.KeyboardModifier.KeypadModifier | Qt.KeyboardModifier.ShiftModifier)
+        )
         labels = self.content.labels if self.content else ()
         if key in _HOTKEYS and plain:
             lab = next((lab for lab in labels if lab.hotkey == _HOTKEYS[key]), None)
@@ -291,8 +314,12 @@ class SpanEditor(QTextEdit):
     def mouseDoubleClickEvent(self, e: QMouseEvent) -> None:  # noqa: N802
         """Select the whole word under the pointer ("Aurora-2", "Jerez" without its period)."""
         c, omap = self.content, self.offsets
-        if e.button() != Qt.MouseButton.LeftButton or c is None or omap is None or \
-                self.item_at(e.position().toPoint()) is not None:
+        if (
+            e.button() != Qt.MouseButton.LeftButton
+            or c is None
+            or omap is None
+            or self.item_at(e.position().toPoint()) is not None
+        ):
             super().mouseDoubleClickEvent(e)
             return
         at = omap.from_qt(self.cursorForPosition(e.position().toPoint()).position())
@@ -313,9 +340,15 @@ class SpanEditor(QTextEdit):
             self.viewport().update()
             return
         if not e.buttons():
-            shape = Qt.CursorShape.SizeHorCursor if self._edge_at(pos) else (
-                Qt.CursorShape.PointingHandCursor if self.item_at(pos)
-                else Qt.CursorShape.IBeamCursor)
+            shape = (
+                Qt.CursorShape.SizeHorCursor
+                if self._edge_at(pos)
+                else (
+                    Qt.CursorShape.PointingHandCursor
+                    if self.item_at(pos)
+                    else Qt.CursorShape.IBeamCursor
+                )
+            )
             self.viewport().setCursor(shape)
         super().mouseMoveEvent(e)
 
@@ -325,8 +358,9 @@ class SpanEditor(QTextEdit):
             start, end = self._resize_range()
             self._resize = None
             if (start, end) != (item.start, item.end):
-                self.span_resize_requested.emit(item.id, self.offsets.from_qt(start),
-                                                self.offsets.from_qt(end))
+                self.span_resize_requested.emit(
+                    item.id, self.offsets.from_qt(start), self.offsets.from_qt(end)
+                )
             self.viewport().update()
             return
         pressed, self._pressed_suggestion = self._pressed_suggestion, None
@@ -352,11 +386,15 @@ class SpanEditor(QTextEdit):
             if not rects:
                 continue
             first, last = rects[0], rects[-1]
-            if abs(pos.x() - first.left()) <= EDGE_GRAB_PX and first.top() - 2 <= pos.y() <= \
-                    first.bottom() + 2:
+            if (
+                abs(pos.x() - first.left()) <= EDGE_GRAB_PX
+                and first.top() - 2 <= pos.y() <= first.bottom() + 2
+            ):
                 return item, "start"
-            if abs(pos.x() - last.right()) <= EDGE_GRAB_PX and last.top() - 2 <= pos.y() <= \
-                    last.bottom() + 2:
+            if (
+                abs(pos.x() - last.right()) <= EDGE_GRAB_PX
+                and last.top() - 2 <= pos.y() <= last.bottom() + 2
+            ):
                 return item, "end"
         return None
 
@@ -375,35 +413,43 @@ class SpanEditor(QTextEdit):
         name = html.escape(item.label)
         if item.kind == "suggestion":
             score = "" if item.score is None else f" · score {item.score:.2f}"
-            tip = (f"<p style='white-space:pre'>Suggestion: <b>{name}</b>{score}<br>"
-                   "Click or Space to accept · Delete to reject</p>")
+            tip = (
+                f"<p style='white-space:pre'>Suggestion: <b>{name}</b>{score}<br>"
+                "Click or Space to accept · Delete to reject</p>"
+            )
         else:
-            tip = (f"<p style='white-space:pre'><b>{name}</b><br>1–9 relabel · Delete remove · "
-                   "drag an edge to resize</p>")
+            tip = (
+                f"<p style='white-space:pre'><b>{name}</b><br>1–9 relabel · Delete remove · "
+                "drag an edge to resize</p>"
+            )
         QToolTip.showText(e.globalPos(), tip, self.viewport())  # type: ignore[attr-defined]
 
     # -- painting --------------------------------------------------------------------------------
     def paintEvent(self, e: QPaintEvent) -> None:  # noqa: N802
         items = self.items()
-        drawn = [(item, self.item_rects(item), self._focus == (item.kind, item.id))
-                 for item in items]
+        drawn = [
+            (item, self.item_rects(item), self._focus == (item.kind, item.id)) for item in items
+        ]
         p = QPainter(self.viewport())
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         for item, rects, focused in drawn:
             paint_under(p, item, rects, focused)
         p.end()
         super().paintEvent(e)
-        boxes = tag_boxes([(item, rects) for item, rects, _ in drawn], self.font(),
-                          self.viewport().width() - 2)
+        boxes = tag_boxes(
+            [(item, rects) for item, rects, _ in drawn], self.font(), self.viewport().width() - 2
+        )
         p = QPainter(self.viewport())
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        for (item, rects, focused), box in sorted(zip(drawn, boxes, strict=True),
-                                                  key=lambda d: d[0][2]):
+        for (item, rects, focused), box in sorted(
+            zip(drawn, boxes, strict=True), key=lambda d: d[0][2]
+        ):
             paint_over(p, item, rects, focused, self.font(), box)
         p.end()
 
     def tag_boxes(self) -> list[QRectF | None]:
         """Where the tags of ``items()`` are drawn (viewport coordinates)."""
         items = self.items()
-        return tag_boxes([(i, self.item_rects(i)) for i in items], self.font(),
-                         self.viewport().width() - 2)
+        return tag_boxes(
+            [(i, self.item_rects(i)) for i in items], self.font(), self.viewport().width() - 2
+        )

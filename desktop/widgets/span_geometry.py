@@ -29,7 +29,13 @@ def range_rects(document: QTextDocument, start: int, end: int, offset: QPointF) 
             x2 = line.cursorToX(min(end, l_end) - bpos)[0]
             if x2 < x1:  # right-to-left run
                 x1, x2 = x2, x1
-            rects.append(QRectF(origin.x() + x1, origin.y() + line.y(), max(x2 - x1, 2.0),
-                                line.ascent() + line.descent()))
+            rects.append(
+                QRectF(
+                    origin.x() + x1,
+                    origin.y() + line.y(),
+                    max(x2 - x1, 2.0),
+                    line.ascent() + line.descent(),
+                )
+            )
         block = block.next()
     return rects

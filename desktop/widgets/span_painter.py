@@ -52,8 +52,9 @@ def paint_under(p: QPainter, item: DrawnItem, rects: list[QRectF], focused: bool
             p.drawRoundedRect(r.adjusted(-1, -1, 1, 1), 3, 3)
 
 
-def tag_boxes(drawn: list[tuple[DrawnItem, list[QRectF]]], base: QFont,
-              max_right: float = float("inf")) -> list[QRectF | None]:
+def tag_boxes(
+    drawn: list[tuple[DrawnItem, list[QRectF]]], base: QFont, max_right: float = float("inf")
+) -> list[QRectF | None]:
     """Where each item's tag goes (one per item, in order; None: no room for a tag).
 
     A tag sits under its item's first rect, moved right past the tag before it on the same
@@ -70,15 +71,24 @@ def tag_boxes(drawn: list[tuple[DrawnItem, list[QRectF]]], base: QFont,
         members.sort(key=lambda i: drawn[i][1][0].left())
         shifted = _line_boxes(drawn, members, base, packed=True, max_right=max_right)
         fits = all(b.right() <= max_right for b in shifted)
-        boxes = shifted if fits else _line_boxes(drawn, members, base, packed=False,
-                                                 max_right=max_right)
+        boxes = (
+            shifted
+            if fits
+            else _line_boxes(drawn, members, base, packed=False, max_right=max_right)
+        )
         for i, box in zip(members, boxes, strict=True):
             out[i] = box if box.width() >= 8 else None
     return out
 
 
-def _line_boxes(drawn: list[tuple[DrawnItem, list[QRectF]]], members: list[int], base: QFont,
-                *, packed: bool, max_right: float) -> list[QRectF]:
+def _line_boxes(
+    drawn: list[tuple[DrawnItem, list[QRectF]]],
+    members: list[int],
+    base: QFont,
+    *,
+    packed: bool,
+    max_right: float,
+) -> list[QRectF]:
     boxes: list[QRectF] = []
     right = float("-inf")
     for n, i in enumerate(members):
@@ -98,8 +108,14 @@ def _line_boxes(drawn: list[tuple[DrawnItem, list[QRectF]]], members: list[int],
     return boxes
 
 
-def paint_over(p: QPainter, item: DrawnItem, rects: list[QRectF], focused: bool,
-               font: QFont, box: QRectF | None = None) -> None:
+def paint_over(
+    p: QPainter,
+    item: DrawnItem,
+    rects: list[QRectF],
+    focused: bool,
+    font: QFont,
+    box: QRectF | None = None,
+) -> None:
     """Underline/outline and the label tag, painted after the text."""
     if not rects:
         return

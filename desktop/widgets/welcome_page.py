@@ -35,17 +35,20 @@ class WelcomePage(QWidget):
         super().__init__(parent)
         title = QLabel("Spantune")
         title.setStyleSheet("font-size: 26pt; font-weight: bold; color: #0072B2;")
-        subtitle = QLabel("Label entities in your own texts, retrain in one click, "
-                          "export an ONNX model.")
+        subtitle = QLabel(
+            "Label entities in your own texts, retrain in one click, export an ONNX model."
+        )
         subtitle.setStyleSheet("font-size: 11pt; color: #555;")
         self.new_button = _big_button("New project…", "Create a project folder with your labels")
         self.open_button = _big_button("Open project…", "Open a .spantune project folder")
-        self.demo_button = _big_button("Try the demo project",
-                                       "News sentences with PER/ORG/LOC/MISC, a few labelled")
+        self.demo_button = _big_button(
+            "Try the demo project", "News sentences with PER/ORG/LOC/MISC, a few labelled"
+        )
         self.demo_button.setStyleSheet(
             "QPushButton { padding: 8px 18px; font-size: 11pt; background: #0072B2;"
             " color: white; border-radius: 4px; border: none; }"
-            " QPushButton:hover { background: #005A8C; }")
+            " QPushButton:hover { background: #005A8C; }"
+        )
         self.recent_title = QLabel("Recent projects")
         self.recent_title.setStyleSheet("font-weight: bold; margin-top: 12px;")
         self.recent_list = QListWidget()

@@ -36,8 +36,9 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return x
 
 
-def mc_dropout_probs(hidden: np.ndarray, head: Head, samples: int,
-                     rng: np.random.Generator) -> np.ndarray:
+def mc_dropout_probs(
+    hidden: np.ndarray, head: Head, samples: int, rng: np.random.Generator
+) -> np.ndarray:
     """``(T, N, n_tags)`` tag probabilities under ``T`` inverted-dropout masks on ``hidden``.
 
     Sample ``t`` uses one mask ``m_t`` over the hidden features for every word, so
@@ -74,8 +75,8 @@ def masked_probs(hidden: np.ndarray, head: Head, masks: np.ndarray | None) -> np
     out = np.empty((samples, len(h), tags), dtype=np.float64)
     step = max(1, _CHUNK_VALUES // max(1, samples * tags))
     for lo in range(0, len(h), step):
-        logits = (h[lo:lo + step] @ heads.T).reshape(-1, samples, tags) + bias
-        out[:, lo:lo + step] = _softmax(logits.astype(np.float64)).transpose(1, 0, 2)
+        logits = (h[lo : lo + step] @ heads.T).reshape(-1, samples, tags) + bias
+        out[:, lo : lo + step] = _softmax(logits.astype(np.float64)).transpose(1, 0, 2)
     return out
 
 
@@ -96,16 +97,18 @@ class BALD(Strategy):
 
     def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
         if outputs.hidden is None or outputs.head is None:
-            raise ValidationError("BALD needs hidden states and the classifier head",
-                                  field="strategy")
+            raise ValidationError(
+                "BALD needs hidden states and the classifier head", field="strategy"
+            )
         flat, lengths = flatten(outputs.hidden)
         if len(flat) == 0:
             return np.zeros(len(lengths))
         mi = word_mutual_information(mc_dropout_probs(flat, outputs.head, self.samples, rng))
         return reduce_words(mi, lengths, "mean")
 
-    def page_scorer(self, total: int, rng: np.random.Generator, head: Head | None = None
-                    ) -> PageScorer:
+    def page_scorer(
+        self, total: int, rng: np.random.Generator, head: Head | None = None
+    ) -> PageScorer:
         """Page by page with the masks :meth:`score` would draw, drawn once at the first page
         that has words. Equal to :meth:`score` on the whole pool up to float rounding (the
         head's matrix products run on pages instead of the whole pool)."""
@@ -113,8 +116,9 @@ class BALD(Strategy):
 
         def scorer(outputs: ModelOutputs, positions: np.ndarray) -> np.ndarray:
             if outputs.hidden is None or outputs.head is None:
-                raise ValidationError("BALD needs hidden states and the classifier head",
-                                      field="strategy")
+                raise ValidationError(
+                    "BALD needs hidden states and the classifier head", field="strategy"
+                )
             flat, lengths = flatten(outputs.hidden)
             if len(flat) == 0:
                 return np.zeros(len(lengths))

@@ -69,8 +69,9 @@ def candidate_count(k: int, candidates: int | None) -> int:
     return max(k, candidates or 5 * k)
 
 
-def diverse_order(scores: np.ndarray, embeddings: np.ndarray | None, k: int,
-                  candidates: int | None = None) -> np.ndarray:
+def diverse_order(
+    scores: np.ndarray, embeddings: np.ndarray | None, k: int, candidates: int | None = None
+) -> np.ndarray:
     """An order of all indices: ``k`` diverse picks from the top ``candidates`` first, then the
     rest by descending score. Without embeddings (or ``k <= 1``) it is the plain score order."""
     ranked = rank_by_score(scores)
@@ -80,8 +81,9 @@ def diverse_order(scores: np.ndarray, embeddings: np.ndarray | None, k: int,
     return _picks_first(ranked, np.asarray(scores)[pool], np.asarray(embeddings)[pool], k)
 
 
-def _picks_first(ranked: np.ndarray, pool_scores: np.ndarray, pool_embeddings: np.ndarray,
-                 k: int) -> np.ndarray:
+def _picks_first(
+    ranked: np.ndarray, pool_scores: np.ndarray, pool_embeddings: np.ndarray, k: int
+) -> np.ndarray:
     pool = ranked[: len(pool_embeddings)]
     picks = pool[greedy_diverse(pool_scores, pool_embeddings, k)]
     rest = ranked[~np.isin(ranked, picks)]

@@ -45,8 +45,9 @@ def base_model_dir(setting: str | None) -> Path:
 class OnnxEncoder:
     """Mean-pooled sentence embeddings from an exported encoder folder (torch-free)."""
 
-    def __init__(self, folder: str | Path, threads: int | None = None,
-                 batch_size: int = 64) -> None:
+    def __init__(
+        self, folder: str | Path, threads: int | None = None, batch_size: int = 64
+    ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -58,9 +59,11 @@ class OnnxEncoder:
         self._tokenizer.enable_truncation(MAX_LENGTH)
         pad_id = self._tokenizer.token_to_id("[PAD]") or 0
         self._tokenizer.enable_padding(pad_id=pad_id)
-        self._session = ort.InferenceSession(str(self.folder / ENCODER_FILE),
-                                             sess_options=session_options(threads),
-                                             providers=choose_providers())
+        self._session = ort.InferenceSession(
+            str(self.folder / ENCODER_FILE),
+            sess_options=session_options(threads),
+            providers=choose_providers(),
+        )
         self._inputs = [i.name for i in self._session.get_inputs()]
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
@@ -69,7 +72,7 @@ class OnnxEncoder:
         out = np.zeros((len(texts), width), dtype=np.float32)
         order = np.argsort([len(t) for t in texts], kind="stable")
         for lo in range(0, len(texts), self.batch_size):
-            idx = order[lo:lo + self.batch_size]
+            idx = order[lo : lo + self.batch_size]
             enc = self._tokenizer.encode_batch([texts[i] for i in idx])
             arrays = {
                 "input_ids": np.asarray([e.ids for e in enc], dtype=np.int64),
@@ -104,9 +107,10 @@ def project_encoder(project_dir: Path, base_model: str | None) -> OnnxEncoder:
     """
     local = _local_model_dir(base_model)
     if local is not None:
-        for folder in (cache_folder(project_dir, local),
-                       Path(tempfile.gettempdir()) / "spantune-cache"
-                       / cache_folder(project_dir, local).name):
+        for folder in (
+            cache_folder(project_dir, local),
+            Path(tempfile.gettempdir()) / "spantune-cache" / cache_folder(project_dir, local).name,
+        ):
             if (folder / ENCODER_FILE).is_file():
                 return OnnxEncoder(folder)
     model_dir = base_model_dir(base_model)
@@ -144,22 +148,27 @@ def export_encoder(model_dir: Path, out: Path) -> Path:
         except (OSError, ValueError) as exc:
             raise ModelLoadError(f"cannot load the base encoder from {model_dir}: {exc}") from exc
         tokenizer.backend_tokenizer.save(str(tmp / "tokenizer.json"))
-        sample = tokenizer(["a short sentence .", "Another, longer sentence here"],
-                           padding=True, return_tensors="pt")
+        sample = tokenizer(
+            ["a short sentence .", "Another, longer sentence here"],
+            padding=True,
+            return_tensors="pt",
+        )
         inputs = [k for k in INPUTS if k in sample]
         pooled = _mean_pooled_module(model, inputs)
         with torch.inference_mode():
             expected = pooled(*(sample[k] for k in inputs)).numpy()
         axes = {k: {0: "batch", 1: "sequence"} for k in inputs} | {"embedding": {0: "batch"}}
-        torch_to_onnx(pooled, [sample[k] for k in inputs], inputs, ["embedding"],
-                      tmp / "fp32.onnx", axes)
+        torch_to_onnx(
+            pooled, [sample[k] for k in inputs], inputs, ["embedding"], tmp / "fp32.onnx", axes
+        )
         quantize_int8(tmp / "fp32.onnx", tmp / ENCODER_FILE)
         (tmp / "fp32.onnx").unlink()
         got = OnnxEncoder(tmp)(["a short sentence .", "Another, longer sentence here"])
         cos = (_unit(got) * _unit(expected)).sum(axis=1)
         if cos.min() < 0.9:
-            raise ExportValidationError(f"exported encoder disagrees with torch (cosine "
-                                        f"{cos.min():.3f})")
+            raise ExportValidationError(
+                f"exported encoder disagrees with torch (cosine {cos.min():.3f})"
+            )
         shutil.rmtree(out, ignore_errors=True)
         tmp.rename(out)
     finally:
@@ -188,4 +197,3 @@ def _mean_pooled_module(model: Any, inputs: Sequence[str]) -> Any:
             return pooled
 
     return MeanPooled()
-

@@ -116,8 +116,11 @@ def plan_pool(index: PoolIndex, max_pool: int | None, rng: np.random.Generator) 
     keep = np.sort(rng.choice(len(train), size=max_pool, replace=False))
     rate = max_pool / len(train)
     n_eval = int(round(len(evals) * rate))
-    keep_eval = (np.sort(rng.choice(len(evals), size=n_eval, replace=False)) if len(evals)
-                 else np.zeros(0, dtype=np.int64))
+    keep_eval = (
+        np.sort(rng.choice(len(evals), size=n_eval, replace=False))
+        if len(evals)
+        else np.zeros(0, dtype=np.int64)
+    )
     return PoolPlan(index, train[keep], evals[keep_eval], True)
 
 
@@ -127,15 +130,20 @@ def pages(lengths: np.ndarray, page: int = PAGE) -> Iterator[np.ndarray]:
     once."""
     order = np.argsort(np.asarray(lengths), kind="stable")
     for lo in range(0, len(order), page):
-        yield order[lo:lo + page]
+        yield order[lo : lo + page]
 
 
-def read_page(conn: sqlite3.Connection, ids: np.ndarray,
-              tokenized: dict[int, bool]) -> list[PoolSegment]:
+def read_page(
+    conn: sqlite3.Connection, ids: np.ndarray, tokenized: dict[int, bool]
+) -> list[PoolSegment]:
     """The segments ``ids`` (in that order; ``tokenized`` caches document flags between pages).
 
     A segment deleted since the scan comes back as an empty text, so positions stay aligned.
     """
     found = {r[0]: r for r in read_segments(conn, [int(i) for i in ids], tokenized)}
-    return [PoolSegment(*found[int(i)]) if int(i) in found
-            else PoolSegment(int(i), "train", 0, "", True) for i in ids]
+    return [
+        PoolSegment(*found[int(i)])
+        if int(i) in found
+        else PoolSegment(int(i), "train", 0, "", True)
+        for i in ids
+    ]

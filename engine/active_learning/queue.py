@@ -60,9 +60,12 @@ def order_rng(seed: int, key: str) -> np.random.Generator:
     return np.random.default_rng([int(seed) & 0xFFFFFFFF, zlib.crc32(key.encode("utf-8"))])
 
 
-def mix_eval(train_order: Sequence[int] | np.ndarray, eval_ids: Sequence[int] | np.ndarray,
-             share: float,
-             rng: np.random.Generator) -> list[int]:
+def mix_eval(
+    train_order: Sequence[int] | np.ndarray,
+    eval_ids: Sequence[int] | np.ndarray,
+    share: float,
+    rng: np.random.Generator,
+) -> list[int]:
     """``train_order`` with ``eval_ids`` (shuffled) inserted at the ``share`` rate.
 
     Eval item ``j`` goes to queue position ``floor((j + u_j) / share)`` with ``u_j`` uniform in
@@ -87,13 +90,22 @@ def priorities(n: int) -> np.ndarray:
 
 
 def todo_ids(conn: sqlite3.Connection, split: str) -> list[int]:
-    return [r[0] for r in conn.execute(
-        "SELECT id FROM segments WHERE status = 'todo' AND split = ? ORDER BY id", (split,))]
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT id FROM segments WHERE status = 'todo' AND split = ? ORDER BY id", (split,)
+        )
+    ]
 
 
 def _has_rows(conn: sqlite3.Connection, version: str, strategy: str) -> bool:
-    return conn.execute("SELECT 1 FROM al_scores WHERE model_version = ? AND strategy = ?"
-                        " LIMIT 1", (version, strategy)).fetchone() is not None
+    return (
+        conn.execute(
+            "SELECT 1 FROM al_scores WHERE model_version = ? AND strategy = ? LIMIT 1",
+            (version, strategy),
+        ).fetchone()
+        is not None
+    )
 
 
 def queue_key(project: Project, strategy: str | None = None) -> tuple[str, str] | None:
@@ -106,8 +118,11 @@ def queue_key(project: Project, strategy: str | None = None) -> tuple[str, str] 
     if active is not None:
         if _has_rows(conn, active.name, name):
             return active.name, name
-        r = conn.execute("SELECT strategy FROM al_scores WHERE model_version = ?"
-                         " ORDER BY computed_at DESC LIMIT 1", (active.name,)).fetchone()
+        r = conn.execute(
+            "SELECT strategy FROM al_scores WHERE model_version = ?"
+            " ORDER BY computed_at DESC LIMIT 1",
+            (active.name,),
+        ).fetchone()
         if r is not None:
             return active.name, str(r[0])
     if _has_rows(conn, COLD_START, COLD_START):
@@ -148,8 +163,9 @@ ORDER BY s.id
 """
 
 
-def _filters(status: str | None, search: str | None,
-             after: float | None = None) -> tuple[str, list[object]]:
+def _filters(
+    status: str | None, search: str | None, after: float | None = None
+) -> tuple[str, list[object]]:
     clauses: list[str] = []
     params: list[object] = []
     if status is not None:
@@ -166,9 +182,16 @@ def _filters(status: str | None, search: str | None,
     return "".join(" AND " + c for c in clauses), params
 
 
-def queue_page(project: Project, offset: int = 0, limit: int = 100, *,
-               status: str | None = None, search: str | None = None,
-               strategy: str | None = None, after: float | None = None) -> list[QueueItem]:
+def queue_page(
+    project: Project,
+    offset: int = 0,
+    limit: int = 100,
+    *,
+    status: str | None = None,
+    search: str | None = None,
+    strategy: str | None = None,
+    after: float | None = None,
+) -> list[QueueItem]:
     """Segments in queue order, ``offset``/``limit`` paging for lazy lists.
 
     ``status`` filters (None = every status), ``search`` is a case-insensitive substring.
@@ -182,28 +205,37 @@ def queue_page(project: Project, offset: int = 0, limit: int = 100, *,
     conn = project.db.connection()
     key = queue_key(project, strategy) or ("", "")
     where, params = _filters(status, search, after)
-    rows = conn.execute(_SCORED_SQL.format(where=where),
-                        (*key, *params, limit, offset)).fetchall()
+    rows = conn.execute(_SCORED_SQL.format(where=where), (*key, *params, limit, offset)).fetchall()
     if len(rows) < limit:
         if rows:
             scored = offset + len(rows)
         else:
-            scored = int(conn.execute(_SCORED_COUNT_SQL.format(where=where),
-                                      (*key, *params)).fetchone()[0])
+            scored = int(
+                conn.execute(_SCORED_COUNT_SQL.format(where=where), (*key, *params)).fetchone()[0]
+            )
         where, params = _filters(status, search)
-        rows += conn.execute(_UNSCORED_SQL.format(where=where),
-                             (*key, *params, limit - len(rows),
-                              max(0, offset - scored))).fetchall()
+        rows += conn.execute(
+            _UNSCORED_SQL.format(where=where),
+            (*key, *params, limit - len(rows), max(0, offset - scored)),
+        ).fetchall()
     return [
-        QueueItem(segment_id=r[0], document_id=r[1], status=r[2], is_eval=r[3] == "eval",
-                  score=None if r[3] == "eval" or r[4] is None else float(r[4]), text=r[5],
-                  position=offset + i, priority=None if r[4] is None else float(r[4]))
+        QueueItem(
+            segment_id=r[0],
+            document_id=r[1],
+            status=r[2],
+            is_eval=r[3] == "eval",
+            score=None if r[3] == "eval" or r[4] is None else float(r[4]),
+            text=r[5],
+            position=offset + i,
+            priority=None if r[4] is None else float(r[4]),
+        )
         for i, r in enumerate(rows)
     ]
 
 
-def next_segments(project: Project, n: int = 10, strategy: str | None = None, *,
-                  embedder: Embedder | None = None) -> list[QueueItem]:
+def next_segments(
+    project: Project, n: int = 10, strategy: str | None = None, *, embedder: Embedder | None = None
+) -> list[QueueItem]:
     """The next ``n`` todo segments to label, in the stored queue order.
 
     Train segments come in strategy order for the active version (see :func:`queue_key`); eval
@@ -225,9 +257,12 @@ def next_segments(project: Project, n: int = 10, strategy: str | None = None, *,
 
                 embedder = project_encoder(project.path, str(project.setting("base_model")))
             with project.db.read() as conn:
-                order, _, _ = cold_start_order(conn, embedder,
-                                               float(project.setting("eval_share")),
-                                               int(project.setting("seed")))
+                order, _, _ = cold_start_order(
+                    conn,
+                    embedder,
+                    float(project.setting("eval_share")),
+                    int(project.setting("seed")),
+                )
             return _items_for(project, order[:n], priorities(len(order))[:n])
     return queue_page(project, 0, n, status="todo", strategy=strategy)
 
@@ -240,6 +275,16 @@ def _items_for(project: Project, ids: Sequence[int], prios: np.ndarray) -> list[
     for pos, (seg_id, prio) in enumerate(zip(ids, prios, strict=True)):
         seg = get_segment(conn, seg_id)
         is_eval = seg.split == "eval"
-        out.append(QueueItem(seg.id, seg.text, None if is_eval else float(prio), is_eval,
-                             seg.document_id, seg.status, pos, float(prio)))
+        out.append(
+            QueueItem(
+                seg.id,
+                seg.text,
+                None if is_eval else float(prio),
+                is_eval,
+                seg.document_id,
+                seg.status,
+                pos,
+                float(prio),
+            )
+        )
     return out

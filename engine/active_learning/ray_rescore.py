@@ -54,8 +54,9 @@ def model_files(folder: Path) -> dict[str, bytes]:
     model = find_model_file(folder, quantized=True)
     if model is None:
         raise ValidationError(f"{folder} has no ONNX model", field="version")
-    files = {p.name: p.read_bytes() for p in folder.iterdir()
-             if p.is_file() and p.suffix != ".onnx"}
+    files = {
+        p.name: p.read_bytes() for p in folder.iterdir() if p.is_file() and p.suffix != ".onnx"
+    }
     files[model.relative_to(folder).as_posix()] = model.read_bytes()
     return files
 
@@ -93,17 +94,30 @@ class RayPredict:
     def __init__(self, workers: int) -> None:
         self.workers = workers
 
-    def __call__(self, folder: Path, segments: Sequence[PoolSegment], *, hidden: bool,
-                 cancel: CancelToken | None = None, progress: Any = None) -> list[Any]:
+    def __call__(
+        self,
+        folder: Path,
+        segments: Sequence[PoolSegment],
+        *,
+        hidden: bool,
+        cancel: CancelToken | None = None,
+        progress: Any = None,
+    ) -> list[Any]:
         import ray
 
         from engine.active_learning.rescore import CHUNK
 
         order = np.argsort([len(s.text) for s in segments], kind="stable")
-        chunks = [order[lo:lo + CHUNK] for lo in range(0, len(order), CHUNK)]
-        items = [{"chunk": k, "payload": pickle.dumps(
-            ([segments[i].text for i in idx], [segments[i].words() for i in idx]))}
-            for k, idx in enumerate(chunks)]
+        chunks = [order[lo : lo + CHUNK] for lo in range(0, len(order), CHUNK)]
+        items = [
+            {
+                "chunk": k,
+                "payload": pickle.dumps(
+                    ([segments[i].text for i in idx], [segments[i].words() for i in idx])
+                ),
+            }
+            for k, idx in enumerate(chunks)
+        ]
         out: list[Any] = [None] * len(segments)
         if not items:
             return out
@@ -113,11 +127,15 @@ class RayPredict:
         if not log.isEnabledFor(logging.INFO):
             logging.getLogger("ray.data").setLevel(logging.WARNING)
         files = ray.put(model_files(folder))
-        source = ray.data.from_items(items,
-                                     override_num_blocks=min(len(items), 4 * self.workers))
-        ds = source.map_batches(PredictorActor, batch_size=1, batch_format="numpy",
-                            fn_constructor_kwargs={"files": files, "hidden": hidden},
-                            concurrency=self.workers, num_cpus=1)
+        source = ray.data.from_items(items, override_num_blocks=min(len(items), 4 * self.workers))
+        ds = source.map_batches(
+            PredictorActor,
+            batch_size=1,
+            batch_format="numpy",
+            fn_constructor_kwargs={"files": files, "hidden": hidden},
+            concurrency=self.workers,
+            num_cpus=1,
+        )
         done = 0
         for row in ds.iter_rows():
             check(cancel)
@@ -135,8 +153,11 @@ def start_ray(address: str, workers: int | None) -> tuple[Any, int, bool]:
     ray = import_ray()
     started = False
     if not ray.is_initialized():
-        options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
-                                   "configure_logging": False}
+        options: dict[str, Any] = {
+            "include_dashboard": False,
+            "log_to_driver": False,
+            "configure_logging": False,
+        }
         if address == "local":
             ray.init(num_cpus=workers or os.cpu_count() or 1, **options)
         else:
@@ -146,10 +167,17 @@ def start_ray(address: str, workers: int | None) -> tuple[Any, int, bool]:
     return ray, max(1, min(workers or cpus, cpus)), started
 
 
-def ray_rescore(project: Project, ray_address: str, version: str | None = None,
-                strategy: str | None = None, *, workers: int | None = None,
-                on_event: EventCallback | None = None, cancel: CancelToken | None = None,
-                **options: Any) -> RescoreResult:
+def ray_rescore(
+    project: Project,
+    ray_address: str,
+    version: str | None = None,
+    strategy: str | None = None,
+    *,
+    workers: int | None = None,
+    on_event: EventCallback | None = None,
+    cancel: CancelToken | None = None,
+    **options: Any,
+) -> RescoreResult:
     """:func:`rescore` with the predictions made by Ray actors (``ray_address``: ``"local"``
     or a cluster address). Raises ValidationError when Ray is missing, and what rescore
     raises; nothing is written unless the whole pool was scored.
@@ -157,13 +185,21 @@ def ray_rescore(project: Project, ray_address: str, version: str | None = None,
     from engine.active_learning.rescore import rescore
 
     if project.versions.active() is None and version is None:
-        raise ValidationError("rescore --ray needs a trained model; train one first",
-                              field="version")
+        raise ValidationError(
+            "rescore --ray needs a trained model; train one first", field="version"
+        )
     ray, n, started = start_ray(ray_address, workers)
     log.info("scoring on Ray (%s) with %d actors", ray_address, n)
     try:
-        return rescore(project, version, strategy, on_event=on_event, cancel=cancel,
-                       predict=RayPredict(n), **options)
+        return rescore(
+            project,
+            version,
+            strategy,
+            on_event=on_event,
+            cancel=cancel,
+            predict=RayPredict(n),
+            **options,
+        )
     finally:
         if started:
             ray.shutdown()

@@ -74,8 +74,13 @@ DIVERSITY_K = 50
 DIVERSITY_CANDIDATES = 250
 
 
-def export_folder(version: ModelVersion, *, on_event: EventCallback | None = None,
-                  cancel: CancelToken | None = None, project: Any = None) -> Path:
+def export_folder(
+    version: ModelVersion,
+    *,
+    on_event: EventCallback | None = None,
+    cancel: CancelToken | None = None,
+    project: Any = None,
+) -> Path:
     """The version's ONNX export folder, exported (``models/vNNNN/onnx-export``) if missing."""
     from engine.inference.predictor import find_model_file
 
@@ -87,8 +92,15 @@ def export_folder(version: ModelVersion, *, on_event: EventCallback | None = Non
 
     log.info("exporting %s to ONNX for scoring", version.name)
     sample, calibration = project.export_samples() if project is not None else ([], [])
-    return export_model(root, root / EXPORT_FOLDER, quantize=True, sample_texts=sample,
-                        calibration_texts=calibration, on_event=on_event, cancel=cancel).path
+    return export_model(
+        root,
+        root / EXPORT_FOLDER,
+        quantize=True,
+        sample_texts=sample,
+        calibration_texts=calibration,
+        on_event=on_event,
+        cancel=cancel,
+    ).path
 
 
 def load_head(folder: Path) -> Head:
@@ -105,18 +117,25 @@ def load_head(folder: Path) -> Head:
     return Head(weight, bias, float(p))
 
 
-def predict_pool(predictor: Predictor, segments: Sequence[PoolSegment], *, hidden: bool,
-                 chunk: int = CHUNK, cancel: CancelToken | None = None,
-                 progress: Any = None) -> list[Any]:
+def predict_pool(
+    predictor: Predictor,
+    segments: Sequence[PoolSegment],
+    *,
+    hidden: bool,
+    chunk: int = CHUNK,
+    cancel: CancelToken | None = None,
+    progress: Any = None,
+) -> list[Any]:
     """Predictions (``TextPrediction``) for ``segments``, in order, length-sorted in chunks."""
     order = np.argsort([len(s.text) for s in segments], kind="stable")
     out: list[Any] = [None] * len(segments)
     for lo in range(0, len(order), chunk):
         check(cancel)
-        idx = order[lo:lo + chunk]
+        idx = order[lo : lo + chunk]
         part = [segments[i] for i in idx]
-        preds = predictor.predict_arrays([s.text for s in part], hidden=hidden,
-                                         words=[s.words() for s in part])
+        preds = predictor.predict_arrays(
+            [s.text for s in part], hidden=hidden, words=[s.words() for s in part]
+        )
         for i, pred in zip(idx, preds, strict=True):
             out[int(i)] = pred
         if progress is not None:
@@ -124,11 +143,16 @@ def predict_pool(predictor: Predictor, segments: Sequence[PoolSegment], *, hidde
     return out
 
 
-def _suggestion_rows(segments: Sequence[PoolSegment], preds: Sequence[Any],
-                     version: str) -> list[SuggestionRow]:
-    return [(s.id, s.start + a, s.start + b, label, float(score), version)  # whole words
-            for s, p in zip(segments, preds, strict=True) for a, b, label, score in
-            snap_to_words(s.text, [(e.start, e.end, e.label, e.score) for e in p.entities])]
+def _suggestion_rows(
+    segments: Sequence[PoolSegment], preds: Sequence[Any], version: str
+) -> list[SuggestionRow]:
+    return [
+        (s.id, s.start + a, s.start + b, label, float(score), version)  # whole words
+        for s, p in zip(segments, preds, strict=True)
+        for a, b, label, score in snap_to_words(
+            s.text, [(e.start, e.end, e.label, e.score) for e in p.entities]
+        )
+    ]
 
 
 @dataclass(frozen=True)
@@ -143,21 +167,41 @@ class ScoredPage:
     rows: list[tuple[int, SuggestionRow]]
 
 
-def score_page(segments: Sequence[PoolSegment], positions: np.ndarray, preds: Sequence[Any],
-               n_train: int, scorer: PageScorer, *, head: Head | None, needs_hidden: bool,
-               embed: bool, version: str) -> ScoredPage:
+def score_page(
+    segments: Sequence[PoolSegment],
+    positions: np.ndarray,
+    preds: Sequence[Any],
+    n_train: int,
+    scorer: PageScorer,
+    *,
+    head: Head | None,
+    needs_hidden: bool,
+    embed: bool,
+    version: str,
+) -> ScoredPage:
     """Score one predicted page: ``positions`` are the segments' places in the job's order
     (train segments first, ``n_train`` of them)."""
-    train_rows, scores, emb = page_scores(positions, preds, n_train, scorer, head=head,
-                                          needs_hidden=needs_hidden, embed=embed)
-    rows = [(int(pos), row) for pos, seg, pred in zip(positions, segments, preds, strict=True)
-            for row in _suggestion_rows([seg], [pred], version)]
+    train_rows, scores, emb = page_scores(
+        positions, preds, n_train, scorer, head=head, needs_hidden=needs_hidden, embed=embed
+    )
+    rows = [
+        (int(pos), row)
+        for pos, seg, pred in zip(positions, segments, preds, strict=True)
+        for row in _suggestion_rows([seg], [pred], version)
+    ]
     return ScoredPage(train_rows, scores, emb, rows)
 
 
-def page_scores(positions: np.ndarray, preds: Sequence[Any], n_train: int, scorer: PageScorer,
-                *, head: Head | None, needs_hidden: bool, embed: bool
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def page_scores(
+    positions: np.ndarray,
+    preds: Sequence[Any],
+    n_train: int,
+    scorer: PageScorer,
+    *,
+    head: Head | None,
+    needs_hidden: bool,
+    embed: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """``(train_rows, scores, embeddings)`` of a page's train segments (``positions`` below
     ``n_train``); embeddings (mean hidden states) only with ``embed``."""
     positions = np.asarray(positions, dtype=np.int64)
@@ -165,8 +209,11 @@ def page_scores(positions: np.ndarray, preds: Sequence[Any], n_train: int, score
     train = [p for p, t in zip(preds, is_train, strict=True) if t]
     scores = np.zeros(0)
     if train:
-        outputs = ModelOutputs([p.word_probs for p in train],
-                               [p.word_hidden for p in train] if needs_hidden else None, head)
+        outputs = ModelOutputs(
+            [p.word_probs for p in train],
+            [p.word_hidden for p in train] if needs_hidden else None,
+            head,
+        )
         scores = np.asarray(scorer(outputs, positions[is_train]), dtype=np.float64)
     emb = np.stack([p.mean_hidden for p in train]) if embed and train else None
     return positions[is_train], scores, emb
@@ -204,8 +251,9 @@ class RescoreJob:
     def total(self) -> int:
         return len(self.plan.train) + len(self.plan.evals)
 
-    def read_pages(self, conn: sqlite3.Connection, page: int | None = None
-                   ) -> Iterator[tuple[np.ndarray, list[PoolSegment]]]:
+    def read_pages(
+        self, conn: sqlite3.Connection, page: int | None = None
+    ) -> Iterator[tuple[np.ndarray, list[PoolSegment]]]:
         """``(positions, segments)`` page by page, in the predictor's length-sorted chunks
         (``page`` segments each, :data:`CHUNK` by default)."""
         predicted = self.plan.predicted
@@ -214,15 +262,25 @@ class RescoreJob:
         for positions in pages(self.plan.index.lengths[predicted], page or CHUNK):
             yield positions, read_page(conn, ids[positions], tokenized)
 
-    def score(self, segments: Sequence[PoolSegment], positions: np.ndarray,
-              preds: Sequence[Any]) -> ScoredPage:
+    def score(
+        self, segments: Sequence[PoolSegment], positions: np.ndarray, preds: Sequence[Any]
+    ) -> ScoredPage:
         """Score one predicted page with this job's strategy."""
-        return score_page(segments, positions, preds, len(self.plan.train), self.scorer,
-                          head=self.head, needs_hidden=self.strategy.needs_hidden,
-                          embed=self.embed, version=self.version)
+        return score_page(
+            segments,
+            positions,
+            preds,
+            len(self.plan.train),
+            self.scorer,
+            head=self.head,
+            needs_hidden=self.strategy.needs_hidden,
+            embed=self.embed,
+            version=self.version,
+        )
 
-    def add(self, conn: sqlite3.Connection, segments: Sequence[PoolSegment],
-            page: ScoredPage) -> None:
+    def add(
+        self, conn: sqlite3.Connection, segments: Sequence[PoolSegment], page: ScoredPage
+    ) -> None:
         """Keep a scored page's scores and best embeddings; stage its suggestions."""
         self.scores[page.train_rows] = page.scores
         if page.embeddings is not None:
@@ -239,19 +297,23 @@ class RescoreJob:
         scored[self.plan.train] = True
         rest = self.rng.permutation(index.ids[index.train & ~scored])
         train_order = index.ids[self.plan.train[order]]
-        return mix_eval(np.concatenate([train_order, rest]), index.eval_ids, eval_share,
-                        self.rng)
+        return mix_eval(np.concatenate([train_order, rest]), index.eval_ids, eval_share, self.rng)
 
     def commit(self, project: Project, queue: Sequence[int]) -> None:
         """Swap the queue and the staged suggestions in, in one transaction."""
         with project.db.write() as conn:
-            commit_scoring(conn, self.version, self.strategy.name, queue, self.read_at,
-                           COLD_START)
+            commit_scoring(conn, self.version, self.strategy.name, queue, self.read_at, COLD_START)
 
 
-def plan_rescore(project: Project, version: str, strategy: Strategy, head: Head | None,
-                 has_hidden: bool, max_pool: int | None = DEFAULT_MAX_POOL,
-                 diversity_k: int = DIVERSITY_K) -> RescoreJob:
+def plan_rescore(
+    project: Project,
+    version: str,
+    strategy: Strategy,
+    head: Head | None,
+    has_hidden: bool,
+    max_pool: int | None = DEFAULT_MAX_POOL,
+    diversity_k: int = DIVERSITY_K,
+) -> RescoreJob:
     """Scan the pool and decide what a rescore with ``version`` and ``strategy`` predicts."""
     read_at = now()
     with project.db.read() as conn:
@@ -262,10 +324,17 @@ def plan_rescore(project: Project, version: str, strategy: Strategy, head: Head 
     return RescoreJob(version, strategy, head, plan, rng, read_at, hidden, diversity_k)
 
 
-def rescore(project: Project, version: str | None = None, strategy: str | None = None, *,
-            on_event: EventCallback | None = None, cancel: CancelToken | None = None,
-            max_pool: int | None = DEFAULT_MAX_POOL, diversity_k: int = DIVERSITY_K,
-            predict: Callable[..., list[Any]] | None = None) -> RescoreResult:
+def rescore(
+    project: Project,
+    version: str | None = None,
+    strategy: str | None = None,
+    *,
+    on_event: EventCallback | None = None,
+    cancel: CancelToken | None = None,
+    max_pool: int | None = DEFAULT_MAX_POOL,
+    diversity_k: int = DIVERSITY_K,
+    predict: Callable[..., list[Any]] | None = None,
+) -> RescoreResult:
     """Score the todo pool with ``version`` (default: active) and ``strategy`` (default: the
     project's) and store the queue order and the model's suggestions.
 
@@ -291,8 +360,9 @@ def rescore(project: Project, version: str | None = None, strategy: str | None =
 
     predictor = Predictor(folder, quantized=True)
     head = load_head(folder) if strat.needs_hidden else None
-    job = plan_rescore(project, chosen.name, strat, head, predictor.has_hidden, max_pool,
-                       diversity_k)
+    job = plan_rescore(
+        project, chosen.name, strat, head, predictor.has_hidden, max_pool, diversity_k
+    )
     throttle = Throttle(on_event)
     conn = project.db.connection()
     begin_staging(conn)
@@ -303,12 +373,19 @@ def rescore(project: Project, version: str | None = None, strategy: str | None =
             if predict is None:
                 preds = predict_pool(predictor, segments, hidden=job.hidden, chunk=len(segments))
             else:  # e.g. Ray actors (engine.active_learning.ray_rescore), one page at a time
-                preds = predict(folder, segments, hidden=job.hidden, cancel=cancel,
-                                progress=lambda _done, _total: None)
+                preds = predict(
+                    folder,
+                    segments,
+                    hidden=job.hidden,
+                    cancel=cancel,
+                    progress=lambda _done, _total: None,
+                )
             job.add(conn, segments, job.score(segments, positions, preds))
             done += len(segments)
-            throttle(ProgressEvent("score", done, job.total, f"scored {done} of {job.total}"),
-                     force=done == job.total)
+            throttle(
+                ProgressEvent("score", done, job.total, f"scored {done} of {job.total}"),
+                force=done == job.total,
+            )
         check(cancel)
         queue = job.queue(float(project.setting("eval_share")))
         throttle(ProgressEvent("store", 0, 1, "storing the queue"), force=True)
@@ -317,22 +394,30 @@ def rescore(project: Project, version: str | None = None, strategy: str | None =
         drop_staging(conn)
     n_train, pool = len(job.plan.train), int(job.plan.index.train.sum())
     result = RescoreResult(
-        version=chosen.name, strategy=strat.name, scored=n_train, pool=pool,
-        eval_segments=len(job.plan.index.ids) - pool, suggestions=job.suggestions,
-        sampled=job.plan.sampled, seconds=round(time.monotonic() - started, 2),
+        version=chosen.name,
+        strategy=strat.name,
+        scored=n_train,
+        pool=pool,
+        eval_segments=len(job.plan.index.ids) - pool,
+        suggestions=job.suggestions,
+        sampled=job.plan.sampled,
+        seconds=round(time.monotonic() - started, 2),
         diversity_window=min(diversity_k, n_train) if diversity_k > 1 else 0,
         mean_score=float(job.scores.mean()) if n_train else None,
-        message=_message(chosen.name, strat.name, n_train, pool, job.plan.sampled,
-                         job.suggestions))
+        message=_message(chosen.name, strat.name, n_train, pool, job.plan.sampled, job.suggestions),
+    )
     throttle(ProgressEvent("store", 1, 1, result.message), force=True)
     return result
 
 
-def _message(version: str, strategy: str, scored: int, pool: int, sampled: bool,
-             suggestions: int) -> str:
+def _message(
+    version: str, strategy: str, scored: int, pool: int, sampled: bool, suggestions: int
+) -> str:
     if sampled:
-        head = (f"scored a random sample of {scored} of {pool} unlabelled segments (the pool is "
-                f"larger than the scoring limit); the rest follow in random order")
+        head = (
+            f"scored a random sample of {scored} of {pool} unlabelled segments (the pool is "
+            f"larger than the scoring limit); the rest follow in random order"
+        )
     else:
         head = f"scored {scored} unlabelled segments"
     return f"{head} with {version} ({strategy}); {suggestions} suggestions"

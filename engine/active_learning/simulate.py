@@ -80,10 +80,18 @@ class _TorchPrediction:
 class _Run:
     """One simulation: data, settings, output files and the time budget."""
 
-    def __init__(self, pool: list[LabelledExample], test: list[LabelledExample],
-                 labels: list[str], out_dir: Path, config: Any, deadline: float | None,
-                 on_event: EventCallback | None, cancel: CancelToken | None,
-                 diversity: bool) -> None:
+    def __init__(
+        self,
+        pool: list[LabelledExample],
+        test: list[LabelledExample],
+        labels: list[str],
+        out_dir: Path,
+        config: Any,
+        deadline: float | None,
+        on_event: EventCallback | None,
+        cancel: CancelToken | None,
+        diversity: bool,
+    ) -> None:
         self.pool, self.test, self.labels = pool, test, labels
         self.out_dir, self.config, self.deadline = out_dir, config, deadline
         self.on_event, self.cancel, self.diversity = on_event, cancel, diversity
@@ -107,15 +115,30 @@ class _Run:
         check(self.cancel)
         folder = self.work / tag
         shutil.rmtree(folder, ignore_errors=True)
-        emit(self.on_event, ProgressEvent("train", 0, None, f"{tag}: training on "
-                                          f"{len(indices)} sentences"))
+        emit(
+            self.on_event,
+            ProgressEvent("train", 0, None, f"{tag}: training on {len(indices)} sentences"),
+        )
         config = replace(self.config, seed=seed)
-        outcome = train_examples([self.pool[i] for i in indices], [], self.labels, config,
-                                 folder / "model", cancel=self.cancel)
+        outcome = train_examples(
+            [self.pool[i] for i in indices],
+            [],
+            self.labels,
+            config,
+            folder / "model",
+            cancel=self.cancel,
+        )
         emit(self.on_event, ProgressEvent("evaluate", 0, None, f"{tag}: evaluating"))
-        metrics = score_model(outcome.model, outcome.tokenizer, self.test, outcome.tags,
-                              source="test", max_length=config.max_length, stride=config.stride,
-                              cancel=self.cancel)
+        metrics = score_model(
+            outcome.model,
+            outcome.tokenizer,
+            self.test,
+            outcome.tags,
+            source="test",
+            max_length=config.max_length,
+            stride=config.stride,
+            cancel=self.cancel,
+        )
         return _Model(folder, metrics, outcome)
 
     def export(self, model: _Model) -> Path | None:
@@ -125,15 +148,20 @@ class _Run:
 
         if model.export is None and not model.export_failed:
             try:
-                model.export = export_model(model.folder / "model", model.folder / "onnx",
-                                            overwrite=True, cancel=self.cancel).path
+                model.export = export_model(
+                    model.folder / "model",
+                    model.folder / "onnx",
+                    overwrite=True,
+                    cancel=self.cancel,
+                ).path
             except ExportValidationError as exc:
                 log.warning("export refused (%s); scoring this round with torch", exc)
                 model.export_failed = True
         return model.export
 
-    def prediction_pages(self, model: _Model, remaining: list[int], word_hidden: bool
-                         ) -> Iterator[tuple[np.ndarray, list[Any]]]:
+    def prediction_pages(
+        self, model: _Model, remaining: list[int], word_hidden: bool
+    ) -> Iterator[tuple[np.ndarray, list[Any]]]:
         """``(positions, predictions)`` of the model for ``remaining`` pool items, page by page,
         as the app makes them (int8 ONNX export, exported once per round; the predictor's
         length-sorted chunks); when the export is refused, word probabilities from the torch
@@ -157,8 +185,16 @@ class _Run:
         predictor = Predictor(export, quantized=True)
         for positions in pages(np.asarray([len(self.pool[i].text) for i in remaining])):
             check(self.cancel)
-            segs = [PoolSegment(remaining[int(p)], "train", 0, self.pool[remaining[int(p)]].text,
-                                self.pool[remaining[int(p)]].tokenized) for p in positions]
+            segs = [
+                PoolSegment(
+                    remaining[int(p)],
+                    "train",
+                    0,
+                    self.pool[remaining[int(p)]].text,
+                    self.pool[remaining[int(p)]].tokenized,
+                )
+                for p in positions
+            ]
             preds = predict_pool(predictor, segs, hidden=True, chunk=len(segs))
             cached.update((s.id, _light(p)) for s, p in zip(segs, preds, strict=True))
             yield positions, preds
@@ -170,62 +206,97 @@ class _Run:
 
         outcome = model.outcome
         tag_ids = {t: i for i, t in enumerate(outcome.tags)}
-        encoded = encode_examples([self.pool[i] for i in indices], outcome.tokenizer, tag_ids,
-                                  self.config.max_length, self.config.stride)
+        encoded = encode_examples(
+            [self.pool[i] for i in indices],
+            outcome.tokenizer,
+            tag_ids,
+            self.config.max_length,
+            self.config.stride,
+        )
         tokenizer = outcome.tokenizer
         special = special_tokens(tokenizer.backend_tokenizer, tokenizer.pad_token)
-        probs = word_probabilities(outcome.model, encoded, special,
-                                   cancel=self.cancel)
+        probs = word_probabilities(outcome.model, encoded, special, cancel=self.cancel)
         return [_TorchPrediction(p) for p in probs]
 
-    def select(self, strategy: str, model: _Model, labelled: set[int], k: int, seed: int,
-               round_: int) -> list[int]:
+    def select(
+        self, strategy: str, model: _Model, labelled: set[int], k: int, seed: int, round_: int
+    ) -> list[int]:
         remaining = [i for i in range(len(self.pool)) if i not in labelled]
         rng = order_rng(seed, f"simulate/{strategy}/{round_}")
         if strategy == "random":
-            return [int(i) for i in rng.choice(remaining, size=min(k, len(remaining)),
-                                               replace=False)]
+            return [
+                int(i) for i in rng.choice(remaining, size=min(k, len(remaining)), replace=False)
+            ]
         strat = get_strategy(strategy)
         if strat.needs_hidden and model.head is None:
             folder = self.export(model)
             if folder is None:
-                raise ValidationError(f"{strategy} needs the ONNX export, which was refused",
-                                      field="strategy")
+                raise ValidationError(
+                    f"{strategy} needs the ONNX export, which was refused", field="strategy"
+                )
             model.head = load_head(Path(folder))
         k_div = k if self.diversity else 0
         scorer = strat.page_scorer(len(remaining), rng, model.head)
         scores = np.zeros(len(remaining))
         top = TopCandidates(candidate_count(k_div, 5 * k))
-        for positions, preds in self.prediction_pages(model, remaining,
-                                                       strat.needs_hidden):
+        for positions, preds in self.prediction_pages(model, remaining, strat.needs_hidden):
             embed = bool(preds) and preds[0].mean_hidden is not None and strat.name != "random"
-            rows, page, emb = page_scores(positions, preds, len(remaining), scorer,
-                                          head=model.head, needs_hidden=strat.needs_hidden,
-                                          embed=embed)
+            rows, page, emb = page_scores(
+                positions,
+                preds,
+                len(remaining),
+                scorer,
+                head=model.head,
+                needs_hidden=strat.needs_hidden,
+                embed=embed,
+            )
             scores[rows] = page
             if emb is not None:
                 top.add(rows, page, emb)
         order = top.order(scores, k_div)
         return [remaining[int(i)] for i in order[:k]]
 
-    def record(self, strategy: str, seed: int, round_: int, labelled: list[int],
-               model: _Model, seconds: float) -> None:
+    def record(
+        self,
+        strategy: str,
+        seed: int,
+        round_: int,
+        labelled: list[int],
+        model: _Model,
+        seconds: float,
+    ) -> None:
         if (strategy, seed, round_) in self.done:
             return
         m = model.metrics
-        row = Row(strategy, seed, round_, len(labelled), sum(self.tokens[i] for i in labelled),
-                  float(m.get("f1") or 0.0), float(m.get("precision") or 0.0),
-                  float(m.get("recall") or 0.0), round(seconds, 2))
+        row = Row(
+            strategy,
+            seed,
+            round_,
+            len(labelled),
+            sum(self.tokens[i] for i in labelled),
+            float(m.get("f1") or 0.0),
+            float(m.get("precision") or 0.0),
+            float(m.get("recall") or 0.0),
+            round(seconds, 2),
+        )
         append_row(self.csv, row)
         self.done.add((strategy, seed, round_))
-        log.info("%s seed %d round %d: %d sentences, F1 %.4f", strategy, seed, round_,
-                 len(labelled), row.f1)
+        log.info(
+            "%s seed %d round %d: %d sentences, F1 %.4f",
+            strategy,
+            seed,
+            round_,
+            len(labelled),
+            row.f1,
+        )
 
     def save_selection(self, strategy: str, seed: int, round_: int, batch: list[int]) -> None:
         self.selections[(strategy, seed, round_)] = batch
         with self.selections_path.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"strategy": strategy, "seed": seed, "round": round_,
-                                 "indices": batch}) + "\n")
+            fh.write(
+                json.dumps({"strategy": strategy, "seed": seed, "round": round_, "indices": batch})
+                + "\n"
+            )
 
 
 def _light(pred: Any) -> Any:
@@ -273,8 +344,16 @@ class _Round0:
         return self.model
 
 
-def _run_strategy(run: _Run, strategy: str, seed: int, round0: _Round0, batch_size: int,
-                  rounds: int, total: int, progress: list[int]) -> None:
+def _run_strategy(
+    run: _Run,
+    strategy: str,
+    seed: int,
+    round0: _Round0,
+    batch_size: int,
+    rounds: int,
+    total: int,
+    progress: list[int],
+) -> None:
     if (strategy, seed, 0) not in run.done:
         if run.out_of_time():
             return
@@ -294,8 +373,11 @@ def _run_strategy(run: _Run, strategy: str, seed: int, round0: _Round0, batch_si
         batch = run.selections.get((strategy, seed, r))
         if batch is None:
             if model is None:  # resuming: rebuild the previous round's model
-                model = round0.get() if r == 1 else run.train(
-                    labelled, seed, f"{strategy}-s{seed}-r{r - 1}")
+                model = (
+                    round0.get()
+                    if r == 1
+                    else run.train(labelled, seed, f"{strategy}-s{seed}-r{r - 1}")
+                )
             batch = run.select(strategy, model, set(labelled), batch_size, seed, r)
             run.save_selection(strategy, seed, r, batch)
         labelled += batch
@@ -304,19 +386,37 @@ def _run_strategy(run: _Run, strategy: str, seed: int, round0: _Round0, batch_si
         model = run.train(labelled, seed, f"{strategy}-s{seed}-r{r}")
         run.record(strategy, seed, r, labelled, model, time.monotonic() - started)
         progress[0] += 1
-        emit(run.on_event, ProgressEvent("simulate", progress[0], total,
-                                         f"{strategy} seed {seed} round {r}: F1 "
-                                         f"{model.metrics.get('f1') or 0:.4f}"))
+        emit(
+            run.on_event,
+            ProgressEvent(
+                "simulate",
+                progress[0],
+                total,
+                f"{strategy} seed {seed} round {r}: F1 {model.metrics.get('f1') or 0:.4f}",
+            ),
+        )
     if model is not None and model is not round0.model:
         shutil.rmtree(model.folder, ignore_errors=True)
 
 
-def simulate(train_file: str | Path, test_file: str | Path, strategies: Sequence[str],
-             seeds: int | Sequence[int], seed_size: int, batch_size: int, rounds: int,
-             out_dir: str | Path, pool_size: int | None = None,
-             max_minutes: float | None = None, base_model: str | None = None, *,
-             on_event: EventCallback | None = None, cancel: CancelToken | None = None,
-             train_config: Any = None, diversity: bool = True) -> SimulationResult:
+def simulate(
+    train_file: str | Path,
+    test_file: str | Path,
+    strategies: Sequence[str],
+    seeds: int | Sequence[int],
+    seed_size: int,
+    batch_size: int,
+    rounds: int,
+    out_dir: str | Path,
+    pool_size: int | None = None,
+    max_minutes: float | None = None,
+    base_model: str | None = None,
+    *,
+    on_event: EventCallback | None = None,
+    cancel: CancelToken | None = None,
+    train_config: Any = None,
+    diversity: bool = True,
+) -> SimulationResult:
     """Simulate active learning with gold labels (see the module docstring).
 
     ``seeds`` is a count (seeds 0..n-1) or the seeds themselves. ``max_minutes`` stops starting
@@ -331,8 +431,11 @@ def simulate(train_file: str | Path, test_file: str | Path, strategies: Sequence
     names = [get_strategy(s).name for s in strategies]
     seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
     if seed_size < 1 or batch_size < 1 or rounds < 0 or not seed_list:
-        raise ValidationError("seed_size and batch_size must be >= 1, rounds >= 0, and there "
-                              "must be at least one seed", field="simulate")
+        raise ValidationError(
+            "seed_size and batch_size must be >= 1, rounds >= 0, and there "
+            "must be at least one seed",
+            field="simulate",
+        )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     full_pool, test = _examples(Path(train_file)), _examples(Path(test_file))
@@ -351,8 +454,9 @@ def simulate(train_file: str | Path, test_file: str | Path, strategies: Sequence
             chosen = np.sort(rng.choice(len(full_pool), size=size, replace=False))
             pool = [full_pool[int(i)] for i in chosen]
             run = _Run(pool, test, labels, out, config, deadline, on_event, cancel, diversity)
-            seed_set = [int(i) for i in rng.choice(len(pool), size=min(seed_size, len(pool)),
-                                                   replace=False)]
+            seed_set = [
+                int(i) for i in rng.choice(len(pool), size=min(seed_size, len(pool)), replace=False)
+            ]
             round0 = _Round0(run, seed_set, seed)
             for name in names:
                 _run_strategy(run, name, seed, round0, batch_size, rounds, total, progress)
@@ -365,5 +469,6 @@ def simulate(train_file: str | Path, test_file: str | Path, strategies: Sequence
     rows = read_rows(out / "results.csv")
     _, text = write_summary(out, rows)
     figure = plot(out, rows) if rows else None
-    return SimulationResult(out, len(rows), text, bool(run and run.stopped), out / "results.csv",
-                            figure)
+    return SimulationResult(
+        out, len(rows), text, bool(run and run.stopped), out / "results.csv", figure
+    )

@@ -22,8 +22,17 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ("strategy", "seed", "round", "labelled_sentences", "labelled_tokens", "f1",
-           "precision", "recall", "seconds")
+COLUMNS = (
+    "strategy",
+    "seed",
+    "round",
+    "labelled_sentences",
+    "labelled_tokens",
+    "f1",
+    "precision",
+    "recall",
+    "seconds",
+)
 BASELINE = "random"
 
 
@@ -45,10 +54,20 @@ def read_rows(path: Path) -> list[Row]:
     if not path.is_file():
         return []
     with path.open(newline="", encoding="utf-8") as fh:
-        return [Row(r["strategy"], int(r["seed"]), int(r["round"]), int(r["labelled_sentences"]),
-                    int(r["labelled_tokens"]), float(r["f1"]), float(r["precision"]),
-                    float(r["recall"]), float(r["seconds"]))
-                for r in csv.DictReader(fh)]
+        return [
+            Row(
+                r["strategy"],
+                int(r["seed"]),
+                int(r["round"]),
+                int(r["labelled_sentences"]),
+                int(r["labelled_tokens"]),
+                float(r["f1"]),
+                float(r["precision"]),
+                float(r["recall"]),
+                float(r["seconds"]),
+            )
+            for r in csv.DictReader(fh)
+        ]
 
 
 def append_row(path: Path, row: Row) -> None:
@@ -58,8 +77,9 @@ def append_row(path: Path, row: Row) -> None:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS)
         if new:
             writer.writeheader()
-        writer.writerow({k: (round(v, 5) if isinstance(v, float) else v)
-                         for k, v in asdict(row).items()})
+        writer.writerow(
+            {k: (round(v, 5) if isinstance(v, float) else v) for k, v in asdict(row).items()}
+        )
         fh.flush()
 
 
@@ -109,12 +129,15 @@ def summarise(rows: list[Row]) -> dict[str, Any]:
     for strategy, curve in data.items():
         reach = tokens_to_reach(curve, target) if target is not None else None
         summary["strategies"][strategy] = {
-            "final_f1": curve["f1"][-1], "final_f1_std": curve["f1_std"][-1],
-            "final_round": int(curve["round"][-1]), "final_tokens": curve["tokens"][-1],
+            "final_f1": curve["f1"][-1],
+            "final_f1_std": curve["f1_std"][-1],
+            "final_round": int(curve["round"][-1]),
+            "final_tokens": curve["tokens"][-1],
             "final_sentences": curve["sentences"][-1],
             "tokens_to_reach_target": reach,
-            "token_ratio_vs_baseline": (reach / base_tokens
-                                        if reach is not None and base_tokens else None),
+            "token_ratio_vs_baseline": (
+                reach / base_tokens if reach is not None and base_tokens else None
+            ),
             "curve": curve,
         }
     return summary
@@ -127,8 +150,10 @@ def summary_text(summary: dict[str, Any]) -> str:
     if target is not None:
         lines.append(f"random's final F1: {target:.4f}")
     for name, s in sorted(summary["strategies"].items()):
-        line = (f"{name:>18}: final F1 {s['final_f1']:.4f} ± {s['final_f1_std']:.4f} after "
-                f"{s['final_sentences']:.0f} sentences / {s['final_tokens']:.0f} tokens")
+        line = (
+            f"{name:>18}: final F1 {s['final_f1']:.4f} ± {s['final_f1_std']:.4f} after "
+            f"{s['final_sentences']:.0f} sentences / {s['final_tokens']:.0f} tokens"
+        )
         reach = s["tokens_to_reach_target"]
         if target is not None:
             if reach is None:
@@ -164,7 +189,7 @@ def plot(out_dir: Path, rows: list[Row]) -> Path | None:
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
     for name, c in sorted(data.items()):
         for ax, x in zip(axes, ("sentences", "tokens"), strict=True):
-            line, = ax.plot(c[x], c["f1"], marker="o", label=name)
+            (line,) = ax.plot(c[x], c["f1"], marker="o", label=name)
             ax.fill_between(c[x], c["f1_min"], c["f1_max"], alpha=0.2, color=line.get_color())
     axes[0].set_xlabel("labelled sentences")
     axes[1].set_xlabel("labelled tokens")

@@ -68,8 +68,9 @@ class Strategy:
     def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
         raise NotImplementedError
 
-    def page_scorer(self, total: int, rng: np.random.Generator, head: Head | None = None
-                    ) -> PageScorer:
+    def page_scorer(
+        self, total: int, rng: np.random.Generator, head: Head | None = None
+    ) -> PageScorer:
         """A scorer for a pool of ``total`` sentences that arrives page by page:
         ``scorer(outputs, positions)`` scores the page's sentences, ``positions`` being their
         places in the pool.
@@ -106,8 +107,9 @@ def get_strategy(name: str | None) -> Strategy:
         return STRATEGIES[key]()
     except KeyError:
         known = ", ".join(sorted(STRATEGIES))
-        raise ValidationError(f"unknown strategy {key!r} (known: {known})",
-                              field="strategy") from None
+        raise ValidationError(
+            f"unknown strategy {key!r} (known: {known})", field="strategy"
+        ) from None
 
 
 def strategy_names() -> list[str]:
@@ -129,8 +131,9 @@ def flatten(arrays: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 _REDUCERS: dict[str, np.ufunc] = {"sum": np.add, "max": np.maximum, "min": np.minimum}
 
 
-def reduce_words(values: np.ndarray, lengths: np.ndarray, how: str,
-                 empty: float = 0.0) -> np.ndarray:
+def reduce_words(
+    values: np.ndarray, lengths: np.ndarray, how: str, empty: float = 0.0
+) -> np.ndarray:
     """Per-sentence sum/mean/max/min of flat per-word ``values``; ``empty`` for 0-word sentences."""
     out = np.full(len(lengths), empty, dtype=np.float64)
     nonempty = lengths > 0
@@ -163,8 +166,9 @@ class RandomStrategy(Strategy):
     def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
         return rng.random(len(outputs))
 
-    def page_scorer(self, total: int, rng: np.random.Generator, head: Head | None = None
-                    ) -> PageScorer:
+    def page_scorer(
+        self, total: int, rng: np.random.Generator, head: Head | None = None
+    ) -> PageScorer:
         draws: list[np.ndarray] = []  # drawn at the first page, as score() on the whole pool
 
         def scorer(outputs: ModelOutputs, positions: np.ndarray) -> np.ndarray:
@@ -261,4 +265,3 @@ class MNLP(ConfidenceStrategy):
 
     def word_scores(self, probs: np.ndarray) -> np.ndarray:
         return np.asarray(-np.log(np.clip(probs.max(axis=1), _EPS, 1.0)))
-

@@ -13,15 +13,25 @@ else:
 Command = Callable[[argparse.Namespace], int]
 
 
-def add_command(sub: Subparsers, name: str, func: Command, *, help: str, project: bool = True,
-                json: bool | str = False) -> argparse.ArgumentParser:
+def add_command(
+    sub: Subparsers,
+    name: str,
+    func: Command,
+    *,
+    help: str,
+    project: bool = True,
+    json: bool | str = False,
+) -> argparse.ArgumentParser:
     """A sub-command parser running ``func``: with a leading ``project`` argument unless
     ``project`` is False, and a ``--json`` flag when ``json`` is set (a string is its help)."""
     p = sub.add_parser(name, help=help)
     if project:
         p.add_argument("project")
     if json:
-        p.add_argument("--json", action="store_true",
-                       help=json if isinstance(json, str) else "print the result as JSON")
+        p.add_argument(
+            "--json",
+            action="store_true",
+            help=json if isinstance(json, str) else "print the result as JSON",
+        )
     p.set_defaults(func=func)
     return p

@@ -12,27 +12,48 @@ from engine.cli.output import ProgressBar, print_json, print_table
 
 
 def register(sub: Subparsers) -> None:
-    p = add_command(sub, "label-all", cmd_label_all, json=True,
-                    help="label every whole-word occurrence of a text")
+    p = add_command(
+        sub,
+        "label-all",
+        cmd_label_all,
+        json=True,
+        help="label every whole-word occurrence of a text",
+    )
     p.add_argument("text")
     p.add_argument("label")
     p.add_argument("--ignore-case", action="store_true", help="match regardless of case")
-    p.add_argument("--mark-labelled", action="store_true",
-                   help="mark the changed segments labelled (default: statuses stay)")
+    p.add_argument(
+        "--mark-labelled",
+        action="store_true",
+        help="mark the changed segments labelled (default: statuses stay)",
+    )
 
-    p = add_command(sub, "patterns", cmd_patterns, json=True,
-                    help="load, list or remove patterns and dictionaries "
-                    "(their matches become suggestions)")
-    p.add_argument("file", nargs="?", type=Path,
-                   help="spaCy/Prodigy pattern JSONL, or a term list with --label")
+    p = add_command(
+        sub,
+        "patterns",
+        cmd_patterns,
+        json=True,
+        help="load, list or remove patterns and dictionaries (their matches become suggestions)",
+    )
+    p.add_argument(
+        "file",
+        nargs="?",
+        type=Path,
+        help="spaCy/Prodigy pattern JSONL, or a term list with --label",
+    )
     p.add_argument("--label", default=None, help="FILE is a term list (one a line) of LABEL")
     p.add_argument("--remove", type=int, nargs="+", metavar="ID", help="remove patterns by id")
-    p.add_argument("--apply", action="store_true",
-                   help="re-apply the stored patterns (e.g. after an import)")
+    p.add_argument(
+        "--apply", action="store_true", help="re-apply the stored patterns (e.g. after an import)"
+    )
 
-    p = add_command(sub, "review", cmd_review, json=True,
-                    help="rank labelled segments by how likely they hold a "
-                    "mistake (trains one model per fold)")
+    p = add_command(
+        sub,
+        "review",
+        cmd_review,
+        json=True,
+        help="rank labelled segments by how likely they hold a mistake (trains one model per fold)",
+    )
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--epochs", type=int, default=None, help="epochs per fold model")
     p.add_argument("--base-model", default=None)
@@ -42,15 +63,18 @@ def register(sub: Subparsers) -> None:
 def cmd_label_all(args: argparse.Namespace) -> int:
     started = time.monotonic()
     with Project.open(args.project) as project:
-        result = project.label_all(args.text, args.label, ignore_case=args.ignore_case,
-                                   mark_labelled=args.mark_labelled)
+        result = project.label_all(
+            args.text, args.label, ignore_case=args.ignore_case, mark_labelled=args.mark_labelled
+        )
     counts = {**result.counts(), "seconds": round(time.monotonic() - started, 3)}
     if args.json:
         print_json(counts)
     else:
-        print(f"labelled {result.labelled} occurrences of {args.text!r} as {args.label} in "
-              f"{result.segments} segments; {result.skipped_overlap} skipped (overlap an "
-              f"existing span), {result.already_labelled} already labelled")
+        print(
+            f"labelled {result.labelled} occurrences of {args.text!r} as {args.label} in "
+            f"{result.segments} segments; {result.skipped_overlap} skipped (overlap an "
+            f"existing span), {result.already_labelled} already labelled"
+        )
     return 0
 
 
@@ -65,8 +89,7 @@ def cmd_patterns(args: argparse.Namespace) -> int:
             suggestions = project.apply_patterns()
         else:
             suggestions = project.suggestions_by_source()["pattern"]
-        rows = [{"id": p.id, "label": p.label, "pattern": p.pattern}
-                for p in project.patterns()]
+        rows = [{"id": p.id, "label": p.label, "pattern": p.pattern} for p in project.patterns()]
     if args.json:
         print_json({"patterns": rows, "added": added, "suggestions": suggestions})
         return 0
@@ -75,8 +98,9 @@ def cmd_patterns(args: argparse.Namespace) -> int:
     elif args.remove:
         print(f"removed {len(args.remove)} patterns; {suggestions} pattern suggestions left")
     else:
-        print_table(["id", "label", "pattern"],
-                    [(r["id"], r["label"], _show(r["pattern"])) for r in rows])
+        print_table(
+            ["id", "label", "pattern"], [(r["id"], r["label"], _show(r["pattern"])) for r in rows]
+        )
         print(f"{suggestions} pattern suggestions")
     return 0
 
@@ -101,10 +125,20 @@ def cmd_review(args: argparse.Namespace) -> int:
         print_json(result.to_dict())
         return 0
     flagged = result.flagged
-    print(f"reviewed {result.segments} labelled segments with {result.folds} fold models in "
-          f"{result.seconds:.0f} s; {len(flagged)} have disagreements (most likely wrong first)")
-    print_table(["segment", "score", "issues", "text"],
-                [(i.segment_id, i.score, ", ".join(f"{x.kind} {i.text[x.start:x.end]!r}"
-                                                   for x in i.issues[:3]), i.text[:60])
-                 for i in flagged[:args.limit]])
+    print(
+        f"reviewed {result.segments} labelled segments with {result.folds} fold models in "
+        f"{result.seconds:.0f} s; {len(flagged)} have disagreements (most likely wrong first)"
+    )
+    print_table(
+        ["segment", "score", "issues", "text"],
+        [
+            (
+                i.segment_id,
+                i.score,
+                ", ".join(f"{x.kind} {i.text[x.start : x.end]!r}" for x in i.issues[:3]),
+                i.text[:60],
+            )
+            for i in flagged[: args.limit]
+        ],
+    )
     return 0

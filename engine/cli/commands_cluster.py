@@ -14,25 +14,39 @@ from engine.errors import TrainingError, ValidationError
 
 
 def register(sub: Subparsers) -> None:
-    p = add_command(sub, "bundle", cmd_bundle,
-                    help="write a self-contained training bundle of a project")
+    p = add_command(
+        sub, "bundle", cmd_bundle, help="write a self-contained training bundle of a project"
+    )
     p.add_argument("out", type=Path, help="a new folder")
     p.add_argument("--base-model", default=None, help="'bundled', a local folder or a hub id")
-    p.add_argument("--warm-start", action="store_true",
-                   help="bundle the active version as the base model")
+    p.add_argument(
+        "--warm-start", action="store_true", help="bundle the active version as the base model"
+    )
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--seed", type=int, default=None)
 
-    p = add_command(sub, "train-bundle", cmd_train_bundle, project=False,
-                    json="print the version's metadata as JSON",
-                    help="train from a bundle and write an ordinary version folder")
+    p = add_command(
+        sub,
+        "train-bundle",
+        cmd_train_bundle,
+        project=False,
+        json="print the version's metadata as JSON",
+        help="train from a bundle and write an ordinary version folder",
+    )
     p.add_argument("bundle", type=Path)
     p.add_argument("out_dir", type=Path, help="a new folder for the version")
-    p.add_argument("--device", default=None,
-                   help="auto, cpu, cuda, cuda:N or mps (default: the bundle's setting)")
-    p.add_argument("--processes", type=int, default=1,
-                   help="data-parallel workers on this machine (torch.distributed through "
-                        "accelerate: NCCL on GPUs, gloo on CPU)")
+    p.add_argument(
+        "--device",
+        default=None,
+        help="auto, cpu, cuda, cuda:N or mps (default: the bundle's setting)",
+    )
+    p.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="data-parallel workers on this machine (torch.distributed through "
+        "accelerate: NCCL on GPUs, gloo on CPU)",
+    )
     p.add_argument("--seed", type=int, default=None)
 
 
@@ -67,15 +81,23 @@ def cmd_train_bundle(args: argparse.Namespace) -> int:
     if args.processes > 1 and world_size() == 1:
         status = launch_local(args.processes, _worker_argv(args))
         if status != 0:
-            raise TrainingError(f"the {args.processes} training workers failed (exit status "
-                                f"{status}); see their messages above")
+            raise TrainingError(
+                f"the {args.processes} training workers failed (exit status "
+                f"{status}); see their messages above"
+            )
         return 0
     parallel = join(args.device) if world_size() > 1 else None
     main = parallel is None or parallel.main
     bar = ProgressBar("train") if main else None
     try:
-        meta = train_bundle(args.bundle, args.out_dir, device=args.device, seed=args.seed,
-                            parallel=parallel, on_event=bar)
+        meta = train_bundle(
+            args.bundle,
+            args.out_dir,
+            device=args.device,
+            seed=args.seed,
+            parallel=parallel,
+            on_event=bar,
+        )
     finally:
         if bar is not None:
             bar.close()
@@ -88,8 +110,11 @@ def cmd_train_bundle(args: argparse.Namespace) -> int:
         return 0
     config = meta.get("config", {})
     f1 = (meta.get("metrics") or {}).get("f1")
-    print(f"trained {args.out_dir} in {meta.get('seconds', 0):.1f} s on "
-          f"{meta['counts'].get('train_sentences', '?')} sentences ({config.get('device_name')}"
-          f", {config.get('processes', 1)} process{'es' if config.get('processes', 1) > 1 else ''}"
-          f"); eval F1 {'n/a' if f1 is None else f'{f1:.4f}'}", file=sys.stdout)
+    print(
+        f"trained {args.out_dir} in {meta.get('seconds', 0):.1f} s on "
+        f"{meta['counts'].get('train_sentences', '?')} sentences ({config.get('device_name')}"
+        f", {config.get('processes', 1)} process{'es' if config.get('processes', 1) > 1 else ''}"
+        f"); eval F1 {'n/a' if f1 is None else f'{f1:.4f}'}",
+        file=sys.stdout,
+    )
     return 0

@@ -69,16 +69,24 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     checks = run_checks()
     missing = [c for c in checks if not c.ok]
     if args.json:
-        print_json({"ok": not missing, "checks": [asdict(c) for c in checks],
-                    "missing": missing_libraries(checks)})
+        print_json(
+            {
+                "ok": not missing,
+                "checks": [asdict(c) for c in checks],
+                "missing": missing_libraries(checks),
+            }
+        )
         return 0 if not missing else 1
     for c in checks:
         print(f"{'ok  ' if c.ok else 'FAIL'} {c.name}: {c.detail}")
         if c.fix:
             print(f"     fix: {c.fix}")
     problems = [c for c in missing if c.name != "all xcb libraries"]
-    print("Everything Spantune needs is here." if not missing else
-          f"{len(problems)} problem(s); the fix lines above say what to install.")
+    print(
+        "Everything Spantune needs is here."
+        if not missing
+        else f"{len(problems)} problem(s); the fix lines above say what to install."
+    )
     return 0 if not missing else 1
 
 
@@ -92,18 +100,29 @@ def run_checks() -> list[Check]:
 
 
 def missing_libraries(checks: list[Check]) -> list[str]:
-    return [c.name.removeprefix("library ") for c in checks
-            if not c.ok and c.name.startswith("library ")]
+    return [
+        c.name.removeprefix("library ")
+        for c in checks
+        if not c.ok and c.name.startswith("library ")
+    ]
 
 
 def _binding_check() -> Check:
     if importlib.util.find_spec("PySide6") is None:
-        return Check("Qt binding", False, "PySide6 is not installed",
-                     "pip install 'PySide6-Essentials>=6.6,!=6.12.0'")
+        return Check(
+            "Qt binding",
+            False,
+            "PySide6 is not installed",
+            "pip install 'PySide6-Essentials>=6.6,!=6.12.0'",
+        )
     version = _version("PySide6-Essentials") or _version("PySide6") or "unknown"
     if version in BROKEN_BINDINGS:
-        return Check("Qt binding", False, f"PySide6 {version} crashes on Python 3.11 "
-                     "(none_dealloc)", "pip install 'PySide6-Essentials==6.11.3'")
+        return Check(
+            "Qt binding",
+            False,
+            f"PySide6 {version} crashes on Python 3.11 (none_dealloc)",
+            "pip install 'PySide6-Essentials==6.11.3'",
+        )
     return Check("Qt binding", True, f"PySide6 {version}")
 
 
@@ -131,8 +150,14 @@ def ldd_missing(plugin: Path) -> list[str] | None:
     if ldd is None:
         return None
     try:
-        out = subprocess.run([ldd, str(plugin)], capture_output=True, text=True, timeout=30,
-                             check=False, env={**os.environ, "LC_ALL": "C"}).stdout
+        out = subprocess.run(
+            [ldd, str(plugin)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+            env={**os.environ, "LC_ALL": "C"},
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
     return sorted(set(_NOT_FOUND_RE.findall(out)))
@@ -141,11 +166,24 @@ def ldd_missing(plugin: Path) -> list[str] | None:
 def _xcb_checks() -> list[Check]:
     plugin = xcb_plugin()
     if plugin is None:
-        return [Check("xcb platform plugin", False, "libqxcb.so is missing from PySide6",
-                      "reinstall PySide6-Essentials")]
+        return [
+            Check(
+                "xcb platform plugin",
+                False,
+                "libqxcb.so is missing from PySide6",
+                "reinstall PySide6-Essentials",
+            )
+        ]
     missing = ldd_missing(plugin)
-    out = [Check("xcb platform plugin", True, str(plugin) if missing is not None else
-                 f"{plugin} (ldd not found: only the run-time libraries were checked)")]
+    out = [
+        Check(
+            "xcb platform plugin",
+            True,
+            str(plugin)
+            if missing is not None
+            else f"{plugin} (ldd not found: only the run-time libraries were checked)",
+        )
+    ]
     for lib in RUNTIME_LOADED:
         stem = lib.removeprefix("lib").split(".so")[0]
         if ctypes.util.find_library(stem) is None and lib not in (missing or []):
@@ -157,9 +195,21 @@ def _xcb_checks() -> list[Check]:
     if missing:
         packages = sorted({XCB_PACKAGES[m] for m in missing if m in XCB_PACKAGES})
         if packages:
-            out.append(Check("all xcb libraries", False, f"{len(missing)} missing",
-                             "sudo apt-get install " + " ".join(packages)))
+            out.append(
+                Check(
+                    "all xcb libraries",
+                    False,
+                    f"{len(missing)} missing",
+                    "sudo apt-get install " + " ".join(packages),
+                )
+            )
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        out.append(Check("display", True, "no DISPLAY or WAYLAND_DISPLAY: the app needs a "
-                         "desktop session (or QT_QPA_PLATFORM=offscreen for scripts)"))
+        out.append(
+            Check(
+                "display",
+                True,
+                "no DISPLAY or WAYLAND_DISPLAY: the app needs a "
+                "desktop session (or QT_QPA_PLATFORM=offscreen for scripts)",
+            )
+        )
     return out

@@ -22,43 +22,73 @@ def register(sub: Subparsers) -> None:
     p = add_command(sub, "init", cmd_init, help="create a project folder NAME.spantune")
     p.add_argument("--labels", default="", help="comma-separated label names, e.g. PER,ORG,LOC")
     p.add_argument("--base-model", default=None, help="'bundled', a local HF folder or a hub id")
-    p.add_argument("--eval-share", type=float, default=None,
-                   help="share of segments held out for honest evaluation (default 0.15)")
-    p.add_argument("--split", choices=("auto", "documents", "blocks", "segments"), default=None,
-                   help="what is held out: whole documents, blocks of segments, or (auto) "
-                        "documents when there are enough of them")
+    p.add_argument(
+        "--eval-share",
+        type=float,
+        default=None,
+        help="share of segments held out for honest evaluation (default 0.15)",
+    )
+    p.add_argument(
+        "--split",
+        choices=("auto", "documents", "blocks", "segments"),
+        default=None,
+        help="what is held out: whole documents, blocks of segments, or (auto) "
+        "documents when there are enough of them",
+    )
 
     p = add_command(
-        sub, "import", cmd_import, help="import documents (and annotations) into a project",
-        json=True)
+        sub,
+        "import",
+        cmd_import,
+        help="import documents (and annotations) into a project",
+        json=True,
+    )
     p.add_argument("files", nargs="+", type=Path)
-    p.add_argument("--format", default=None,
-                   help="reader name (auto-detected when omitted): " + _reader_list())
+    p.add_argument(
+        "--format", default=None, help="reader name (auto-detected when omitted): " + _reader_list()
+    )
     p.add_argument("--segment", choices=("sentences", "lines", "document"), default="sentences")
-    p.add_argument("--as-suggestions", action="store_true",
-                   help="import annotations as suggestions to review, not as labels")
-    p.add_argument("--update", action="store_true",
-                   help="replace the stored annotations of texts already in the project "
-                        "(a backup is taken first)")
-    p.add_argument("--tag-names", default=None,
-                   help="names of integer tags, comma-separated in id order, e.g. "
-                        "O,B-PER,I-PER (Hugging Face ner_tags without a labels file)")
+    p.add_argument(
+        "--as-suggestions",
+        action="store_true",
+        help="import annotations as suggestions to review, not as labels",
+    )
+    p.add_argument(
+        "--update",
+        action="store_true",
+        help="replace the stored annotations of texts already in the project "
+        "(a backup is taken first)",
+    )
+    p.add_argument(
+        "--tag-names",
+        default=None,
+        help="names of integer tags, comma-separated in id order, e.g. "
+        "O,B-PER,I-PER (Hugging Face ner_tags without a labels file)",
+    )
 
     p = add_command(sub, "export", cmd_export, help="export documents and labels to a file")
     p.add_argument("out", type=Path, help="output file (a folder for brat); - for stdout")
-    p.add_argument("--format", default=None,
-                   help="jsonl, conll, doccano, hf, labelstudio, brat (folder), webanno (folder) "
-                        "(default: from the file extension)")
+    p.add_argument(
+        "--format",
+        default=None,
+        help="jsonl, conll, doccano, hf, labelstudio, brat (folder), webanno (folder) "
+        "(default: from the file extension)",
+    )
     p.add_argument("--only-labelled", action="store_true")
 
     add_command(
-        sub, "stats", cmd_stats, help="documents, segments by status, spans per label", json=True)
+        sub, "stats", cmd_stats, help="documents, segments by status, spans per label", json=True
+    )
 
     _register_labels(sub)
 
     p = add_command(
-        sub, "settings", cmd_settings, json=True,
-        help="show or change project settings (strategy, eval_share…)")
+        sub,
+        "settings",
+        cmd_settings,
+        json=True,
+        help="show or change project settings (strategy, eval_share…)",
+    )
     p.add_argument("key", nargs="?", help="one setting to show or change")
     p.add_argument("value", nargs="?", help="new value (JSON for numbers, else text)")
 
@@ -68,10 +98,19 @@ def register(sub: Subparsers) -> None:
     p = add_command(sub, "restore", cmd_restore, help="restore the project database from a backup")
     p.add_argument("backup", nargs="?", type=Path, help="backup file (default: the latest)")
 
-    p = add_command(sub, "resplit", cmd_resplit, json=True,
-                    help="re-apply the eval split rule (the 'split' setting)")
-    p.add_argument("--rule", choices=("auto", "documents", "blocks", "segments"), default=None,
-                   help="store this rule in the 'split' setting and apply it")
+    p = add_command(
+        sub,
+        "resplit",
+        cmd_resplit,
+        json=True,
+        help="re-apply the eval split rule (the 'split' setting)",
+    )
+    p.add_argument(
+        "--rule",
+        choices=("auto", "documents", "blocks", "segments"),
+        default=None,
+        help="store this rule in the 'split' setting and apply it",
+    )
 
 
 def _register_labels(sub: Subparsers) -> None:
@@ -121,17 +160,25 @@ def cmd_import(args: argparse.Namespace) -> int:
     bar = ProgressBar("import")
     with Project.open(args.project) as project:
         try:
-            report = project.import_files(args.files, args.format, segment=args.segment,
-                                          as_suggestions=args.as_suggestions,
-                                          update=args.update, options=options, on_event=bar)
+            report = project.import_files(
+                args.files,
+                args.format,
+                segment=args.segment,
+                as_suggestions=args.as_suggestions,
+                update=args.update,
+                options=options,
+                on_event=bar,
+            )
         finally:
             bar.close()
     if args.json:
         print_json(report.__dict__)
         return 0
     kind = "suggestions" if report.as_suggestions else "spans"
-    print(f"imported {report.documents} documents, {report.segments} segments, "
-          f"{report.spans} {kind} from {report.files} file(s)")
+    print(
+        f"imported {report.documents} documents, {report.segments} segments, "
+        f"{report.spans} {kind} from {report.files} file(s)"
+    )
     if report.suggestions and not report.as_suggestions:
         print(f"kept {report.suggestions} accepted span(s) as suggestions to review")
     if report.rejections:
@@ -139,12 +186,16 @@ def cmd_import(args: argparse.Namespace) -> int:
     if report.merged:
         print(f"merged {report.merged} record(s) that repeat a text of the same import")
     if report.updated:
-        print(f"updated the annotations of {report.updated} document(s) already in the "
-              f"project (backup: {report.backup})")
+        print(
+            f"updated the annotations of {report.updated} document(s) already in the "
+            f"project (backup: {report.backup})"
+        )
     if report.duplicates:
-        print(f"skipped {report.duplicates} duplicate document(s) already in the project "
-              "(their annotations in the file were not imported); pass --update to replace "
-              "the stored annotations with the file's")
+        print(
+            f"skipped {report.duplicates} duplicate document(s) already in the project "
+            "(their annotations in the file were not imported); pass --update to replace "
+            "the stored annotations with the file's"
+        )
     if report.new_labels:
         print(f"added labels: {', '.join(report.new_labels)}")
     for warning in report.warnings:
@@ -152,8 +203,15 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
-_EXT_FORMATS = {".jsonl": "jsonl", ".conll": "conll", ".bio": "conll", ".iob": "conll",
-                ".txt": "conll", ".json": "labelstudio", ".tsv": "webanno"}
+_EXT_FORMATS = {
+    ".jsonl": "jsonl",
+    ".conll": "conll",
+    ".bio": "conll",
+    ".iob": "conll",
+    ".txt": "conll",
+    ".json": "labelstudio",
+    ".tsv": "webanno",
+}
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -162,12 +220,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     if fmt is None and args.out.is_dir():
         fmt = "brat"
     if fmt is None:
-        raise ValidationError("cannot tell the format from the extension; pass --format",
-                              field="--format")
+        raise ValidationError(
+            "cannot tell the format from the extension; pass --format", field="--format"
+        )
     with Project.open(args.project, read_only=True) as project:
         n = project.export(args.out, fmt, only_labelled=args.only_labelled)
-    print(f"wrote {n} records to {'standard output' if to_stdout else args.out} ({fmt})",
-          file=sys.stderr if to_stdout else sys.stdout)
+    print(
+        f"wrote {n} records to {'standard output' if to_stdout else args.out} ({fmt})",
+        file=sys.stderr if to_stdout else sys.stdout,
+    )
     return 0
 
 
@@ -179,8 +240,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
         return 0
     print(f"documents: {stats['documents']}")
     by = stats["segments_by_status"]
-    print(f"segments:  {stats['segments']} (todo {by['todo']}, labelled {by['labelled']}, "
-          f"skipped {by['skipped']}; eval split {stats['segments_by_split']['eval']})")
+    print(
+        f"segments:  {stats['segments']} (todo {by['todo']}, labelled {by['labelled']}, "
+        f"skipped {by['skipped']}; eval split {stats['segments_by_split']['eval']})"
+    )
     print(f"spans:     {stats['spans']}  suggestions: {stats['suggestions']}")
     print(f"model:     {stats['active_version'] or 'none yet'} ({stats['versions']} versions)")
     if stats["spans_by_label"]:
@@ -199,8 +262,10 @@ def cmd_labels(args: argparse.Namespace) -> int:
         elif action == "remove":
             n = store.usage(args.name)
             if n and not args.yes:
-                raise ValidationError(f"label {args.name!r} has {n} spans; pass --yes to delete "
-                                      "them with it", field="remove")
+                raise ValidationError(
+                    f"label {args.name!r} has {n} spans; pass --yes to delete them with it",
+                    field="remove",
+                )
             store.remove(args.name)
             print(f"removed {args.name} and {n} spans")
         elif action == "color":
@@ -212,12 +277,22 @@ def cmd_labels(args: argparse.Namespace) -> int:
         labels = store.get_all()
         usage = project.stats()["spans_by_label"]
     if args.json:
-        print_json([{"name": lab.name, "color": lab.color, "hotkey": lab.hotkey,
-                     "spans": usage.get(lab.name, 0)} for lab in labels])
+        print_json(
+            [
+                {
+                    "name": lab.name,
+                    "color": lab.color,
+                    "hotkey": lab.hotkey,
+                    "spans": usage.get(lab.name, 0),
+                }
+                for lab in labels
+            ]
+        )
     else:
-        print_table(["label", "colour", "hotkey", "spans"],
-                    [(lab.name, lab.color, lab.hotkey or "", usage.get(lab.name, 0))
-                     for lab in labels])
+        print_table(
+            ["label", "colour", "hotkey", "spans"],
+            [(lab.name, lab.color, lab.hotkey or "", usage.get(lab.name, 0)) for lab in labels],
+        )
     return 0
 
 
@@ -286,11 +361,15 @@ def cmd_resplit(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report)
         return 0
-    print(f"split rule: {report['rule']}; eval: {report['eval_segments']} of "
-          f"{report['segments']} segments from {report['eval_documents']} of "
-          f"{report['documents']} documents")
+    print(
+        f"split rule: {report['rule']}; eval: {report['eval_segments']} of "
+        f"{report['segments']} segments from {report['eval_documents']} of "
+        f"{report['documents']} documents"
+    )
     print(f"moved {report['moved']} segments ({report['moved_labelled']} labelled)")
     if report["moved_labelled"]:
-        print("models trained before this may have seen segments now held out: retrain "
-              "for honest scores")
+        print(
+            "models trained before this may have seen segments now held out: retrain "
+            "for honest scores"
+        )
     return 0

@@ -17,18 +17,28 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--strategy", default=None)
 
     p = add_command(
-        sub, "rescore", cmd_rescore, help="re-score the unlabelled pool with the active model")
+        sub, "rescore", cmd_rescore, help="re-score the unlabelled pool with the active model"
+    )
     p.add_argument("--strategy", default=None)
     p.add_argument("--version", default=None)
-    p.add_argument("--ray", default=None, metavar="ADDRESS|local",
-                   help="score on Ray: a cluster address, or 'local' for a local instance "
-                        "(needs pip install 'spantune[cluster]')")
-    p.add_argument("--workers", type=int, default=None,
-                   help="Ray actors (default: one per CPU Ray offers)")
+    p.add_argument(
+        "--ray",
+        default=None,
+        metavar="ADDRESS|local",
+        help="score on Ray: a cluster address, or 'local' for a local instance "
+        "(needs pip install 'spantune[cluster]')",
+    )
+    p.add_argument(
+        "--workers", type=int, default=None, help="Ray actors (default: one per CPU Ray offers)"
+    )
 
     p = add_command(
-        sub, "simulate", cmd_simulate, help="simulate active learning on a fully labelled file",
-        project=False)
+        sub,
+        "simulate",
+        cmd_simulate,
+        help="simulate active learning on a fully labelled file",
+        project=False,
+    )
     p.add_argument("--train", type=Path, required=True)
     p.add_argument("--test", type=Path, required=True)
     p.add_argument("--strategies", default="mnlp,random")
@@ -47,13 +57,15 @@ def cmd_next(args: argparse.Namespace) -> int:
         items = project.next_segments(args.n, args.strategy)
     rows: list[dict[str, Any]] = [
         {"segment": it.segment_id, "score": it.score, "eval": it.is_eval, "text": it.text}
-        for it in items]
+        for it in items
+    ]
     if args.json:
         print_json(rows)
     else:
-        print_table(["segment", "score", "eval", "text"],
-                    [(r["segment"], r["score"], "eval" if r["eval"] else "",
-                      r["text"][:80]) for r in rows])
+        print_table(
+            ["segment", "score", "eval", "text"],
+            [(r["segment"], r["score"], "eval" if r["eval"] else "", r["text"][:80]) for r in rows],
+        )
     return 0
 
 
@@ -61,8 +73,9 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     bar = ProgressBar("rescore")
     with Project.open(args.project) as project:
         try:
-            result = project.rescore(args.version, args.strategy, on_event=bar, ray=args.ray,
-                                     workers=args.workers)
+            result = project.rescore(
+                args.version, args.strategy, on_event=bar, ray=args.ray, workers=args.workers
+            )
         finally:
             bar.close()
     print(result.message if hasattr(result, "message") else result)
@@ -75,11 +88,19 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     bar = ProgressBar("simulate")
     try:
         result = simulate(
-            args.train, args.test,
+            args.train,
+            args.test,
             strategies=[s.strip() for s in args.strategies.split(",") if s.strip()],
-            seeds=args.seeds, seed_size=args.seed_size, batch_size=args.batch_size,
-            rounds=args.rounds, out_dir=args.out, pool_size=args.pool_size,
-            max_minutes=args.max_minutes, base_model=args.base_model, on_event=bar)
+            seeds=args.seeds,
+            seed_size=args.seed_size,
+            batch_size=args.batch_size,
+            rounds=args.rounds,
+            out_dir=args.out,
+            pool_size=args.pool_size,
+            max_minutes=args.max_minutes,
+            base_model=args.base_model,
+            on_event=bar,
+        )
     finally:
         bar.close()
     summary = getattr(result, "summary", None)

@@ -22,8 +22,14 @@ from engine.cli import (
 from engine.errors import Cancelled, EngineError
 from engine.logs import configure_logging
 
-COMMAND_MODULES = (commands_project, commands_model, commands_queue, commands_assist,
-                   commands_cluster, commands_doctor)
+COMMAND_MODULES = (
+    commands_project,
+    commands_model,
+    commands_queue,
+    commands_assist,
+    commands_cluster,
+    commands_doctor,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,8 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"spantune: error: {translate_error(exc)}", file=sys.stderr)
         return 1
     except OSError as exc:
-        print(f"spantune: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
-              file=sys.stderr)
+        print(
+            f"spantune: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+            file=sys.stderr,
+        )
         return 1
 
 

@@ -33,9 +33,14 @@ QUANTIZATION: dict[str, Any] = {
 }
 
 
-def torch_to_onnx(module: Any, inputs: Sequence[Any], input_names: Sequence[str],
-                  output_names: Sequence[str], path: Path,
-                  dynamic_axes: dict[str, dict[int, str]]) -> None:
+def torch_to_onnx(
+    module: Any,
+    inputs: Sequence[Any],
+    input_names: Sequence[str],
+    output_names: Sequence[str],
+    path: Path,
+    dynamic_axes: dict[str, dict[int, str]],
+) -> None:
     """Export ``module`` (called with ``inputs``, tensors named ``input_names``) to ``path``."""
     import torch
 
@@ -181,9 +186,12 @@ class BatchReader:
         return len(self._batches)
 
 
-def quantize_int8_static(fp32_path: Path, int8_path: Path,
-                         batches: Sequence[dict[str, Any]],
-                         recipe: dict[str, Any] | None = None) -> list[str]:
+def quantize_int8_static(
+    fp32_path: Path,
+    int8_path: Path,
+    batches: Sequence[dict[str, Any]],
+    recipe: dict[str, Any] | None = None,
+) -> list[str]:
     """Static QDQ int8 of ``fp32_path`` calibrated on ``batches`` (model inputs); return the
     excluded nodes. ``recipe`` overrides :data:`STATIC_QUANTIZATION` keys (benchmarks)."""
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
@@ -215,8 +223,10 @@ def quantize_int8_static(fp32_path: Path, int8_path: Path,
             weight_type=getattr(QuantType, recipe["weight_type"]),
             nodes_to_exclude=excluded,
             calibrate_method=getattr(CalibrationMethod, recipe["calibrate_method"]),
-            extra_options={"MatMulConstBOnly": recipe["matmul_const_b_only"],
-                           **recipe.get("extra_options", {})},
+            extra_options={
+                "MatMulConstBOnly": recipe["matmul_const_b_only"],
+                **recipe.get("extra_options", {}),
+            },
         )
     finally:
         root.removeFilter(_quiet_quantizer)

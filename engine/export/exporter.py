@@ -69,6 +69,8 @@ TOKENIZER_FILES = (
     "sentencepiece.bpe.model",
     "spm.model",
 )
+
+
 @dataclass(frozen=True)
 class ExportResult:
     """What :func:`export_model` wrote and how well it matched torch."""
@@ -116,8 +118,15 @@ def export_model(
         tmp = staging_dir(target)
         try:
             with writing(target, "the ONNX export"):  # a full disk: one line naming the folder
-                result = _build(source, tmp, quantize, list(sample_texts),
-                                list(calibration_texts), on_event, cancel)
+                result = _build(
+                    source,
+                    tmp,
+                    quantize,
+                    list(sample_texts),
+                    list(calibration_texts),
+                    on_event,
+                    cancel,
+                )
             check(cancel)
             move_into_place(tmp, target, overwrite)
         except BaseException:
@@ -185,8 +194,12 @@ def _build(
     _stage(on_event, cancel, "write")
     quant = None
     if agreement:
-        quant = dict(STATIC_QUANTIZATION, nodes_excluded=excluded,
-                     calibration_texts=len(calibration_texts or texts), **asdict(agreement))
+        quant = dict(
+            STATIC_QUANTIZATION,
+            nodes_excluded=excluded,
+            calibration_texts=len(calibration_texts or texts),
+            **asdict(agreement),
+        )
     meta["export"] = _export_record(input_names, parity, quant, head)
     _write_json(tmp / "spantune.json", meta)
     (tmp / "README.md").write_text(model_card(meta, tags), encoding="utf-8")
@@ -201,8 +214,9 @@ def _build(
     }
 
 
-def _export_record(input_names: list[str], parity: Any, quant: dict[str, Any] | None,
-                   head: dict[str, Any]) -> dict[str, Any]:
+def _export_record(
+    input_names: list[str], parity: Any, quant: dict[str, Any] | None, head: dict[str, Any]
+) -> dict[str, Any]:
     """The ``export`` entry of ``spantune.json``: how the folder was made and checked."""
     return {
         "opset": OPSET,
@@ -244,8 +258,9 @@ def _base_metadata(source: Path, model: Any, tags: list[str]) -> dict[str, Any]:
         meta = json.loads(path.read_text(encoding="utf-8"))
     limit = min(256, int(getattr(model.config, "max_position_embeddings", 512) or 512), 512)
     meta.setdefault("labels", check_bio_tags(tags))
-    meta["max_length"] = min(int(meta.get("max_length") or limit),
-                             clamp_window(512, model.config))  # the positions the model has
+    meta["max_length"] = min(
+        int(meta.get("max_length") or limit), clamp_window(512, model.config)
+    )  # the positions the model has
     meta.setdefault("stride", DEFAULT_STRIDE)
     meta.setdefault("base_model", getattr(model.config, "_name_or_path", "") or "unknown")
     meta.setdefault("counts", {})
@@ -297,8 +312,9 @@ def _wrap(model: Any) -> tuple[Any, list[str]]:
             self.model = model
 
         def forward(self, *inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-            out = self.model(**dict(zip(names, inputs, strict=True)),
-                             output_hidden_states=not hooked)
+            out = self.model(
+                **dict(zip(names, inputs, strict=True)), output_hidden_states=not hooked
+            )
             hidden = seen.pop("input", None)
             return out.logits, hidden if hidden is not None else out.hidden_states[-1]
 
@@ -315,8 +331,14 @@ def _torch_export(wrapper: Any, input_names: list[str], path: Path) -> None:
     example = {"input_ids": ids, "attention_mask": mask, "token_type_ids": torch.zeros_like(ids)}
     axes = {0: "batch", 1: "sequence"}
     outputs = ["logits", "last_hidden_state"]
-    torch_to_onnx(wrapper, [example[n] for n in input_names], input_names, outputs, path,
-                  {n: axes for n in [*input_names, *outputs]})
+    torch_to_onnx(
+        wrapper,
+        [example[n] for n in input_names],
+        input_names,
+        outputs,
+        path,
+        {n: axes for n in [*input_names, *outputs]},
+    )
 
 
 def _torch_runner(wrapper: Any, input_names: list[str]) -> Any:

@@ -51,8 +51,11 @@ def target_lock(target: Path) -> Iterator[None]:
         fh = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held until the block ends
         if not try_lock_file(fh):
             fh.close()
-            raise ValidationError(f"another process is writing {target} right now; wait for it "
-                                  "to finish or choose another folder", field="out_dir")
+            raise ValidationError(
+                f"another process is writing {target} right now; wait for it "
+                "to finish or choose another folder",
+                field="out_dir",
+            )
         try:  # the holder before us may have unlinked the file after we opened it: retry
             same = os.path.samestat(os.fstat(fh.fileno()), os.stat(path))
         except OSError:
@@ -79,8 +82,11 @@ def recover_leftovers(target: Path) -> list[str]:
     """
     done: list[str] = []
     prefix = f".{target.name}."
-    olds = sorted((p for p in target.parent.glob(prefix + "old-*") if p.is_dir()),
-                  key=lambda p: p.stat().st_mtime, reverse=True)
+    olds = sorted(
+        (p for p in target.parent.glob(prefix + "old-*") if p.is_dir()),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
     if olds and not target.exists():
         os.replace(olds.pop(0), target)
         done.append(f"restored {target.name}")

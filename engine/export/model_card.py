@@ -29,15 +29,19 @@ def _score_line(metrics: dict[str, Any]) -> list[str]:
         return []
     from engine.training.bootstrap import describe
 
-    lines = [f"- micro F1 {describe(metrics)}"
-             + (f" ({metrics['split']} split)" if metrics.get("split") else "")]
+    lines = [
+        f"- micro F1 {describe(metrics)}"
+        + (f" ({metrics['split']} split)" if metrics.get("split") else "")
+    ]
     for key in ("precision", "recall"):
         value = metrics.get(key)
         if isinstance(value, int | float):
             lines.append(f"- {key}: {value:.3f}")
     if metrics.get("f1_ci"):
-        lines.append("- the interval is a 95 % bootstrap over the held-out sentences; text from "
-                     "other sources usually scores lower")
+        lines.append(
+            "- the interval is a 95 % bootstrap over the held-out sentences; text from "
+            "other sources usually scores lower"
+        )
     return lines
 
 
@@ -47,16 +51,23 @@ def _quant_lines(quant: dict[str, Any]) -> list[str]:
     method = str(quant.get("method", "")).rsplit(".", 1)[-1]
     lines = [
         f"- int8 ({method}, per-channel weights"
-        + (f", activation scales calibrated on {quant['calibration_texts']} of the project's "
-           "segments" if quant.get("calibration_texts") else "") + ")",
+        + (
+            f", activation scales calibrated on {quant['calibration_texts']} of the project's "
+            "segments"
+            if quant.get("calibration_texts")
+            else ""
+        )
+        + ")",
         f"- int8 vs fp32 on {quant.get('texts', 0)} texts: sub-token argmax agreement "
         f"{quant.get('token_argmax_agreement', 0):.4f}, entity agreement "
         f"{quant.get('entity_agreement', 0):.4f} ({quant.get('entities_fp32', 0)} fp32 entities)",
     ]
     if quant.get("batch_identical") is not None:
         sizes = ", ".join(str(s) for s in quant.get("batch_sizes", ()))
-        lines.append(f"- int8 entities identical at batch sizes {sizes}: "
-                     f"{100 * quant['batch_identical']:.1f} % of texts")
+        lines.append(
+            f"- int8 entities identical at batch sizes {sizes}: "
+            f"{100 * quant['batch_identical']:.1f} % of texts"
+        )
     return lines
 
 
@@ -109,7 +120,7 @@ def model_card(meta: dict[str, Any], tags: Sequence[str]) -> str:
         OPTIMUM_SNIPPET.rstrip("\n"),
         "```",
         "",
-        "transformers.js v4 (Node) loads the fp32 `onnx/model.onnx` by default; `dtype: \"q8\"` "
+        'transformers.js v4 (Node) loads the fp32 `onnx/model.onnx` by default; `dtype: "q8"` '
         "picks the int8 `onnx/model_quantized.onnx`. The same decode in JavaScript (WordPiece "
         "tokenizers; offsets in UTF-16 units):",
         "",

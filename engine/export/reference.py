@@ -12,11 +12,11 @@ from __future__ import annotations
 # The word rules written into spantune.json ("words") and the model card.
 WORD_RULES: dict[str, str] = {
     "whitespace": "maximal runs of non-whitespace characters (regex \\S+): the tokens of "
-                  "CoNLL and of clients that split on spaces; `spantune predict --words "
-                  "whitespace` and `--input conll`",
+    "CoNLL and of clients that split on spaces; `spantune predict --words "
+    "whitespace` and `--input conll`",
     "spantune": "engine.text.tokens.word_tokens: letters/digits runs with inner "
-                "apostrophes, abbreviations such as U.S. kept whole, hyphens and other "
-                "punctuation split off, one token per Han ideograph; `spantune predict` default",
+    "apostrophes, abbreviations such as U.S. kept whole, hyphens and other "
+    "punctuation split off, one token per Han ideograph; `spantune predict` default",
 }
 
 EXAMPLE_PY = '''\

@@ -108,9 +108,7 @@ def check_parity(
         worst_logit = max(worst_logit, float(np.abs(want_logits - got["logits"]).max()))
         diff = np.abs(want_hidden - got["last_hidden_state"]).max()
         worst_hidden = max(worst_hidden, float(diff))
-        used_logit = max(
-            used_logit, _tolerance_used(want_logits, got["logits"], tolerance, rtol)
-        )
+        used_logit = max(used_logit, _tolerance_used(want_logits, got["logits"], tolerance, rtol))
         used_hidden = max(
             used_hidden,
             _tolerance_used(want_hidden, got["last_hidden_state"], HIDDEN_TOLERANCE, HIDDEN_RTOL),
@@ -150,17 +148,24 @@ def _content_mask(batch: dict[str, np.ndarray], predictor: Predictor) -> np.ndar
     return mask
 
 
-def batch_identical(predictor: Predictor, texts: Sequence[str],
-                    sizes: Sequence[int] = (1, 8, 32)) -> float:
+def batch_identical(
+    predictor: Predictor, texts: Sequence[str], sizes: Sequence[int] = (1, 8, 32)
+) -> float:
     """Share of ``texts`` whose entities are the same at every batch size in ``sizes``."""
-    runs = [[[(e.start, e.end, e.label) for e in es]
-             for es in predictor.predict(texts, batch_size=size)] for size in sizes]
+    runs = [
+        [
+            [(e.start, e.end, e.label) for e in es]
+            for es in predictor.predict(texts, batch_size=size)
+        ]
+        for size in sizes
+    ]
     same = sum(all(r[i] == runs[0][i] for r in runs[1:]) for i in range(len(texts)))
     return same / len(texts) if texts else 1.0
 
 
-def check_agreement(fp32: Predictor, int8: Predictor, texts: Sequence[str], *,
-                    batch_sizes: Sequence[int] = ()) -> AgreementReport:
+def check_agreement(
+    fp32: Predictor, int8: Predictor, texts: Sequence[str], *, batch_sizes: Sequence[int] = ()
+) -> AgreementReport:
     """How often int8 picks the same tag per sub-token, and the same entities, as fp32."""
     same = total = 0
     for batch in fp32.model_inputs(texts, batch_size=16):

@@ -27,10 +27,15 @@ from .registry import ReadContext, register_path_reader, register_writer
 from .source import check_regular, read_text
 
 _OFFSETS_RE = re.compile(r"^\d+ \d+(;\d+ \d+)*$")
-_NOT_KEPT = {"R": "relations (R lines) not kept", "E": "events (E lines) not kept",
-             "A": "attributes (A lines) not kept", "M": "attributes (M lines) not kept",
-             "N": "normalizations (N lines) not kept", "*": "equivalences (* lines) not kept",
-             "#": "notes (# lines) not kept"}
+_NOT_KEPT = {
+    "R": "relations (R lines) not kept",
+    "E": "events (E lines) not kept",
+    "A": "attributes (A lines) not kept",
+    "M": "attributes (M lines) not kept",
+    "N": "normalizations (N lines) not kept",
+    "*": "equivalences (* lines) not kept",
+    "#": "notes (# lines) not kept",
+}
 META_KEY = "brat_file"
 
 
@@ -54,20 +59,21 @@ def _pairs(path: Path) -> list[tuple[Path, Path | None, str]]:
             out.append((txt, ann, txt.relative_to(path).with_suffix("").as_posix()))
         if anns:
             orphan = sorted(anns.values())[0]
-            raise FormatError("this .ann file has no .txt beside it (brat needs both)",
-                              path=orphan)
+            raise FormatError("this .ann file has no .txt beside it (brat needs both)", path=orphan)
         return out
     txt, ann = path.with_suffix(".txt"), path.with_suffix(".ann")
     if not txt.exists():
-        raise FormatError(f"brat annotations need their text file {txt.name} beside them",
-                          path=path)
+        raise FormatError(
+            f"brat annotations need their text file {txt.name} beside them", path=path
+        )
     if not ann.exists():
         raise FormatError(f"brat text needs its annotation file {ann.name} beside it", path=path)
     return [(txt, ann, txt.stem)]
 
 
-def _entities(ann_text: str, ann: Path, text: str,
-              ctx: ReadContext) -> list[tuple[int | None, SpanData]]:
+def _entities(
+    ann_text: str, ann: Path, text: str, ctx: ReadContext
+) -> list[tuple[int | None, SpanData]]:
     """``(line, span)`` of each ``T`` line, checked against the text; other lines counted."""
     out: list[tuple[int | None, SpanData]] = []
     for n, line in enumerate(ann_text.split("\n"), 1):
@@ -77,36 +83,49 @@ def _entities(ann_text: str, ann: Path, text: str,
         kind = line[0]
         if kind != "T":
             if kind not in _NOT_KEPT:
-                raise FormatError(f"not a brat annotation line: {line[:40]!r}", path=ann,
-                                  line=n)
+                raise FormatError(f"not a brat annotation line: {line[:40]!r}", path=ann, line=n)
             ctx.note(_NOT_KEPT[kind])
             continue
         parts = line.split("\t")
         if len(parts) < 2 or " " not in parts[1]:
-            raise FormatError(f"a T line is ID<TAB>TYPE START END<TAB>TEXT, got {line[:40]!r}",
-                              path=ann, line=n)
+            raise FormatError(
+                f"a T line is ID<TAB>TYPE START END<TAB>TEXT, got {line[:40]!r}", path=ann, line=n
+            )
         label, offsets = parts[1].split(" ", 1)
         if not _OFFSETS_RE.match(offsets):
             raise FormatError(f"bad offsets {offsets!r} (expected START END)", path=ann, line=n)
         if ";" in offsets:
-            raise FormatError(f"discontinuous span {offsets!r} ({label}): only continuous "
-                              "spans can be imported; split it into separate entities",
-                              path=ann, line=n)
+            raise FormatError(
+                f"discontinuous span {offsets!r} ({label}): only continuous "
+                "spans can be imported; split it into separate entities",
+                path=ann,
+                line=n,
+            )
         start, end = (int(x) for x in offsets.split(" "))
         if not 0 <= start < end <= len(text):
-            raise FormatError(f"span {start} {end} ({label}) is empty or outside the text "
-                              f"(length {len(text)})", path=ann, line=n)
+            raise FormatError(
+                f"span {start} {end} ({label}) is empty or outside the text (length {len(text)})",
+                path=ann,
+                line=n,
+            )
         shown = "\t".join(parts[2:])
         if len(parts) >= 3 and shown.split() != text[start:end].split():
-            raise FormatError(f"span {start} {end} ({label}) covers {text[start:end]!r} in "
-                              f"the .txt but the .ann says {shown!r}; are the files a pair?",
-                              path=ann, line=n)
+            raise FormatError(
+                f"span {start} {end} ({label}) covers {text[start:end]!r} in "
+                f"the .txt but the .ann says {shown!r}; are the files a pair?",
+                path=ann,
+                line=n,
+            )
         out.append((n, SpanData(start, end, label)))
     return out
 
 
-@register_path_reader("brat", extensions=(".ann",), claims=_claims,
-                      description="brat standoff (.txt + .ann pairs, or a folder of them)")
+@register_path_reader(
+    "brat",
+    extensions=(".ann",),
+    claims=_claims,
+    description="brat standoff (.txt + .ann pairs, or a folder of them)",
+)
 def read_brat(path: Path, ctx: ReadContext) -> Iterator[DocumentData]:
     """One document per ``.txt``/``.ann`` pair."""
     limit = ctx.options.get("max_bytes")
@@ -117,8 +136,9 @@ def read_brat(path: Path, ctx: ReadContext) -> Iterator[DocumentData]:
         if ann is not None:
             check_regular(ann)
             spans = keep_outer(_entities(read_text(ann, limit), ann, text, ctx), ctx, ann)
-        yield DocumentData(text=text, spans=spans, metadata={META_KEY: name},
-                           labelled=ann is not None)
+        yield DocumentData(
+            text=text, spans=spans, metadata={META_KEY: name}, labelled=ann is not None
+        )
 
 
 def safe_names(docs: list[DocumentData], key: str = "brat_file") -> list[str]:
@@ -129,8 +149,12 @@ def safe_names(docs: list[DocumentData], key: str = "brat_file") -> list[str]:
     for i, doc in enumerate(docs, 1):
         found = doc.metadata.get(key)
         name = found if isinstance(found, str) else ""
-        ok = bool(name) and ".." not in name.split("/") and not name.startswith("/") \
+        ok = (
+            bool(name)
+            and ".." not in name.split("/")
+            and not name.startswith("/")
             and re.fullmatch(r"[\w./ -]+", name) is not None
+        )
         if not ok or name in taken:
             name = f"doc-{i:04d}"
         taken.add(name)
@@ -138,8 +162,12 @@ def safe_names(docs: list[DocumentData], key: str = "brat_file") -> list[str]:
     return names
 
 
-@register_writer("brat", extension="", stdout=False,
-                 description="brat standoff folder (.txt + .ann per document)")
+@register_writer(
+    "brat",
+    extension="",
+    stdout=False,
+    description="brat standoff folder (.txt + .ann per document)",
+)
 def write_brat(docs: Iterable[DocumentData], path: Path, labels: Sequence[str]) -> int:
     """Write ``path/NAME.txt`` and ``path/NAME.ann`` per document; returns the documents."""
     all_docs = list(docs)
@@ -155,7 +183,7 @@ def write_brat(docs: Iterable[DocumentData], path: Path, labels: Sequence[str]) 
             out.write(doc.text)
         lines = []
         for k, s in enumerate(sorted(doc.spans, key=lambda s: (s.start, s.end)), 1):
-            shown = doc.text[s.start:s.end]
+            shown = doc.text[s.start : s.end]
             if "\n" in shown or "\r" in shown or "\t" in shown:
                 shown = " ".join(shown.split())
             lines.append(f"T{k}\t{s.label} {s.start} {s.end}\t{shown}\n")

@@ -39,8 +39,9 @@ DOCSTART_LINE = "-DOCSTART- -X- -X- O"
 _BOM = "\ufeff"
 # Whitespace other than space, tab and newline: str.split() and regex's \s disagree on some of
 # it, so lines holding any are split on spaces and tabs only and tokens are checked.
-_ODD_SPACE_RE = re.compile("[\x0b\x0c\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029"
-                           "\u202f\u205f\u3000]")
+_ODD_SPACE_RE = re.compile(
+    "[\x0b\x0c\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+)
 # What whitespace_tokens splits on (Unicode White_Space: not U+001C..U+001F, unlike str.split).
 _UNICODE_SPACE_RE = regex.compile(r"\s")
 _COLUMNS_RE = re.compile("[ \t]+")
@@ -74,7 +75,8 @@ def _columns(line: str, lineno: int, ctx: ReadContext) -> list[str]:
             raise ctx.error(
                 f"{part!r} contains the whitespace character U+{ord(m.group()):04X}; columns "
                 "are separated by spaces or tabs and tokens cannot contain other whitespace",
-                lineno)
+                lineno,
+            )
     return parts
 
 
@@ -124,8 +126,9 @@ def _parse_lines(text: str, ctx: ReadContext) -> list[tuple[int, list[Sentence]]
                 doc_line = n
             continue
         if len(parts) < 2:
-            raise ctx.error(f"expected a token and a tag separated by a space or tab, got "
-                            f"{line.strip()!r}", n)
+            raise ctx.error(
+                f"expected a token and a tag separated by a space or tab, got {line.strip()!r}", n
+            )
         if not tokens:
             first = n
         tokens.append(parts[0])
@@ -137,8 +140,7 @@ def _parse_lines(text: str, ctx: ReadContext) -> list[tuple[int, list[Sentence]]
     return docs
 
 
-def _parse_indexed(body: str, nested: bool,
-                   ctx: ReadContext) -> list[tuple[int, list[Sentence]]]:
+def _parse_indexed(body: str, nested: bool, ctx: ReadContext) -> list[tuple[int, list[Sentence]]]:
     sentences: list[Sentence] = []
     tokens: list[str] = []
     tags: list[str] = []
@@ -157,8 +159,11 @@ def _parse_indexed(body: str, nested: bool,
                 tokens, tags, inner = [], [], []
             continue
         if len(parts) < 3 or not parts[0].isdigit():
-            raise ctx.error("expected WORD-NUMBER TOKEN TAG (this file numbers its words), got "
-                            f"{line.strip()!r}", n)
+            raise ctx.error(
+                "expected WORD-NUMBER TOKEN TAG (this file numbers its words), got "
+                f"{line.strip()!r}",
+                n,
+            )
         if not tokens:
             first = n
         tokens.append(parts[1])
@@ -169,8 +174,10 @@ def _parse_indexed(body: str, nested: bool,
         sentences.append((first, tokens, tags))
         inner_entities += _count_entities(inner)
     if nested:
-        ctx.note("inner (nested) entities from the last tag column not kept; the outer "
-                 "column was read", inner_entities)
+        ctx.note(
+            "inner (nested) entities from the last tag column not kept; the outer column was read",
+            inner_entities,
+        )
     return [(sentences[0][0], sentences)] if sentences else []
 
 
@@ -183,8 +190,9 @@ def _count_entities(tags: list[str]) -> int:
         return sum(1 for t in tags if t[:2] == "B-")
 
 
-def _parsed_tags(docs: list[tuple[int, list[Sentence]]],
-                 ctx: ReadContext) -> dict[str, tuple[str, str]]:
+def _parsed_tags(
+    docs: list[tuple[int, list[Sentence]]], ctx: ReadContext
+) -> dict[str, tuple[str, str]]:
     distinct: set[str] = set()
     for _, sentences in docs:
         for _, _, tags in sentences:
@@ -194,8 +202,10 @@ def _parsed_tags(docs: list[tuple[int, list[Sentence]]],
         try:
             parsed[tag] = parse_tag(tag)
         except ValueError:
-            raise ctx.error(f"unknown tag scheme: tag {tag!r} is not O or B-/I-/E-/S-/L-/U- "
-                            "followed by a type", _line_of_tag(docs, tag)) from None
+            raise ctx.error(
+                f"unknown tag scheme: tag {tag!r} is not O or B-/I-/E-/S-/L-/U- followed by a type",
+                _line_of_tag(docs, tag),
+            ) from None
     return parsed
 
 
@@ -226,13 +236,22 @@ def _document(line: int, sentences: list[Sentence], decoder: TagDecoder) -> Docu
         pieces.append(piece)
         segments.append((pos, pos + len(piece)))
         pos += len(piece) + 1
-    return DocumentData(text="\n".join(pieces), spans=spans, segments=segments, line=line,
-                        tokenized=True, labelled=True)
+    return DocumentData(
+        text="\n".join(pieces),
+        spans=spans,
+        segments=segments,
+        line=line,
+        tokenized=True,
+        labelled=True,
+    )
 
 
-@register_reader("conll", extensions=(".conll", ".conll03", ".bio", ".iob", ".iob2", ".bioes",
-                                      ".txt", ".tsv"),
-                 sniff=_sniff, description="CoNLL / BIO tokens and tags (IOB1, IOB2, BIOES)")
+@register_reader(
+    "conll",
+    extensions=(".conll", ".conll03", ".bio", ".iob", ".iob2", ".bioes", ".txt", ".tsv"),
+    sniff=_sniff,
+    description="CoNLL / BIO tokens and tags (IOB1, IOB2, BIOES)",
+)
 def read_conll(text: str, ctx: ReadContext) -> list[DocumentData]:
     """Read a CoNLL/BIO file: one document per ``-DOCSTART-`` (or the whole file).
 
@@ -282,7 +301,7 @@ def _split_at_cuts(tokens: list[Token], cuts: list[int]) -> list[Token]:
         while k < len(cuts) and cuts[k] <= tok.start:
             k += 1
         if k < len(cuts) and cuts[k] < tok.end:
-            out.extend(split_tokens_at([tok], set(cuts[k:bisect_left(cuts, tok.end)])))
+            out.extend(split_tokens_at([tok], set(cuts[k : bisect_left(cuts, tok.end)])))
         else:
             out.append(tok)
     return out
@@ -295,12 +314,15 @@ def document_sentences(doc: DocumentData) -> list[tuple[list[str], list[str]]]:
     cuts = sorted({s.start for s in spans} | {s.end for s in spans})
     starts = [s.start for s in spans]
     tokenize: Callable[[str, int, int], list[Token]] = (
-        whitespace_tokens if doc.tokenized else word_tokens)
+        whitespace_tokens if doc.tokenized else word_tokens
+    )
     out = []
     begun = 0
     for seg_start, seg_end in _merged_segments(doc, spans):
-        tokens = _split_at_cuts(tokenize(text, seg_start, seg_end),
-                                cuts[bisect_left(cuts, seg_start + 1):bisect_left(cuts, seg_end)])
+        tokens = _split_at_cuts(
+            tokenize(text, seg_start, seg_end),
+            cuts[bisect_left(cuts, seg_start + 1) : bisect_left(cuts, seg_end)],
+        )
         if not tokens:
             continue
         lo = bisect_left(starts, seg_start)
@@ -311,17 +333,22 @@ def document_sentences(doc: DocumentData) -> list[tuple[list[str], list[str]]]:
         begun += sum(1 for t in tags if t[0] == "B")
         out.append(([text[a:b] for a, b in tokens], tags))
     if begun < len(spans):
-        log.warning("document at line %s: %d span(s) cover no token (only whitespace or "
-                    "outside every segment) and were not written", doc.line,
-                    len(spans) - begun)
+        log.warning(
+            "document at line %s: %d span(s) cover no token (only whitespace or "
+            "outside every segment) and were not written",
+            doc.line,
+            len(spans) - begun,
+        )
     return out
 
 
 def _check_labels(doc: DocumentData) -> None:
     for span in doc.spans:
         if _UNICODE_SPACE_RE.search(span.label):
-            raise FormatError(f"label {span.label!r} contains whitespace, which a CoNLL tag "
-                              "cannot hold; rename the label to export CoNLL")
+            raise FormatError(
+                f"label {span.label!r} contains whitespace, which a CoNLL tag "
+                "cannot hold; rename the label to export CoNLL"
+            )
 
 
 @register_writer("conll", extension=".conll", description="CoNLL, IOB2 tags (TOKEN TAG)")
@@ -339,7 +366,8 @@ def write_conll(docs: Iterable[DocumentData], path: Path, labels: Sequence[str])
                 continue
             body = "".join(
                 "".join(f"{tok} {tag}\n" for tok, tag in zip(tokens, tags, strict=True)) + "\n"
-                for tokens, tags in sentences)
+                for tokens, tags in sentences
+            )
             if many:
                 out.write(DOCSTART_LINE + "\n\n")
             elif count == 0 and body.startswith(_BOM):

@@ -79,8 +79,9 @@ def _parse(text: str, ctx: ReadContext) -> tuple[list[list[_Sentence]], bool]:
             continue
         cols = line.split("\t")
         if len(cols) != 10:
-            raise ctx.error(f"a CoNLL-U word line has 10 tab-separated columns, this one has "
-                            f"{len(cols)}", n)
+            raise ctx.error(
+                f"a CoNLL-U word line has 10 tab-separated columns, this one has {len(cols)}", n
+            )
         sent = sent or _Sentence(n)
         wid, form, misc = cols[0], cols[1], _misc(cols[9])
         tag = _entity_tag(misc)
@@ -134,16 +135,22 @@ def _offsets(sent: _Sentence) -> tuple[str, list[int], bool]:
     return "".join(pieces).rstrip(" "), starts, False
 
 
-@register_reader("conllu", extensions=(".conllu", ".conll", ".txt", ".tsv"), sniff=_sniff,
-                 description="CoNLL-U (Universal Dependencies; entities from MISC NER=/NE=)")
+@register_reader(
+    "conllu",
+    extensions=(".conllu", ".conll", ".txt", ".tsv"),
+    sniff=_sniff,
+    description="CoNLL-U (Universal Dependencies; entities from MISC NER=/NE=)",
+)
 def read_conllu(text: str, ctx: ReadContext) -> list[DocumentData]:
     """Read a CoNLL-U file: one document per ``# newdoc`` (or the whole file)."""
     docs, tagged = _parse(text, ctx)
     if not docs:
         raise ctx.error("no sentences in the file")
     if not tagged:
-        ctx.say("no entity annotations (no NER= or NE= key in the MISC column); the text was "
-                "imported unlabelled")
+        ctx.say(
+            "no entity annotations (no NER= or NE= key in the MISC column); the text was "
+            "imported unlabelled"
+        )
     decoder = None
     if tagged:
         parsed = {}
@@ -154,8 +161,11 @@ def read_conllu(text: str, ctx: ReadContext) -> list[DocumentData]:
                         try:
                             parsed[tag] = parse_tag(tag)
                         except ValueError:
-                            raise ctx.error(f"MISC entity tag {tag!r} is not O or B-/I-/E-/S- "
-                                            "followed by a type", n) from None
+                            raise ctx.error(
+                                f"MISC entity tag {tag!r} is not O or B-/I-/E-/S- "
+                                "followed by a type",
+                                n,
+                            ) from None
         decoder = TagDecoder(parsed | {"O": ("O", "")}, ctx)
     out = []
     for sents in docs:
@@ -164,13 +174,21 @@ def read_conllu(text: str, ctx: ReadContext) -> list[DocumentData]:
             sent_text, starts, _ = _offsets(s)
             if decoder is not None:
                 for i, j, typ in decoder.decode([t or "O" for t in s.tags], s.lines[0]):
-                    spans.append(SpanData(pos + starts[i], pos + starts[j - 1]
-                                          + len(s.forms[j - 1]), typ))
+                    spans.append(
+                        SpanData(pos + starts[i], pos + starts[j - 1] + len(s.forms[j - 1]), typ)
+                    )
             pieces.append(sent_text)
             segments.append((pos, pos + len(sent_text)))
             pos += len(sent_text) + 1
-        out.append(DocumentData(text="\n".join(pieces), spans=spans, segments=segments,
-                                line=sents[0].line, labelled=tagged))
+        out.append(
+            DocumentData(
+                text="\n".join(pieces),
+                spans=spans,
+                segments=segments,
+                line=sents[0].line,
+                labelled=tagged,
+            )
+        )
     if decoder is not None:
         decoder.finish()
     return out

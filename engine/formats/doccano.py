@@ -34,7 +34,7 @@ def _spans(record: dict[str, Any], ctx: ReadContext, line: int) -> list[SpanData
     if "label" in record:
         items = record["label"]
         if not isinstance(items, list):
-            raise ctx.error("\"label\" must be a list of [start, end, label]", line)
+            raise ctx.error('"label" must be a list of [start, end, label]', line)
         for j, item in enumerate(items):
             if not isinstance(item, list) or len(item) != 3:
                 raise ctx.error(f"label {j + 1} must be [start, end, label]", line)
@@ -42,29 +42,47 @@ def _spans(record: dict[str, Any], ctx: ReadContext, line: int) -> list[SpanData
     if "entities" in record:
         items = record["entities"]
         if not isinstance(items, list):
-            raise ctx.error("\"entities\" must be a list", line)
+            raise ctx.error('"entities" must be a list', line)
         for j, item in enumerate(items):
             if not isinstance(item, dict):
                 raise ctx.error(f"entity {j + 1} is not an object", line)
             for key in ("start_offset", "end_offset", "label"):
                 if key not in item:
-                    raise ctx.error(f"entity {j + 1} has no \"{key}\"", line)
-            spans.append(make_span(item["start_offset"], item["end_offset"], item["label"],
-                                   ctx, line, f"entity {j + 1}"))
+                    raise ctx.error(f'entity {j + 1} has no "{key}"', line)
+            spans.append(
+                make_span(
+                    item["start_offset"],
+                    item["end_offset"],
+                    item["label"],
+                    ctx,
+                    line,
+                    f"entity {j + 1}",
+                )
+            )
     return spans
 
 
-def _documents(records: Iterator[tuple[int, dict[str, Any]]],
-               ctx: ReadContext) -> Iterator[DocumentData]:
+def _documents(
+    records: Iterator[tuple[int, dict[str, Any]]], ctx: ReadContext
+) -> Iterator[DocumentData]:
     for line, record in records:
         metadata = {k: v for k, v in record.items() if k != "text" and k not in _SPAN_KEYS}
         labelled = any(k in record for k in _SPAN_KEYS)
-        yield DocumentData(text=record["text"], spans=_spans(record, ctx, line),
-                           metadata=metadata, line=line, labelled=labelled)
+        yield DocumentData(
+            text=record["text"],
+            spans=_spans(record, ctx, line),
+            metadata=metadata,
+            line=line,
+            labelled=labelled,
+        )
 
 
-@register_reader("doccano", extensions=(".jsonl", ".json"), sniff=_sniff,
-                 description="doccano JSON Lines (label or entities)")
+@register_reader(
+    "doccano",
+    extensions=(".jsonl", ".json"),
+    sniff=_sniff,
+    description="doccano JSON Lines (label or entities)",
+)
 def read_doccano(text: str, ctx: ReadContext) -> Iterator[DocumentData]:
     """Read doccano sequence-labelling JSON Lines."""
     return _documents(json_records(text, ctx), ctx)

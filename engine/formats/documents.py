@@ -36,8 +36,10 @@ def _need(module: str, package: str, path: Path) -> Any:
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise FormatError(f"reading this file needs the Python package {package!r} "
-                          f"(pip install {package})", path=path) from None
+        raise FormatError(
+            f"reading this file needs the Python package {package!r} (pip install {package})",
+            path=path,
+        ) from None
 
 
 def _join(pieces: list[tuple[str, int]], sep: str) -> tuple[str, Origin]:
@@ -60,18 +62,28 @@ def _join(pieces: list[tuple[str, int]], sep: str) -> tuple[str, Origin]:
 def _document(text: str, origin: Origin, fmt: str, path: Path, **extra: Any) -> DocumentData:
     if not text.strip():
         raise FormatError(f"no text found in this {fmt.upper()} file", path=path)
-    return DocumentData(text=text, metadata={"source_format": fmt, "origin": origin, **extra},
-                        line=None, labelled=False)
+    return DocumentData(
+        text=text,
+        metadata={"source_format": fmt, "origin": origin, **extra},
+        line=None,
+        labelled=False,
+    )
 
 
 # ---- PDF -----------------------------------------------------------------------------------
+
 
 def _sniff_pdf(head: str) -> float:
     return 0.99 if head.startswith("%PDF-") else 0.0
 
 
-@register_path_reader("pdf", extensions=(".pdf",), sniff=_sniff_pdf, binary=True,
-                      description="PDF (its text layer; one document per file)")
+@register_path_reader(
+    "pdf",
+    extensions=(".pdf",),
+    sniff=_sniff_pdf,
+    binary=True,
+    description="PDF (its text layer; one document per file)",
+)
 def read_pdf(path: Path, ctx: ReadContext) -> Iterator[DocumentData]:
     """The text layer of every page (pypdf)."""
     pypdf = _need("pypdf", "pypdf", path)
@@ -85,23 +97,31 @@ def read_pdf(path: Path, ctx: ReadContext) -> Iterator[DocumentData]:
             except Exception:  # noqa: BLE001  (missing crypto backend, bad key…)
                 opened = 0
             if not opened:
-                raise FormatError("the PDF is encrypted (password-protected); save an "
-                                  "unprotected copy to import it", path=path)
+                raise FormatError(
+                    "the PDF is encrypted (password-protected); save an "
+                    "unprotected copy to import it",
+                    path=path,
+                )
         pages = [(page.extract_text() or "", i) for i, page in enumerate(reader.pages, 1)]
     except FormatError:
         raise
     except Exception as exc:  # noqa: BLE001  pypdf raises many kinds on damaged files
         log.debug("pypdf failed on %s", path, exc_info=True)
-        raise FormatError(f"not a readable PDF (damaged or not a PDF): {type(exc).__name__}: "
-                          f"{exc}", path=path) from None
+        raise FormatError(
+            f"not a readable PDF (damaged or not a PDF): {type(exc).__name__}: {exc}", path=path
+        ) from None
     text, origin = _join(pages, "\n\n")
     if not text.strip():
-        raise FormatError(f"the PDF has no text layer ({len(pages)} page(s) without text; a "
-                          "scanned document?); run OCR on it first", path=path)
+        raise FormatError(
+            f"the PDF has no text layer ({len(pages)} page(s) without text; a "
+            "scanned document?); run OCR on it first",
+            path=path,
+        )
     yield _document(text, origin, "pdf", path, pages=len(pages))
 
 
 # ---- DOCX ----------------------------------------------------------------------------------
+
 
 def _sniff_docx(head: str) -> float:
     return 0.5 if head.startswith("PK\x03\x04") and "word/" in head else 0.0
@@ -123,8 +143,13 @@ def _docx_paragraphs(document: Any) -> Iterator[str]:
                         yield para.text
 
 
-@register_path_reader("docx", extensions=(".docx",), sniff=_sniff_docx, binary=True,
-                      description="Word document (.docx; one document per file)")
+@register_path_reader(
+    "docx",
+    extensions=(".docx",),
+    sniff=_sniff_docx,
+    binary=True,
+    description="Word document (.docx; one document per file)",
+)
 def read_docx(path: Path, ctx: ReadContext) -> Iterator[DocumentData]:
     """The paragraphs (and table cells) of a Word document (python-docx)."""
     docx = _need("docx", "python-docx", path)
@@ -133,20 +158,68 @@ def read_docx(path: Path, ctx: ReadContext) -> Iterator[DocumentData]:
         document = docx.Document(io.BytesIO(data))
         paragraphs = list(_docx_paragraphs(document))
     except Exception as exc:  # noqa: BLE001  zip, XML and package errors
-        raise FormatError(f"not a readable Word document (damaged, or not .docx): "
-                          f"{type(exc).__name__}: {exc}", path=path) from None
+        raise FormatError(
+            f"not a readable Word document (damaged, or not .docx): {type(exc).__name__}: {exc}",
+            path=path,
+        ) from None
     text, origin = _join([(p, i) for i, p in enumerate(paragraphs, 1)], "\n")
     yield _document(text, origin, "docx", path)
 
 
 # ---- HTML ----------------------------------------------------------------------------------
 
-_DROP = ("script", "style", "noscript", "template", "nav", "header", "footer", "aside",
-         "form", "svg", "iframe", "button", "select", "head")
-_BLOCKS = frozenset({"p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5",
-                     "h6", "li", "ul", "ol", "dl", "dt", "dd", "td", "th", "tr", "table",
-                     "blockquote", "pre", "figcaption", "caption", "br", "hr", "body",
-                     "address", "details", "summary", "figure"})
+_DROP = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "svg",
+    "iframe",
+    "button",
+    "select",
+    "head",
+)
+_BLOCKS = frozenset(
+    {
+        "p",
+        "div",
+        "section",
+        "article",
+        "main",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "li",
+        "ul",
+        "ol",
+        "dl",
+        "dt",
+        "dd",
+        "td",
+        "th",
+        "tr",
+        "table",
+        "blockquote",
+        "pre",
+        "figcaption",
+        "caption",
+        "br",
+        "hr",
+        "body",
+        "address",
+        "details",
+        "summary",
+        "figure",
+    }
+)
 
 
 def _sniff_html(head: str) -> float:
@@ -183,8 +256,12 @@ def _html_blocks(node: Any) -> list[str]:
     return blocks
 
 
-@register_reader("html", extensions=(".html", ".htm", ".xhtml"), sniff=_sniff_html,
-                 description="web page (.html; main content, without menus)")
+@register_reader(
+    "html",
+    extensions=(".html", ".htm", ".xhtml"),
+    sniff=_sniff_html,
+    description="web page (.html; main content, without menus)",
+)
 def read_html(text: str, ctx: ReadContext) -> list[DocumentData]:
     """The main content of a web page: ``<main>``/``<article>`` when there is one, else the
     body, without navigation, header, footer, scripts and styles (selectolax)."""
@@ -206,6 +283,7 @@ def read_html(text: str, ctx: ReadContext) -> list[DocumentData]:
 
 # ---- Markdown ------------------------------------------------------------------------------
 
+
 def _inline_text(token: Any) -> str:
     out = []
     for child in token.children or []:
@@ -218,8 +296,11 @@ def _inline_text(token: Any) -> str:
     return "".join(out)
 
 
-@register_reader("markdown", extensions=(".md", ".markdown"),
-                 description="Markdown (.md; the text without markup)")
+@register_reader(
+    "markdown",
+    extensions=(".md", ".markdown"),
+    description="Markdown (.md; the text without markup)",
+)
 def read_markdown(text: str, ctx: ReadContext) -> list[DocumentData]:
     """Headings, paragraphs, list items, quotes, table cells and code blocks as lines of text
     without markup (markdown-it-py); ``origin`` gives each block's first source line."""

@@ -60,9 +60,10 @@ def detect_format(path: Path) -> str:
         if reader.claims is not None and reader.claims(path):
             return reader.name
     if path.is_dir():
-        raise FormatError("is a folder without brat (.ann) or WebAnno (.tsv) files; name the "
-                          "files to import",
-                          path=path)
+        raise FormatError(
+            "is a folder without brat (.ann) or WebAnno (.tsv) files; name the files to import",
+            path=path,
+        )
     head = _head(path)
     ext = path.suffix.lower()
     claimed = [r for r in READERS.values() if ext and ext in r.extensions]
@@ -80,13 +81,19 @@ def _reader(fmt: str, path: Path) -> Reader:
     try:
         return READERS[fmt]
     except KeyError:
-        raise FormatError(f"unknown import format {fmt!r}; choose one of: "
-                          + ", ".join(READERS), path=path) from None
+        raise FormatError(
+            f"unknown import format {fmt!r}; choose one of: " + ", ".join(READERS), path=path
+        ) from None
 
 
-def open_documents(path: Path, fmt: str | None = None, *, max_bytes: int | None = None,
-                   strict: bool = True, options: dict[str, Any] | None = None
-                   ) -> tuple[ReadContext, Iterator[DocumentData]]:
+def open_documents(
+    path: Path,
+    fmt: str | None = None,
+    *,
+    max_bytes: int | None = None,
+    strict: bool = True,
+    options: dict[str, Any] | None = None,
+) -> tuple[ReadContext, Iterator[DocumentData]]:
     """The read context and an iterator over the checked documents of ``path``.
 
     Nothing is read until the iterator is consumed (except for detection). What the reader
@@ -105,8 +112,9 @@ def open_documents(path: Path, fmt: str | None = None, *, max_bytes: int | None 
     return ctx, _checked(reader, path, ctx, max_bytes)
 
 
-def _checked(reader: Reader, path: Path, ctx: ReadContext,
-             max_bytes: int | None) -> Iterator[DocumentData]:
+def _checked(
+    reader: Reader, path: Path, ctx: ReadContext, max_bytes: int | None
+) -> Iterator[DocumentData]:
     count = 0
     try:
         if reader.read_path is not None:
@@ -126,15 +134,21 @@ def _checked(reader: Reader, path: Path, ctx: ReadContext,
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, RecursionError) as exc:
         # A reader checks what it reads; this net turns a case it missed into a message.
         log.debug("reader %s failed on %s", reader.name, path, exc_info=True)
-        raise FormatError(f"cannot read as {reader.name}: {type(exc).__name__}: {exc}",
-                          path=path) from exc
+        raise FormatError(
+            f"cannot read as {reader.name}: {type(exc).__name__}: {exc}", path=path
+        ) from exc
     if not count:
         raise FormatError(f"no documents found (read as {reader.name})", path=path)
 
 
-def read_file(path: Path, fmt: str | None = None, *, max_bytes: int | None = None,
-              strict: bool = True, options: dict[str, Any] | None = None
-              ) -> list[DocumentData]:
+def read_file(
+    path: Path,
+    fmt: str | None = None,
+    *,
+    max_bytes: int | None = None,
+    strict: bool = True,
+    options: dict[str, Any] | None = None,
+) -> list[DocumentData]:
     """Read and check every document of ``path``; ``fmt`` None detects the format.
 
     ``max_bytes`` refuses larger files (counting the bytes read, not trusting the size the
@@ -148,8 +162,9 @@ def read_file(path: Path, fmt: str | None = None, *, max_bytes: int | None = Non
     return list(docs)
 
 
-def write_file(docs: Iterable[DocumentData], path: Path, fmt: str, *,
-               labels: Sequence[str] = ()) -> int:
+def write_file(
+    docs: Iterable[DocumentData], path: Path, fmt: str, *, labels: Sequence[str] = ()
+) -> int:
     """Write ``docs`` to ``path`` as ``fmt``; returns the documents/records written.
 
     ``labels`` orders the label set where the format needs one (``hf`` tag ids). A regular
@@ -162,11 +177,13 @@ def write_file(docs: Iterable[DocumentData], path: Path, fmt: str, *,
     try:
         writer = WRITERS[fmt]
     except KeyError:
-        raise FormatError(f"unknown export format {fmt!r}; choose one of: "
-                          + ", ".join(WRITERS), path=path) from None
+        raise FormatError(
+            f"unknown export format {fmt!r}; choose one of: " + ", ".join(WRITERS), path=path
+        ) from None
     if str(path) == STDOUT and not writer.stdout:
-        raise FormatError(f"the {fmt} writer writes more than one file; give a path, not -",
-                          path=path)
+        raise FormatError(
+            f"the {fmt} writer writes more than one file; give a path, not -", path=path
+        )
     try:
         return writer.write(docs, path, labels)
     except FormatError as exc:
@@ -174,8 +191,10 @@ def write_file(docs: Iterable[DocumentData], path: Path, fmt: str, *,
             raise FormatError(exc.reason, path=path, line=exc.line) from None
         raise
     except UnicodeEncodeError as exc:
-        raise FormatError(f"text cannot be written as UTF-8: {exc.reason} "
-                          f"({exc.object[exc.start:exc.end]!r})", path=path) from None
+        raise FormatError(
+            f"text cannot be written as UTF-8: {exc.reason} ({exc.object[exc.start : exc.end]!r})",
+            path=path,
+        ) from None
     except ValueError as exc:  # json refuses NaN and the like in metadata
         raise FormatError(f"cannot write as {fmt}: {exc}", path=path) from None
     except OSError as exc:

@@ -38,12 +38,19 @@ from .source import read_text
 
 def labels_path(path: Path) -> Path:
     """Where the tag names of the dataset at ``path`` are written."""
-    return path.with_name(path.stem + ".labels.json") if path.suffix else path.with_name(
-        path.name + ".labels.json")
+    return (
+        path.with_name(path.stem + ".labels.json")
+        if path.suffix
+        else path.with_name(path.name + ".labels.json")
+    )
 
 
-@register_writer("hf", extension=".jsonl", stdout=False,
-                 description="Hugging Face datasets JSON Lines (tokens, ner_tags) + labels file")
+@register_writer(
+    "hf",
+    extension=".jsonl",
+    stdout=False,
+    description="Hugging Face datasets JSON Lines (tokens, ner_tags) + labels file",
+)
 def write_hf(docs: Iterable[DocumentData], path: Path, labels: Sequence[str]) -> int:
     """Write one record per sentence and the sidecar labels file; returns the record count."""
     ordered = list(dict.fromkeys(labels))
@@ -56,8 +63,7 @@ def write_hf(docs: Iterable[DocumentData], path: Path, labels: Sequence[str]) ->
     with atomic_text_writer(path) as out:
         for doc in all_docs:
             for tokens, tags in document_sentences(doc):
-                record = {"id": str(count), "tokens": tokens,
-                          "ner_tags": [ids[t] for t in tags]}
+                record = {"id": str(count), "tokens": tokens, "ner_tags": [ids[t] for t in tags]}
                 out.write(jsonio.dumps(record) + "\n")
                 count += 1
     with atomic_text_writer(labels_path(path)) as out:
@@ -74,8 +80,11 @@ def _sniff(head: str) -> float:
             record = json.loads(raw)
         except (ValueError, RecursionError):
             return 0.0
-        ok = isinstance(record, dict) and isinstance(record.get("tokens"), list) \
+        ok = (
+            isinstance(record, dict)
+            and isinstance(record.get("tokens"), list)
             and isinstance(record.get("ner_tags"), list)
+        )
         return 0.95 if ok else 0.0
     return 0.0
 
@@ -92,7 +101,7 @@ def _names(ctx: ReadContext) -> list[str] | None:
     except (ValueError, AttributeError):
         found = None
     if not isinstance(found, list) or not all(isinstance(n, str) for n in found):
-        raise FormatError("the labels file has no \"names\" list of strings", path=side)
+        raise FormatError('the labels file has no "names" list of strings', path=side)
     return found
 
 
@@ -106,14 +115,16 @@ class _Reader:
         if all(isinstance(t, str) for t in raw):
             return raw
         if not all(type(t) is int for t in raw):
-            raise self.ctx.error("\"ner_tags\" must be all strings or all integers", line)
+            raise self.ctx.error('"ner_tags" must be all strings or all integers', line)
         if not self.looked:
             self.names, self.looked = _names(self.ctx), True
         if self.names is None:
             raise self.ctx.error(
                 "integer ner_tags need their names: pass --tag-names O,B-PER,I-PER,... or "
                 f"put {labels_path(self.ctx.path).name} (written by the hf export) beside "
-                "the file", line)
+                "the file",
+                line,
+            )
         out = []
         for t in raw:
             if not 0 <= t < len(self.names):
@@ -121,8 +132,7 @@ class _Reader:
             out.append(self.names[t])
         return out
 
-    def documents(self, records: Iterator[tuple[int, dict[str, Any]]]
-                  ) -> Iterator[DocumentData]:
+    def documents(self, records: Iterator[tuple[int, dict[str, Any]]]) -> Iterator[DocumentData]:
         for line, record in records:
             if record.get("tokens") == [] and record.get("ner_tags") == []:
                 self.ctx.note("empty records (no tokens) skipped")
@@ -133,13 +143,12 @@ class _Reader:
         ctx = self.ctx
         tokens, raw = record.get("tokens"), record.get("ner_tags")
         if not isinstance(tokens, list) or not isinstance(raw, list):
-            raise ctx.error("a record needs \"tokens\" and \"ner_tags\" lists", line)
+            raise ctx.error('a record needs "tokens" and "ner_tags" lists', line)
         if len(tokens) != len(raw):
             raise ctx.error(f"{len(tokens)} tokens but {len(raw)} ner_tags", line)
         for tok in tokens:
             if not isinstance(tok, str) or not tok or _UNICODE_SPACE_RE.search(tok):
-                raise ctx.error(f"token {tok!r} is empty, not a string or holds whitespace",
-                                line)
+                raise ctx.error(f"token {tok!r} is empty, not a string or holds whitespace", line)
         tags = self.tags(raw, line)
         parsed = {}
         for tag in set(tags):
@@ -152,19 +161,31 @@ class _Reader:
         for tok in tokens:
             starts.append(pos)
             pos += len(tok) + 1
-        spans = [SpanData(starts[i], starts[j - 1] + len(tokens[j - 1]), typ)
-                 for i, j, typ in decoder.decode(tags, line)]
+        spans = [
+            SpanData(starts[i], starts[j - 1] + len(tokens[j - 1]), typ)
+            for i, j, typ in decoder.decode(tags, line)
+        ]
         decoder.finish()
         for key in record:
             if key not in ("id", "tokens", "ner_tags"):
                 ctx.note(f"values of key {key!r} not kept")
         text = " ".join(tokens)
-        return DocumentData(text=text, spans=spans, segments=[(0, len(text))], line=line,
-                            tokenized=True, labelled=True)
+        return DocumentData(
+            text=text,
+            spans=spans,
+            segments=[(0, len(text))],
+            line=line,
+            tokenized=True,
+            labelled=True,
+        )
 
 
-@register_reader("hf", extensions=(".jsonl", ".json"), sniff=_sniff,
-                 description="Hugging Face datasets JSON Lines (tokens, ner_tags)")
+@register_reader(
+    "hf",
+    extensions=(".jsonl", ".json"),
+    sniff=_sniff,
+    description="Hugging Face datasets JSON Lines (tokens, ner_tags)",
+)
 def read_hf(text: str, ctx: ReadContext) -> Iterator[DocumentData]:
     """Read token-classification JSON Lines; one document per record."""
     return _Reader(ctx).documents(json_objects(text_lines(text), ctx))

@@ -28,8 +28,9 @@ from .source import iter_lines
 from .validate import make_span
 
 
-def json_objects(lines: Iterable[tuple[int, str]],
-                 ctx: ReadContext) -> Iterator[tuple[int, dict[str, Any]]]:
+def json_objects(
+    lines: Iterable[tuple[int, str]], ctx: ReadContext
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(line, object)`` for each non-blank ``(line, text)``; "empty file" if none."""
     seen = False
     for n, raw in lines:
@@ -44,12 +45,13 @@ def json_objects(lines: Iterable[tuple[int, str]],
         raise ctx.error("empty file")
 
 
-def text_records(lines: Iterable[tuple[int, str]],
-                 ctx: ReadContext) -> Iterator[tuple[int, dict[str, Any]]]:
+def text_records(
+    lines: Iterable[tuple[int, str]], ctx: ReadContext
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """:func:`json_objects` that each have a string ``text``."""
     for n, record in json_objects(lines, ctx):
         if not isinstance(record.get("text"), str):
-            what = "no \"text\" key" if "text" not in record else "\"text\" is not a string"
+            what = 'no "text" key' if "text" not in record else '"text" is not a string'
             raise ctx.error(f"record has {what}", n)
         yield n, record
 
@@ -104,15 +106,16 @@ def _spans(record: dict[str, Any], ctx: ReadContext, line: int) -> list[SpanData
     raw_spans = record.get("spans")
     if "spans" in record:
         if not isinstance(raw_spans, list):
-            raise ctx.error("\"spans\" must be a list", line)
+            raise ctx.error('"spans" must be a list', line)
         for j, item in enumerate(raw_spans):
             if not isinstance(item, dict):
                 raise ctx.error(f"span {j + 1} is not an object", line)
             for key in ("start", "end", "label"):
                 if key not in item:
-                    raise ctx.error(f"span {j + 1} has no \"{key}\"", line)
-            spans.append(make_span(item["start"], item["end"], item["label"], ctx, line,
-                                   f"span {j + 1}"))
+                    raise ctx.error(f'span {j + 1} has no "{key}"', line)
+            spans.append(
+                make_span(item["start"], item["end"], item["label"], ctx, line, f"span {j + 1}")
+            )
     return spans
 
 
@@ -122,19 +125,23 @@ BINARY_VIEWS = ("ner",)
 def _document(line: int, record: dict[str, Any], ctx: ReadContext) -> DocumentData:
     spans = _spans(record, ctx, line)
     metadata = {k: v for k, v in record.items() if k not in ("text", "spans")}
-    doc = DocumentData(text=record["text"], spans=spans, metadata=metadata, line=line,
-                       labelled="spans" in record)
+    doc = DocumentData(
+        text=record["text"], spans=spans, metadata=metadata, line=line, labelled="spans" in record
+    )
     answer = record.get("answer")
     if answer is None:
         return doc
     if answer not in ("accept", "reject", "ignore"):
-        raise ctx.error(f"\"answer\" must be accept, reject or ignore, got {answer!r}", line)
+        raise ctx.error(f'"answer" must be accept, reject or ignore, got {answer!r}', line)
     if record.get("_view_id") in BINARY_VIEWS:
         doc.spans, doc.labelled = [], False
         if answer == "accept":
             doc.suggestions = spans
-            ctx.note("accepted spans of binary (ner.teach) decisions kept as suggestions to "
-                     "review, not as complete labels", len(spans))
+            ctx.note(
+                "accepted spans of binary (ner.teach) decisions kept as suggestions to "
+                "review, not as complete labels",
+                len(spans),
+            )
         elif answer == "reject":
             doc.rejections = spans
             ctx.note("rejected spans of binary decisions remembered as rejections", len(spans))
@@ -142,13 +149,16 @@ def _document(line: int, record: dict[str, Any], ctx: ReadContext) -> DocumentDa
             ctx.note("ignored binary decisions not kept")
     elif answer != "accept":
         doc.spans, doc.labelled = [], False
-        ctx.note(f"records answered {answer!r}: text kept unlabelled, spans not stored as "
-                 "labels")
+        ctx.note(f"records answered {answer!r}: text kept unlabelled, spans not stored as labels")
     return doc
 
 
-@register_reader("jsonl", extensions=(".jsonl", ".ndjson", ".json"), sniff=_sniff,
-                 description="JSON Lines with text and spans (spaCy, Prodigy)")
+@register_reader(
+    "jsonl",
+    extensions=(".jsonl", ".ndjson", ".json"),
+    sniff=_sniff,
+    description="JSON Lines with text and spans (spaCy, Prodigy)",
+)
 def read_jsonl(text: str, ctx: ReadContext) -> Iterator[DocumentData]:
     """Read spaCy/Prodigy JSON Lines."""
     for line, record in json_records(text, ctx):
@@ -162,8 +172,9 @@ def stream_jsonl(path: Path, ctx: ReadContext) -> Iterator[DocumentData]:
         yield _document(line, record, ctx)
 
 
-@register_writer("jsonl", extension=".jsonl",
-                 description="JSON Lines with text and spans (spaCy, Prodigy)")
+@register_writer(
+    "jsonl", extension=".jsonl", description="JSON Lines with text and spans (spaCy, Prodigy)"
+)
 def write_jsonl(docs: Iterable[DocumentData], path: Path, labels: Sequence[str]) -> int:
     """One ``{"text", "spans", **metadata}`` line per document; unlabelled ones omit spans."""
     count = 0
@@ -171,8 +182,9 @@ def write_jsonl(docs: Iterable[DocumentData], path: Path, labels: Sequence[str])
         for doc in docs:
             record: dict[str, Any] = {"text": doc.text}
             if doc.spans or doc.labelled is not False:
-                record["spans"] = [{"start": s.start, "end": s.end, "label": s.label}
-                                   for s in doc.spans]
+                record["spans"] = [
+                    {"start": s.start, "end": s.end, "label": s.label} for s in doc.spans
+                ]
             for key, value in doc.metadata.items():
                 if key not in ("text", "spans"):
                     record.setdefault(key, value)

@@ -35,10 +35,24 @@ from .registry import ReadContext, register_reader, register_writer
 from .validate import check_document, make_span
 
 _WS = " \t\r\n"
-NON_TEXT = frozenset({
-    "rectanglelabels", "polygonlabels", "keypointlabels", "brushlabels", "ellipselabels",
-    "rectangle", "polygon", "keypoint", "brush", "ellipse", "videorectangle",
-    "timeserieslabels", "paragraphlabels", "hypertextlabels"})
+NON_TEXT = frozenset(
+    {
+        "rectanglelabels",
+        "polygonlabels",
+        "keypointlabels",
+        "brushlabels",
+        "ellipselabels",
+        "rectangle",
+        "polygon",
+        "keypoint",
+        "brush",
+        "ellipse",
+        "videorectangle",
+        "timeserieslabels",
+        "paragraphlabels",
+        "hypertextlabels",
+    }
+)
 
 
 def _sniff(head: str) -> float:
@@ -104,14 +118,13 @@ def _skip_ws(text: str, pos: int) -> int:
     return pos
 
 
-def _task_text(data: dict[str, Any], ctx: ReadContext, line: int,
-               where: str) -> tuple[str, str]:
+def _task_text(data: dict[str, Any], ctx: ReadContext, line: int, where: str) -> tuple[str, str]:
     if isinstance(data.get("text"), str):
         return "text", data["text"]
     for key, value in data.items():
         if isinstance(value, str):
             return key, value
-    raise ctx.error(f"{where}: no text in \"data\"", line)
+    raise ctx.error(f'{where}: no text in "data"', line)
 
 
 def _utf16_to_code_points(text: str, offset: int) -> int | None:
@@ -123,31 +136,34 @@ def _utf16_to_code_points(text: str, offset: int) -> int | None:
     return len(text) if units == offset else None
 
 
-def _span(item: dict[str, Any], text: str, ctx: ReadContext, line: int,
-          where: str) -> SpanData:
+def _span(item: dict[str, Any], text: str, ctx: ReadContext, line: int, where: str) -> SpanData:
     value = item.get("value")
     if not isinstance(value, dict):
-        raise ctx.error(f"{where}: result has no \"value\" object", line)
+        raise ctx.error(f'{where}: result has no "value" object', line)
     labels = value.get("labels")
     if not isinstance(labels, list) or not labels:
-        raise ctx.error(f"{where}: result has no \"labels\"", line)
+        raise ctx.error(f'{where}: result has no "labels"', line)
     start, end = value.get("start"), value.get("end")
     span = make_span(start, end, labels[0], ctx, line, where)
     shown = value.get("text")
-    if isinstance(shown, str) and text[span.start:span.end] != shown:
+    if isinstance(shown, str) and text[span.start : span.end] != shown:
         s16, e16 = _utf16_to_code_points(text, span.start), _utf16_to_code_points(text, span.end)
         if s16 is not None and e16 is not None and text[s16:e16] == shown:
             return SpanData(s16, e16, span.label)
-        raise ctx.error(f"{where}: span {span.start}..{span.end} ({span.label}) covers "
-                        f"{text[span.start:span.end]!r} but the export says {shown!r}", line)
+        raise ctx.error(
+            f"{where}: span {span.start}..{span.end} ({span.label}) covers "
+            f"{text[span.start : span.end]!r} but the export says {shown!r}",
+            line,
+        )
     return span
 
 
-def _annotation(task: dict[str, Any], ctx: ReadContext, line: int,
-                where: str) -> dict[str, Any] | None:
+def _annotation(
+    task: dict[str, Any], ctx: ReadContext, line: int, where: str
+) -> dict[str, Any] | None:
     annotations = task.get("annotations", task.get("completions", []))
     if not isinstance(annotations, list):
-        raise ctx.error(f"{where}: \"annotations\" must be a list", line)
+        raise ctx.error(f'{where}: "annotations" must be a list', line)
     for ann in annotations:
         if not isinstance(ann, dict):
             raise ctx.error(f"{where}: an annotation is not an object", line)
@@ -156,11 +172,12 @@ def _annotation(task: dict[str, Any], ctx: ReadContext, line: int,
     return None
 
 
-def _results(items: Any, text: str, ctx: ReadContext, line: int, where: str,
-             kept: str) -> tuple[list[SpanData], int]:
+def _results(
+    items: Any, text: str, ctx: ReadContext, line: int, where: str, kept: str
+) -> tuple[list[SpanData], int]:
     """Spans of a result list, and how many results were ``labels`` ones."""
     if not isinstance(items, list):
-        raise ctx.error(f"{where}: \"result\" must be a list", line)
+        raise ctx.error(f'{where}: "result" must be a list', line)
     spans = []
     labels = 0
     for item in items:
@@ -190,11 +207,10 @@ def _task_document(task: Any, line: int, index: int, ctx: ReadContext) -> Docume
     if not isinstance(task, dict):
         raise ctx.error(f"{where} is not an object", line)
     data = task.get("data")
-    if data is None and not any(k in task for k in ("annotations", "completions",
-                                                    "predictions")):
+    if data is None and not any(k in task for k in ("annotations", "completions", "predictions")):
         return _min_document(task, line, where, ctx)
     if not isinstance(data, dict):
-        raise ctx.error(f"{where}: \"data\" is missing or not an object", line)
+        raise ctx.error(f'{where}: "data" is missing or not an object', line)
     kind = _non_text(task)
     if kind is not None:
         ctx.note(f"tasks with non-text results ({kind} and the like) skipped")
@@ -211,20 +227,29 @@ def _task_document(task: Any, line: int, index: int, ctx: ReadContext) -> Docume
     metadata = {k: v for k, v in data.items() if k != key}
     if "id" in task:
         metadata.setdefault("id", task["id"])
-    return DocumentData(text=doc_text, spans=spans, metadata=metadata, line=line,
-                        labelled=labelled, suggestions=suggestions)
+    return DocumentData(
+        text=doc_text,
+        spans=spans,
+        metadata=metadata,
+        line=line,
+        labelled=labelled,
+        suggestions=suggestions,
+    )
 
 
-def _predictions(task: dict[str, Any], text: str, ctx: ReadContext, line: int,
-                 where: str) -> list[SpanData]:
+def _predictions(
+    task: dict[str, Any], text: str, ctx: ReadContext, line: int, where: str
+) -> list[SpanData]:
     predictions = task.get("predictions") or []
     if not isinstance(predictions, list):
-        raise ctx.error(f"{where}: \"predictions\" must be a list", line)
+        raise ctx.error(f'{where}: "predictions" must be a list', line)
     if not predictions:
         return []
     if not ctx.options.get("as_suggestions"):
-        ctx.note("tasks with predictions: predictions not imported (import with "
-                 "--as-suggestions to review them as suggestions)")
+        ctx.note(
+            "tasks with predictions: predictions not imported (import with "
+            "--as-suggestions to review them as suggestions)"
+        )
         return []
     first = predictions[0]
     if not isinstance(first, dict):
@@ -233,14 +258,16 @@ def _predictions(task: dict[str, Any], text: str, ctx: ReadContext, line: int,
     return spans
 
 
-def _min_document(task: dict[str, Any], line: int, where: str,
-                  ctx: ReadContext) -> DocumentData:
+def _min_document(task: dict[str, Any], line: int, where: str, ctx: ReadContext) -> DocumentData:
     """A JSON-MIN record: flat keys, spans in the list whose items carry ``labels``."""
     key, doc_text = _task_text(task, ctx, line, where)
     span_key = None
     for k, v in task.items():
-        if isinstance(v, list) and v and all(isinstance(x, dict) and "start" in x
-                                             and "labels" in x for x in v):
+        if (
+            isinstance(v, list)
+            and v
+            and all(isinstance(x, dict) and "start" in x and "labels" in x for x in v)
+        ):
             span_key = k
             break
     spans = []
@@ -248,12 +275,17 @@ def _min_document(task: dict[str, Any], line: int, where: str,
         for item in task[span_key]:
             spans.append(_span({"value": item}, doc_text, ctx, line, where))
     metadata = {k: v for k, v in task.items() if k not in (key, span_key)}
-    return DocumentData(text=doc_text, spans=spans, metadata=metadata, line=line,
-                        labelled=span_key is not None)
+    return DocumentData(
+        text=doc_text, spans=spans, metadata=metadata, line=line, labelled=span_key is not None
+    )
 
 
-@register_reader("labelstudio", extensions=(".json",), sniff=_sniff,
-                 description="Label Studio JSON or JSON-MIN export")
+@register_reader(
+    "labelstudio",
+    extensions=(".json",),
+    sniff=_sniff,
+    description="Label Studio JSON or JSON-MIN export",
+)
 def read_labelstudio(text: str, ctx: ReadContext) -> list[DocumentData]:
     """Read a Label Studio export (tasks with their first non-cancelled annotation)."""
     docs = []
@@ -267,8 +299,9 @@ def read_labelstudio(text: str, ctx: ReadContext) -> list[DocumentData]:
     return docs
 
 
-@register_writer("labelstudio", extension=".json",
-                 description="Label Studio JSON (tasks with one annotation)")
+@register_writer(
+    "labelstudio", extension=".json", description="Label Studio JSON (tasks with one annotation)"
+)
 def write_labelstudio(docs: Iterable[DocumentData], path: Path, labels: Sequence[str]) -> int:
     """A JSON array of tasks: ``data`` = text + metadata, one annotation of ``labels`` results."""
     count = 0
@@ -282,11 +315,21 @@ def write_labelstudio(docs: Iterable[DocumentData], path: Path, labels: Sequence
             if "id" in doc.metadata:
                 task["id"] = doc.metadata["id"]
             if doc.spans or doc.labelled is not False:
-                result = [{"id": f"s{k}", "from_name": "label", "to_name": "text",
-                           "type": "labels",
-                           "value": {"start": s.start, "end": s.end,
-                                     "text": doc.text[s.start:s.end], "labels": [s.label]}}
-                          for k, s in enumerate(doc.spans, 1)]
+                result = [
+                    {
+                        "id": f"s{k}",
+                        "from_name": "label",
+                        "to_name": "text",
+                        "type": "labels",
+                        "value": {
+                            "start": s.start,
+                            "end": s.end,
+                            "text": doc.text[s.start : s.end],
+                            "labels": [s.label],
+                        },
+                    }
+                    for k, s in enumerate(doc.spans, 1)
+                ]
                 task["annotations"] = [{"result": result, "was_cancelled": False}]
             else:
                 task["annotations"] = []

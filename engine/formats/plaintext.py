@@ -17,8 +17,12 @@ def _sniff_text(head: str) -> float:
     return 0.0 if "\x00" in head or "\ufffd" in head[:-3] else 0.1
 
 
-@register_reader("text", extensions=(".txt", ".text"), sniff=_sniff_text,
-                 description="plain text, one document per file")
+@register_reader(
+    "text",
+    extensions=(".txt", ".text"),
+    sniff=_sniff_text,
+    description="plain text, one document per file",
+)
 def read_text(text: str, ctx: ReadContext) -> list[DocumentData]:
     """The whole file as one unlabelled document."""
     return [DocumentData(text=text, line=1, labelled=False)]

@@ -48,8 +48,9 @@ class ReadContext:
 
     def warnings(self) -> list[str]:
         """The notes as ``"FILE: N what"`` lines, in the order first noted, then messages."""
-        return ([f"{self.path.name}: {n} {what}" for what, n in self.notes.items()]
-                + [f"{self.path.name}: {m}" for m in self.messages])
+        return [f"{self.path.name}: {n} {what}" for what, n in self.notes.items()] + [
+            f"{self.path.name}: {m}" for m in self.messages
+        ]
 
 
 ReadFunc = Callable[[str, ReadContext], Iterable[DocumentData]]
@@ -139,8 +140,16 @@ def register_path_reader(
         if name in READERS:
             raise ValueError(f"reader {name!r} is already registered")
         exts = tuple(e.lower() for e in extensions)
-        READERS[name] = Reader(name, None, exts, sniff or _never, description or name,
-                               read_path=func, binary=binary, claims=claims)
+        READERS[name] = Reader(
+            name,
+            None,
+            exts,
+            sniff or _never,
+            description or name,
+            read_path=func,
+            binary=binary,
+            claims=claims,
+        )
         return func
 
     return decorate
@@ -175,9 +184,16 @@ def add_path_reader(name: str) -> Callable[[PathReadFunc], PathReadFunc]:
 
     def decorate(func: PathReadFunc) -> PathReadFunc:
         reader = READERS[name]
-        READERS[name] = Reader(reader.name, reader.read, reader.extensions, reader.sniff,
-                               reader.description, read_path=func, binary=reader.binary,
-                               claims=reader.claims)
+        READERS[name] = Reader(
+            reader.name,
+            reader.read,
+            reader.extensions,
+            reader.sniff,
+            reader.description,
+            read_path=func,
+            binary=reader.binary,
+            claims=reader.claims,
+        )
         return func
 
     return decorate

@@ -46,8 +46,11 @@ def check_regular(path: Path) -> None:
     except OSError as exc:
         raise FormatError(f"cannot read the file: {exc.strerror or exc}", path=path) from None
     if not stat.S_ISREG(st.st_mode):
-        raise FormatError(f"is {_kind(st.st_mode)}, not a regular file; only regular files "
-                          "can be imported (copy the data into a file first)", path=path)
+        raise FormatError(
+            f"is {_kind(st.st_mode)}, not a regular file; only regular files "
+            "can be imported (copy the data into a file first)",
+            path=path,
+        )
 
 
 def open_regular(path: Path) -> BinaryIO:
@@ -70,13 +73,16 @@ def _check_size(f: BinaryIO, path: Path, max_bytes: int | None) -> None:
     a size of 0 says nothing, e.g. for files in /proc)."""
     size = os.fstat(f.fileno()).st_size
     if max_bytes is not None and size > max_bytes:
-        raise FormatError(f"file is {size_text(size)}; the limit is {size_text(max_bytes)}",
-                          path=path)
+        raise FormatError(
+            f"file is {size_text(size)}; the limit is {size_text(max_bytes)}", path=path
+        )
 
 
 def _too_big(path: Path, max_bytes: int) -> FormatError:
-    return FormatError(f"file is larger than the import limit of {size_text(max_bytes)} "
-                       "(setting max_import_mb)", path=path)
+    return FormatError(
+        f"file is larger than the import limit of {size_text(max_bytes)} (setting max_import_mb)",
+        path=path,
+    )
 
 
 def read_capped(path: Path, max_bytes: int | None) -> bytes:
@@ -87,16 +93,18 @@ def read_capped(path: Path, max_bytes: int | None) -> bytes:
             try:
                 return f.read()
             except OSError as exc:
-                raise FormatError(f"cannot read the file: {exc.strerror or exc}",
-                                  path=path) from None
+                raise FormatError(
+                    f"cannot read the file: {exc.strerror or exc}", path=path
+                ) from None
         parts = []
         total = 0
         while True:
             try:
                 chunk = f.read(min(_CHUNK, max_bytes + 1 - total))
             except OSError as exc:
-                raise FormatError(f"cannot read the file: {exc.strerror or exc}",
-                                  path=path) from None
+                raise FormatError(
+                    f"cannot read the file: {exc.strerror or exc}", path=path
+                ) from None
             if not chunk:
                 break
             parts.append(chunk)
@@ -115,8 +123,12 @@ def decode(data: bytes, path: Path, line_offset: int = 0) -> str:
         hint = ""
         if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
             hint = " (it looks like UTF-16)"
-        raise FormatError(f"not valid UTF-8{hint}: byte 0x{data[exc.start]:02x} at byte offset "
-                          f"{exc.start}; save the file as UTF-8", path=path, line=line) from None
+        raise FormatError(
+            f"not valid UTF-8{hint}: byte 0x{data[exc.start]:02x} at byte offset "
+            f"{exc.start}; save the file as UTF-8",
+            path=path,
+            line=line,
+        ) from None
     return text[1:] if line_offset == 0 and text.startswith(BOM) else text
 
 
@@ -139,8 +151,9 @@ def iter_lines(path: Path, max_bytes: int | None) -> Iterator[tuple[int, str]]:
             try:
                 raw = f.readline(limit)
             except OSError as exc:
-                raise FormatError(f"cannot read the file: {exc.strerror or exc}",
-                                  path=path) from None
+                raise FormatError(
+                    f"cannot read the file: {exc.strerror or exc}", path=path
+                ) from None
             if not raw:
                 return
             n += 1

@@ -11,8 +11,9 @@ from engine.types import DocumentData, SpanData
 from .registry import ReadContext
 
 
-def make_span(start: Any, end: Any, label: Any, ctx: ReadContext, line: int | None,
-              where: str = "") -> SpanData:
+def make_span(
+    start: Any, end: Any, label: Any, ctx: ReadContext, line: int | None, where: str = ""
+) -> SpanData:
     """Build a :class:`SpanData` from raw file values, or raise FormatError saying what is wrong."""
     prefix = f"{where}: " if where else ""
     for name, value in (("start", start), ("end", end)):
@@ -39,17 +40,24 @@ def check_document(doc: DocumentData, ctx: ReadContext, where: str = "") -> None
     for extra, what in ((doc.suggestions, "suggested span"), (doc.rejections, "rejected span")):
         for span in extra:
             if not 0 <= span.start < span.end <= n:
-                raise ctx.error(f"{prefix}{what} {span.start}..{span.end} ({span.label}) is "
-                                f"empty or outside the text (length {n})", line)
+                raise ctx.error(
+                    f"{prefix}{what} {span.start}..{span.end} ({span.label}) is "
+                    f"empty or outside the text (length {n})",
+                    line,
+                )
     for span in doc.spans:
         if span.start < 0 or span.end > n:
             raise ctx.error(
                 f"{prefix}span {span.start}..{span.end} ({span.label}) is outside the text "
-                f"(length {n})", line)
+                f"(length {n})",
+                line,
+            )
         if span.start >= span.end:
             raise ctx.error(
                 f"{prefix}span {span.start}..{span.end} ({span.label}) is empty or reversed "
-                "(start must be less than end)", line)
+                "(start must be less than end)",
+                line,
+            )
         _check_storable(span.label, "label", ctx, line, prefix)
     doc.spans.sort(key=lambda s: (s.start, s.end))
     for prev, cur in zip(doc.spans, doc.spans[1:], strict=False):
@@ -57,7 +65,9 @@ def check_document(doc: DocumentData, ctx: ReadContext, where: str = "") -> None
             raise ctx.error(
                 f"{prefix}spans {prev.start}..{prev.end} ({prev.label}) and "
                 f"{cur.start}..{cur.end} ({cur.label}) overlap; only flat (non-overlapping) "
-                "entities are supported", line)
+                "entities are supported",
+                line,
+            )
     if doc.metadata:
         try:
             json.dumps(doc.metadata, ensure_ascii=False, allow_nan=False).encode("utf-8")
@@ -79,20 +89,23 @@ def _map_labels(doc: DocumentData, ctx: ReadContext, line: int | None, prefix: s
             new = map_label_name(span.label)
             if new is None:
                 raise ctx.error(f"{prefix}label {span.label!r} cannot be used: {RULE}", line)
-            ctx.say(f"label {span.label!r} stored as {new!r} (label names cannot hold "
-                    "spaces, commas or control characters)")
+            ctx.say(
+                f"label {span.label!r} stored as {new!r} (label names cannot hold "
+                "spaces, commas or control characters)"
+            )
             spans[i] = SpanData(span.start, span.end, new)
 
 
-def _check_storable(value: str, what: str, ctx: ReadContext, line: int | None,
-                    prefix: str) -> None:
+def _check_storable(value: str, what: str, ctx: ReadContext, line: int | None, prefix: str) -> None:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
         bad = value[exc.start]
         raise ctx.error(
             f"{prefix}{what} contains a lone surrogate (\\u{ord(bad):04x}) that cannot be stored "
-            "as UTF-8", line) from None
+            "as UTF-8",
+            line,
+        ) from None
 
 
 def _show(value: Any) -> str:

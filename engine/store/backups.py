@@ -64,8 +64,7 @@ def _backup_lock(folder: Path, *, wait: bool) -> Iterator[bool]:
         fh.close()
 
 
-def make_backup(db: Database, project_dir: Path, reason: str = "manual",
-                keep: int = KEEP) -> Path:
+def make_backup(db: Database, project_dir: Path, reason: str = "manual", keep: int = KEEP) -> Path:
     """Copy the database into ``backups/`` (online: safe beside a writer in another process).
 
     Raises DiskFullError / StoreError naming the file that could not be written; a failed

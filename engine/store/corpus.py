@@ -87,8 +87,9 @@ def insert_documents(
     """
     from engine.store.imports import DocumentImporter
 
-    importer = DocumentImporter(conn, mode=mode, as_suggestions=as_suggestions,
-                                eval_share=eval_share, seed=seed)
+    importer = DocumentImporter(
+        conn, mode=mode, as_suggestions=as_suggestions, eval_share=eval_share, seed=seed
+    )
     for doc in docs:
         importer.add(doc, source)
     return importer.counts
@@ -100,18 +101,23 @@ def check_spans(doc: DocumentData, source: str | None) -> None:
         if not (0 <= span.start < span.end <= len(doc.text)):
             raise FormatError(
                 f"span [{span.start}, {span.end}) {span.label!r} is outside the text "
-                f"(length {len(doc.text)}) or empty", path=source, line=doc.line)
+                f"(length {len(doc.text)}) or empty",
+                path=source,
+                line=doc.line,
+            )
         if span.start < last_end:
-            raise FormatError(f"span [{span.start}, {span.end}) {span.label!r} overlaps another "
-                              "span (flat NER allows no overlaps)", path=source, line=doc.line)
+            raise FormatError(
+                f"span [{span.start}, {span.end}) {span.label!r} overlaps another "
+                "span (flat NER allows no overlaps)",
+                path=source,
+                line=doc.line,
+            )
         last_end = span.end
 
 
 # ---- reading -----------------------------------------------------------------------------------
 
-_SEGMENT_COLUMNS = (
-    's.id, s.document_id, s.position, s.start, s."end", s.status, s.split, s.text'
-)
+_SEGMENT_COLUMNS = 's.id, s.document_id, s.position, s.start, s."end", s.status, s.split, s.text'
 
 
 def tokenized_by_document(conn: sqlite3.Connection, status: str) -> dict[int, bool]:
@@ -120,19 +126,33 @@ def tokenized_by_document(conn: sqlite3.Connection, status: str) -> dict[int, bo
     Read once per document, never joined per segment: ``tokenized`` is stored after the
     document text, so reading it walks the text's overflow pages.
     """
-    return {doc_id: bool(flag) for doc_id, flag in conn.execute(
-        "SELECT id, tokenized FROM documents WHERE id IN (SELECT DISTINCT document_id"
-        " FROM segments WHERE status = ?)", (status,))}
+    return {
+        doc_id: bool(flag)
+        for doc_id, flag in conn.execute(
+            "SELECT id, tokenized FROM documents WHERE id IN (SELECT DISTINCT document_id"
+            " FROM segments WHERE status = ?)",
+            (status,),
+        )
+    }
 
 
 def segment_from_row(r: Sequence[Any]) -> Segment:
-    return Segment(id=r[0], document_id=r[1], position=r[2], start=r[3], end=r[4], status=r[5],
-                   split=r[6], text=r[7])
+    return Segment(
+        id=r[0],
+        document_id=r[1],
+        position=r[2],
+        start=r[3],
+        end=r[4],
+        status=r[5],
+        split=r[6],
+        text=r[7],
+    )
 
 
 def get_segment(conn: sqlite3.Connection, segment_id: int) -> Segment:
     r = conn.execute(
-        f"SELECT {_SEGMENT_COLUMNS} FROM segments s WHERE s.id = ?", (segment_id,)).fetchone()
+        f"SELECT {_SEGMENT_COLUMNS} FROM segments s WHERE s.id = ?", (segment_id,)
+    ).fetchone()
     if r is None:
         raise NotFoundError(f"no segment {segment_id}")
     return segment_from_row(r)
@@ -154,12 +174,15 @@ def neighbours(conn: sqlite3.Connection, seg: Segment, before: int, after: int) 
     rows = conn.execute(
         f"SELECT {_SEGMENT_COLUMNS} FROM segments s WHERE s.document_id = ?"
         " AND s.position BETWEEN ? AND ? ORDER BY s.position",
-        (seg.document_id, seg.position - before, seg.position + after)).fetchall()
+        (seg.document_id, seg.position - before, seg.position + after),
+    ).fetchall()
     return [segment_from_row(r) for r in rows]
 
 
 def segment_filter_sql(
-    status: str | None = None, split: str | None = None, search: str | None = None,
+    status: str | None = None,
+    split: str | None = None,
+    search: str | None = None,
     document_id: int | None = None,
 ) -> tuple[str, list[object]]:
     clauses: list[str] = []
@@ -189,7 +212,8 @@ def list_segments(
     rows = conn.execute(
         f"SELECT {_SEGMENT_COLUMNS} FROM segments s"
         f"{where} ORDER BY s.document_id, s.position LIMIT ? OFFSET ?",
-        (*params, limit, offset)).fetchall()
+        (*params, limit, offset),
+    ).fetchall()
     return [segment_from_row(r) for r in rows]
 
 
@@ -209,7 +233,8 @@ def stats(conn: sqlite3.Connection) -> dict[str, Any]:
         name: n
         for name, n in conn.execute(
             "SELECT l.name, COUNT(s.id) FROM labels l LEFT JOIN spans s ON s.label_id = l.id"
-            " GROUP BY l.id ORDER BY l.position, l.id")
+            " GROUP BY l.id ORDER BY l.position, l.id"
+        )
     }
     return {
         "documents": conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0],
@@ -229,20 +254,30 @@ def documents_for_export(
     spans: dict[int, list[SpanData]] = {}
     for doc_id, start, end, label in conn.execute(
         'SELECT s.document_id, s.start, s."end", l.name FROM spans s'
-        " JOIN labels l ON l.id = s.label_id ORDER BY s.document_id, s.start"):
+        " JOIN labels l ON l.id = s.label_id ORDER BY s.document_id, s.start"
+    ):
         spans.setdefault(doc_id, []).append(SpanData(start, end, label))
     segments: dict[int, list[tuple[int, int, str]]] = {}
     for doc_id, start, end, status in conn.execute(
-        'SELECT document_id, start, "end", status FROM segments ORDER BY document_id, position'):
+        'SELECT document_id, start, "end", status FROM segments ORDER BY document_id, position'
+    ):
         segments.setdefault(doc_id, []).append((start, end, status))
     out = []
     for doc_id, text, metadata, tokenized in conn.execute(
-        "SELECT id, text, metadata, tokenized FROM documents ORDER BY id"):
+        "SELECT id, text, metadata, tokenized FROM documents ORDER BY id"
+    ):
         segs = segments.get(doc_id, [])
         labelled = any(st == "labelled" for _, _, st in segs)
         if only_labelled and not labelled:
             continue
-        out.append(DocumentData(
-            text=text, spans=spans.get(doc_id, []), segments=[(s, e) for s, e, _ in segs],
-            metadata=loads(metadata), tokenized=bool(tokenized), labelled=labelled))
+        out.append(
+            DocumentData(
+                text=text,
+                spans=spans.get(doc_id, []),
+                segments=[(s, e) for s, e, _ in segs],
+                metadata=loads(metadata),
+                tokenized=bool(tokenized),
+                labelled=labelled,
+            )
+        )
     return out

@@ -28,9 +28,17 @@ log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 15_000
 #: SQLite error names that mean "could not write" (a full disk), never "the file is damaged"
-CANNOT_WRITE = frozenset({"SQLITE_FULL", "SQLITE_IOERR_SHMSIZE", "SQLITE_IOERR_SHMOPEN",
-                          "SQLITE_IOERR_SHMMAP", "SQLITE_IOERR_WRITE", "SQLITE_IOERR_TRUNCATE",
-                          "SQLITE_IOERR_FSYNC"})
+CANNOT_WRITE = frozenset(
+    {
+        "SQLITE_FULL",
+        "SQLITE_IOERR_SHMSIZE",
+        "SQLITE_IOERR_SHMOPEN",
+        "SQLITE_IOERR_SHMMAP",
+        "SQLITE_IOERR_WRITE",
+        "SQLITE_IOERR_TRUNCATE",
+        "SQLITE_IOERR_FSYNC",
+    }
+)
 
 
 # positional or named SQL parameters
@@ -46,8 +54,10 @@ def translate_error(exc: sqlite3.Error, path: Path | None = None) -> StoreError:
     if path is not None and ("full" in text or "disk i/o" in text):
         return write_failure(exc, path, "the project database", "the last change was not saved")
     if "full" in text:
-        return DiskFullError("the disk is full (or the project's size limit was reached); "
-                             "the last change was not saved")
+        return DiskFullError(
+            "the disk is full (or the project's size limit was reached); "
+            "the last change was not saved"
+        )
     if "readonly" in text or "read-only" in text:
         return ReadOnlyProjectError("the project is read-only; the last change was not saved")
     if isinstance(exc, sqlite3.IntegrityError):
@@ -84,11 +94,11 @@ class Database:
         try:
             if self.read_only:
                 uri = self.path.resolve().as_uri() + "?mode=ro"
-                conn = sqlite3.connect(uri, uri=True, isolation_level=None,
-                                       check_same_thread=False)
+                conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
             else:
-                conn = sqlite3.connect(str(self.path), isolation_level=None,
-                                       check_same_thread=False)
+                conn = sqlite3.connect(
+                    str(self.path), isolation_level=None, check_same_thread=False
+                )
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA foreign_keys = ON")
             if not self.read_only:
@@ -221,8 +231,9 @@ def integrity_problem(path: Path, *, full: bool = False) -> str | None:
     except sqlite3.DatabaseError as exc:
         if getattr(exc, "sqlite_errorname", "") in CANNOT_WRITE:
             # reading a WAL database writes its -shm file: a full disk is not damage
-            raise write_failure(exc, str(path) + "-shm", "the shared-memory file",
-                                "the project was not opened") from exc
+            raise write_failure(
+                exc, str(path) + "-shm", "the shared-memory file", "the project was not opened"
+            ) from exc
         return str(exc)
     except UnicodeDecodeError:  # SQLite's own error message quoted the damaged bytes
         return "the database structure is damaged (SQLite's report is unreadable)"

@@ -14,8 +14,20 @@ from engine.types import Label
 
 # Distinct, readable on white, colour-blind friendly first (Okabe-Ito, then Tableau).
 PALETTE = (
-    "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
-    "#4E79A7", "#F28E2B", "#59A14F", "#EDC948", "#B07AA1", "#FF9DA7", "#9C755F",
+    "#E69F00",
+    "#56B4E9",
+    "#009E73",
+    "#F0E442",
+    "#0072B2",
+    "#D55E00",
+    "#CC79A7",
+    "#4E79A7",
+    "#F28E2B",
+    "#59A14F",
+    "#EDC948",
+    "#B07AA1",
+    "#FF9DA7",
+    "#9C755F",
 )
 _COLOR_RE = regex.compile(r"^#[0-9A-Fa-f]{6}$")
 HOTKEYS = tuple("123456789")
@@ -143,8 +155,9 @@ class LabelStore:
     def usage(self, name: str) -> int:
         with self.db.read() as conn:
             lab = get_label(conn, name)
-            row = conn.execute("SELECT COUNT(*) FROM spans WHERE label_id = ?",
-                               (lab.id,)).fetchone()
+            row = conn.execute(
+                "SELECT COUNT(*) FROM spans WHERE label_id = ?", (lab.id,)
+            ).fetchone()
         return int(row[0])
 
     def remove(self, name: str) -> int:

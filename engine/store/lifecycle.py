@@ -68,8 +68,10 @@ def tidy_on_open(db: Database, folder: Path, backup_interval_hours: float) -> li
         try:
             backups.make_backup(db, folder, "scheduled")
         except StoreError as exc:
-            notices.append(f"the scheduled backup failed ({exc}); the project is open, "
-                           "but free some disk space and back it up soon")
+            notices.append(
+                f"the scheduled backup failed ({exc}); the project is open, "
+                "but free some disk space and back it up soon"
+            )
     for text in notices:
         log.warning("%s", text)
     return notices
@@ -86,7 +88,9 @@ def mark_interrupted_runs(db: Database) -> int:
     with db.write() as conn:
         cur = conn.execute(
             "UPDATE training_runs SET status = 'failed', finished_at = ?, error = ?"
-            " WHERE status = 'running'", (now(), INTERRUPTED))
+            " WHERE status = 'running'",
+            (now(), INTERRUPTED),
+        )
         return int(cur.rowcount or 0)
 
 
@@ -119,8 +123,9 @@ def _recover_staged_folders(parent: Path) -> None:
     """
     from engine.export.folder import target_lock
 
-    targets = {m.group("target") for p in parent.iterdir()
-               if p.is_dir() and (m := _STAGED.match(p.name))}
+    targets = {
+        m.group("target") for p in parent.iterdir() if p.is_dir() and (m := _STAGED.match(p.name))
+    }
     for name in sorted(targets):
         try:
             with target_lock(parent / name):

@@ -155,10 +155,13 @@ def _v1_to_v2(conn: sqlite3.Connection) -> None:
     doc_ids = [r[0] for r in conn.execute("SELECT id FROM documents")]
     for doc_id in doc_ids:  # one document text in memory at a time
         text = conn.execute("SELECT text FROM documents WHERE id = ?", (doc_id,)).fetchone()[0]
-        rows = conn.execute('SELECT id, start, "end" FROM segments WHERE document_id = ?',
-                            (doc_id,)).fetchall()
-        conn.executemany("UPDATE segments SET text = ? WHERE id = ?",
-                         [(text[start:end], seg_id) for seg_id, start, end in rows])
+        rows = conn.execute(
+            'SELECT id, start, "end" FROM segments WHERE document_id = ?', (doc_id,)
+        ).fetchall()
+        conn.executemany(
+            "UPDATE segments SET text = ? WHERE id = ?",
+            [(text[start:end], seg_id) for seg_id, start, end in rows],
+        )
 
 
 SCHEMA_V3 = """

@@ -10,14 +10,18 @@ from typing import Any
 
 def insert_settings(conn: sqlite3.Connection, values: Mapping[str, Any]) -> None:
     """Store ``values`` in a new project (the keys must not exist yet)."""
-    conn.executemany("INSERT INTO settings (key, value) VALUES (?, ?)",
-                     [(k, json.dumps(v)) for k, v in values.items()])
+    conn.executemany(
+        "INSERT INTO settings (key, value) VALUES (?, ?)",
+        [(k, json.dumps(v)) for k, v in values.items()],
+    )
 
 
 def write_settings(conn: sqlite3.Connection, values: Mapping[str, Any]) -> None:
     """Store ``values``, replacing what the keys held (call inside a write transaction)."""
-    conn.executemany("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
-                     [(k, json.dumps(v)) for k, v in values.items()])
+    conn.executemany(
+        "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+        [(k, json.dumps(v)) for k, v in values.items()],
+    )
 
 
 def read_setting(conn: sqlite3.Connection, key: str) -> Any:

@@ -111,8 +111,9 @@ def _setting(conn: sqlite3.Connection, key: str, default: object) -> object:
     return json.loads(row[0]) if row else default
 
 
-def apply_split(conn: sqlite3.Connection, *, rule: str | None = None,
-                keep_legacy: bool = False) -> SplitReport:
+def apply_split(
+    conn: sqlite3.Connection, *, rule: str | None = None, keep_legacy: bool = False
+) -> SplitReport:
     """(Re)assign every segment's split (caller holds the write transaction).
 
     ``rule`` defaults to the ``split`` setting. ``keep_legacy`` (an import into a project made
@@ -122,8 +123,12 @@ def apply_split(conn: sqlite3.Connection, *, rule: str | None = None,
     eval_share = float(_setting(conn, "eval_share", 0.15))  # type: ignore[arg-type]
     seed = int(_setting(conn, "seed", 0))  # type: ignore[call-overload]
     # Streamed, document by document: an import of a million segments must not hold them all.
-    counts = [n for (n,) in conn.execute(
-        "SELECT COUNT(*) FROM segments GROUP BY document_id ORDER BY document_id")]
+    counts = [
+        n
+        for (n,) in conn.execute(
+            "SELECT COUNT(*) FROM segments GROUP BY document_id ORDER BY document_id"
+        )
+    ]
     if keep_legacy and used_rule(conn) == LEGACY_RULE and not _has_marker(conn):
         chosen = LEGACY_RULE
     elif setting == "auto":
@@ -134,7 +139,8 @@ def apply_split(conn: sqlite3.Connection, *, rule: str | None = None,
     moved_labelled = eval_segments = eval_docs = 0
     rows = conn.execute(
         "SELECT s.document_id, d.content_hash, s.id, s.split, s.status FROM segments s"
-        " JOIN documents d ON d.id = s.document_id ORDER BY s.document_id, s.position, s.id")
+        " JOIN documents d ON d.id = s.document_id ORDER BY s.document_id, s.position, s.id"
+    )
     for _, group in groupby(rows, key=itemgetter(0)):
         segs = list(group)
         member = document_split(segs[0][1], len(segs), eval_share, seed, chosen)
@@ -146,18 +152,21 @@ def apply_split(conn: sqlite3.Connection, *, rule: str | None = None,
                 updates.append((want, seg_id))
                 moved_labelled += status == "labelled"
     conn.executemany("UPDATE segments SET split = ? WHERE id = ?", updates)
-    conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
-                 (USED_KEY, json.dumps(chosen)))
-    return SplitReport(chosen, len(counts), eval_docs, eval_segments, sum(counts),
-                       len(updates), moved_labelled)
+    conn.execute(
+        "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (USED_KEY, json.dumps(chosen))
+    )
+    return SplitReport(
+        chosen, len(counts), eval_docs, eval_segments, sum(counts), len(updates), moved_labelled
+    )
 
 
 def _has_marker(conn: sqlite3.Connection) -> bool:
     return conn.execute("SELECT 1 FROM settings WHERE key = ?", (USED_KEY,)).fetchone() is not None
 
 
-def eval_groups(conn: sqlite3.Connection,
-                segment_ids: list[int] | None = None) -> dict[str, object]:
+def eval_groups(
+    conn: sqlite3.Connection, segment_ids: list[int] | None = None
+) -> dict[str, object]:
     """How held-out segments are grouped: ``split`` rule, ``documents``, ``groups`` (documents,
     or contiguous runs of positions under the block rules). Default: the labelled eval
     segments; ``segment_ids`` names them instead (a training snapshot's)."""
@@ -165,13 +174,17 @@ def eval_groups(conn: sqlite3.Connection,
     if segment_ids is None:
         rows = conn.execute(
             "SELECT document_id, position FROM segments WHERE status = 'labelled'"
-            " AND split = 'eval' ORDER BY document_id, position").fetchall()
+            " AND split = 'eval' ORDER BY document_id, position"
+        ).fetchall()
     else:
         rows = []
         for lo in range(0, len(segment_ids), 500):
-            part = segment_ids[lo:lo + 500]
-            rows += conn.execute("SELECT document_id, position FROM segments WHERE id IN"
-                                 f" ({','.join('?' * len(part))})", part).fetchall()
+            part = segment_ids[lo : lo + 500]
+            rows += conn.execute(
+                "SELECT document_id, position FROM segments WHERE id IN"
+                f" ({','.join('?' * len(part))})",
+                part,
+            ).fetchall()
         rows.sort()
     groups = 0
     last: tuple[int, int] | None = None
@@ -188,6 +201,7 @@ def sample_texts(conn: sqlite3.Connection, n: int, split: str | None = None) -> 
     of one ``split`` or any: calibration and agreement samples for export."""
     where, args = ("WHERE split = ?", [split]) if split else ("", [])
     rows = conn.execute(
-        f"SELECT text FROM segments {where} ORDER BY (id * 2654435761) % 4294967296, id"
-        " LIMIT ?", [*args, n]).fetchall()
+        f"SELECT text FROM segments {where} ORDER BY (id * 2654435761) % 4294967296, id LIMIT ?",
+        [*args, n],
+    ).fetchall()
     return [str(r[0]) for r in rows if str(r[0]).strip()]

@@ -33,20 +33,30 @@ class VersionStore:
 
     def _active_name(self) -> str | None:
         r = self.db.execute_read(
-            "SELECT value FROM settings WHERE key = 'active_version'").fetchone()
+            "SELECT value FROM settings WHERE key = 'active_version'"
+        ).fetchone()
         return r[0] if r else None
 
     def _from_row(self, r: tuple[Any, ...], active: str | None) -> ModelVersion:
-        return ModelVersion(id=r[0], name=r[1], path=str(self.models_dir / r[1]), created_at=r[3],
-                            base_model=r[4], metrics=loads(r[5]), counts=loads(r[6]),
-                            config=loads(r[7]), active=(r[1] == active),
-                            weights_deleted=bool(r[8]))
+        return ModelVersion(
+            id=r[0],
+            name=r[1],
+            path=str(self.models_dir / r[1]),
+            created_at=r[3],
+            base_model=r[4],
+            metrics=loads(r[5]),
+            counts=loads(r[6]),
+            config=loads(r[7]),
+            active=(r[1] == active),
+            weights_deleted=bool(r[8]),
+        )
 
     def get_all(self) -> list[ModelVersion]:
         active = self._active_name()
         rows = self.db.execute_read(
             "SELECT id, name, path, created_at, base_model, metrics, counts, config,"
-            " weights_deleted FROM model_versions ORDER BY id").fetchall()
+            " weights_deleted FROM model_versions ORDER BY id"
+        ).fetchall()
         return [self._from_row(r, active) for r in rows]
 
     def get(self, name: str) -> ModelVersion:
@@ -70,9 +80,17 @@ class VersionStore:
                     numbers.append(int(m.group(1)))
         return f"v{max(numbers) + 1:04d}"
 
-    def register(self, name: str, *, base_model: str, metrics: dict[str, Any],
-                 counts: dict[str, Any], config: dict[str, Any], labelled_segments: int = 0,
-                 activate: bool = True) -> ModelVersion:
+    def register(
+        self,
+        name: str,
+        *,
+        base_model: str,
+        metrics: dict[str, Any],
+        counts: dict[str, Any],
+        config: dict[str, Any],
+        labelled_segments: int = 0,
+        activate: bool = True,
+    ) -> ModelVersion:
         folder = self.models_dir / name
         if not VERSION_RE.match(name) or not folder.is_dir():
             raise NotFoundError(f"model folder {folder} does not exist; nothing was registered")
@@ -80,11 +98,22 @@ class VersionStore:
             conn.execute(
                 "INSERT INTO model_versions (name, path, created_at, base_model, metrics, counts,"
                 " config, labelled_segments) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (name, name, now(), base_model, dumps(metrics), dumps(counts), dumps(config),
-                 labelled_segments))
+                (
+                    name,
+                    name,
+                    now(),
+                    base_model,
+                    dumps(metrics),
+                    dumps(counts),
+                    dumps(config),
+                    labelled_segments,
+                ),
+            )
             if activate:
-                conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES"
-                             " ('active_version', ?)", (name,))
+                conn.execute(
+                    "INSERT OR REPLACE INTO settings (key, value) VALUES ('active_version', ?)",
+                    (name,),
+                )
         return self.get(name)
 
     def activate(self, name: str) -> ModelVersion:
@@ -92,9 +121,12 @@ class VersionStore:
             raise ValidationError(
                 f"{name} keeps only its scores: its weights were deleted to save disk space "
                 "(project setting keep_weights). Activate a version that still has weights, or "
-                "retrain.", field="version")
-        self.db.execute_write("INSERT OR REPLACE INTO settings (key, value) VALUES"
-                              " ('active_version', ?)", (name,))
+                "retrain.",
+                field="version",
+            )
+        self.db.execute_write(
+            "INSERT OR REPLACE INTO settings (key, value) VALUES ('active_version', ?)", (name,)
+        )
         return self.get(name)
 
     def delete(self, name: str) -> None:
@@ -117,8 +149,10 @@ class VersionStore:
         if not pruned:
             return []
         with self.db.write() as conn:  # mark first: a row never claims weights it lacks
-            conn.executemany("UPDATE model_versions SET weights_deleted = 1 WHERE name = ?",
-                             [(n,) for n in pruned])
+            conn.executemany(
+                "UPDATE model_versions SET weights_deleted = 1 WHERE name = ?",
+                [(n,) for n in pruned],
+            )
         for name in pruned:
             _delete_weights(self.models_dir / name)
         log.info("deleted the weights of %s (keep_weights=%d)", ", ".join(pruned), keep)
@@ -130,52 +164,78 @@ class VersionStore:
         rows = self.db.connection().execute(
             'SELECT g.id, g.split, s.start, s."end", l.name FROM segments g'
             " LEFT JOIN spans s ON s.segment_id = g.id LEFT JOIN labels l ON l.id = s.label_id"
-            " WHERE g.status = 'labelled' ORDER BY g.id, s.start, s.\"end\", l.name")
+            " WHERE g.status = 'labelled' ORDER BY g.id, s.start, s.\"end\", l.name"
+        )
         for row in rows:
             digest.update(repr(row).encode())
         return digest.hexdigest()
 
     def record_fingerprint(self, name: str, fingerprint: str) -> None:
-        self.db.execute_write("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
-                              (f"fingerprint:{name}", fingerprint))
+        self.db.execute_write(
+            "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+            (f"fingerprint:{name}", fingerprint),
+        )
 
     def fingerprint(self, name: str) -> str | None:
-        r = self.db.connection().execute("SELECT value FROM settings WHERE key = ?",
-                                         (f"fingerprint:{name}",)).fetchone()
+        r = (
+            self.db.connection()
+            .execute("SELECT value FROM settings WHERE key = ?", (f"fingerprint:{name}",))
+            .fetchone()
+        )
         return r[0] if r else None
 
     # -- training runs ---------------------------------------------------------------------------
     def start_run(self, config: dict[str, Any]) -> int:
         cur = self.db.execute_write(
             "INSERT INTO training_runs (started_at, status, config) VALUES (?, 'running', ?)",
-            (now(), dumps(config)))
+            (now(), dumps(config)),
+        )
         return int(cur.lastrowid or 0)
 
-    def finish_run(self, run_id: int, status: str, *, version: str | None = None,
-                   log_text: str = "", error: str | None = None) -> None:
+    def finish_run(
+        self,
+        run_id: int,
+        status: str,
+        *,
+        version: str | None = None,
+        log_text: str = "",
+        error: str | None = None,
+    ) -> None:
         with self.db.write() as conn:
             version_id = None
             if version is not None:
-                r = conn.execute("SELECT id FROM model_versions WHERE name = ?",
-                                 (version,)).fetchone()
+                r = conn.execute(
+                    "SELECT id FROM model_versions WHERE name = ?", (version,)
+                ).fetchone()
                 version_id = r[0] if r else None
             conn.execute(
                 "UPDATE training_runs SET finished_at = ?, status = ?, version_id = ?, log = ?,"
-                " error = ? WHERE id = ?", (now(), status, version_id, log_text, error, run_id))
+                " error = ? WHERE id = ?",
+                (now(), status, version_id, log_text, error, run_id),
+            )
 
     def runs(self) -> list[dict[str, Any]]:
         rows = self.db.execute_read(
             "SELECT id, started_at, finished_at, status, config, version_id, log, error"
-            " FROM training_runs ORDER BY id").fetchall()
-        keys = ("id", "started_at", "finished_at", "status", "config", "version_id", "log",
-                "error")
+            " FROM training_runs ORDER BY id"
+        ).fetchall()
+        keys = ("id", "started_at", "finished_at", "status", "config", "version_id", "log", "error")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
 UNREGISTERED_DIR = "unregistered-models"
 #: what a version folder keeps when its weights go: scores, config, labels, tokenizer
-_KEPT_FILES = frozenset({"metrics.json", "config.json", "tokenizer.json", "tokenizer_config.json",
-                         "special_tokens_map.json", "vocab.txt", "training_log.txt"})
+_KEPT_FILES = frozenset(
+    {
+        "metrics.json",
+        "config.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "special_tokens_map.json",
+        "vocab.txt",
+        "training_log.txt",
+    }
+)
 
 
 def _delete_weights(folder: Path) -> None:
@@ -208,8 +268,10 @@ def cleanup_orphans(db: Database, models_dir: Path) -> list[str]:
             try:
                 notices.append(_adopt_or_set_aside(store, p))
             except (StoreError, OSError) as exc:  # a full disk: leave it for the next open
-                notices.append(f"model folder {p} is not in the database and could not be "
-                               f"registered or set aside ({exc}); it was left as it is")
+                notices.append(
+                    f"model folder {p} is not in the database and could not be "
+                    f"registered or set aside ({exc}); it was left as it is"
+                )
     return notices
 
 
@@ -217,13 +279,19 @@ def _adopt_or_set_aside(store: VersionStore, folder: Path) -> str:
     meta, problem = version_folder_problem(folder)
     if meta is not None and problem is None:
         counts = _dict(meta.get("counts"))
-        store.register(folder.name, base_model=str(meta.get("base_model", "unknown")),
-                       metrics=_dict(meta.get("metrics")), counts=counts,
-                       config=_dict(meta.get("config")),
-                       labelled_segments=int(counts.get("train_sentences", 0) or 0),
-                       activate=False)
-        return (f"model version {folder.name} was on disk but not in the database (a restored "
-                f"backup or an interrupted save); it is registered again")
+        store.register(
+            folder.name,
+            base_model=str(meta.get("base_model", "unknown")),
+            metrics=_dict(meta.get("metrics")),
+            counts=counts,
+            config=_dict(meta.get("config")),
+            labelled_segments=int(counts.get("train_sentences", 0) or 0),
+            activate=False,
+        )
+        return (
+            f"model version {folder.name} was on disk but not in the database (a restored "
+            f"backup or an interrupted save); it is registered again"
+        )
     aside = folder.parent.parent / UNREGISTERED_DIR
     aside.mkdir(exist_ok=True)
     dest = aside / folder.name
@@ -232,8 +300,10 @@ def _adopt_or_set_aside(store: VersionStore, folder: Path) -> str:
         n += 1
         dest = aside / f"{folder.name}-{n}"
     folder.replace(dest)
-    return (f"model folder {folder.name} is not in the database and is incomplete ({problem}); "
-            f"moved to {dest} (nothing was deleted)")
+    return (
+        f"model folder {folder.name} is not in the database and is incomplete ({problem}); "
+        f"moved to {dest} (nothing was deleted)"
+    )
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -281,8 +351,11 @@ def safetensors_problem(path: Path) -> str | None:
             header = json.loads(fh.read(n))
     except (OSError, ValueError) as exc:
         return f"{path.name} unreadable: {exc}"
-    ends = [v["data_offsets"][1] for k, v in header.items()
-            if k != "__metadata__" and isinstance(v, dict) and "data_offsets" in v]
+    ends = [
+        v["data_offsets"][1]
+        for k, v in header.items()
+        if k != "__metadata__" and isinstance(v, dict) and "data_offsets" in v
+    ]
     if 8 + n + max(ends, default=0) != size:
         return f"{path.name} is truncated"
     return None

@@ -112,13 +112,17 @@ def span_tokens(tokens: Sequence[tuple[int, int]], spans: Sequence[SpanData]) ->
     return covered
 
 
-def offsets_to_bio(tokens: Sequence[tuple[int, int]], spans: Sequence[SpanData],
-                   covered: Sequence[Sequence[int]] | None = None) -> list[str]:
+def offsets_to_bio(
+    tokens: Sequence[tuple[int, int]],
+    spans: Sequence[SpanData],
+    covered: Sequence[Sequence[int]] | None = None,
+) -> list[str]:
     """IOB2 tags of ``tokens`` for non-overlapping ``spans`` (``covered``: their
     :func:`span_tokens`, computed when not given)."""
     tags = [OUTSIDE] * len(tokens)
-    for span, inside in zip(spans, covered if covered is not None else span_tokens(tokens, spans),
-                            strict=True):
+    for span, inside in zip(
+        spans, covered if covered is not None else span_tokens(tokens, spans), strict=True
+    ):
         for n, i in enumerate(inside):
             tags[i] = ("B-" if n == 0 else "I-") + span.label
     return tags
@@ -190,7 +194,9 @@ class TagDecoder:
                 f"stray {tag}: it follows O or another type, but this file is IOB2 (line "
                 f"{self.b_start_line} starts an entity with B-), so entities must start with "
                 f"B-; {len(self.strays)} such tag(s) in the file. Fix the tags or read leniently "
-                "to start an entity there", line)
+                "to start an entity there",
+                line,
+            )
 
     def _decode_iob(self, tags: Sequence[str], first_line: int) -> list[Entity]:
         out = _iob_spans([self.parsed[tag] for tag in tags])
@@ -217,26 +223,31 @@ class TagDecoder:
                 cur_start = -1
                 continue
             if cur_start >= 0:  # something other than I-/E- of the open type follows it
-                self._lenient_only(f"the entity {cur_type} starting at line "
-                                   f"{first_line + cur_start} is not closed with E-/L-",
-                                   first_line + i)
+                self._lenient_only(
+                    f"the entity {cur_type} starting at line "
+                    f"{first_line + cur_start} is not closed with E-/L-",
+                    first_line + i,
+                )
                 out.append((cur_start, i, cur_type))
                 cur_start = -1
             if prefix in "IEL":
-                self._lenient_only(f"stray {tag}: it does not continue a {typ} entity "
-                                   "opened with B-", first_line + i)
+                self._lenient_only(
+                    f"stray {tag}: it does not continue a {typ} entity opened with B-",
+                    first_line + i,
+                )
             if prefix in "SUEL":
                 out.append((i, i + 1, typ))
             elif prefix in "BI":
                 cur_type, cur_start = typ, i
         if cur_start >= 0:
-            self._lenient_only(f"the entity {cur_type} starting at line {first_line + cur_start}"
-                               " is not closed with E-/L- before the sentence ends",
-                               first_line + len(tags) - 1)
+            self._lenient_only(
+                f"the entity {cur_type} starting at line {first_line + cur_start}"
+                " is not closed with E-/L- before the sentence ends",
+                first_line + len(tags) - 1,
+            )
             out.append((cur_start, len(tags), cur_type))
         return out
 
     def _lenient_only(self, message: str, line: int) -> None:
         if self.ctx.strict:
-            raise self.ctx.error(message + " (BIOES file); fix the tags or read leniently",
-                                 line)
+            raise self.ctx.error(message + " (BIOES file); fix the tags or read leniently", line)

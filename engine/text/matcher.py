@@ -24,13 +24,18 @@ from engine.text.tokens import Token, whitespace_tokens, word_tokens
 
 TokenTest = Callable[[str], bool]
 _OPS = {"?": (0, 1), "+": (1, None), "*": (0, None), "!": (1, 1), "1": (1, 1)}
+
+
 def _negated(test: TokenTest) -> TokenTest:
     return lambda word: not test(word)
 
 
 _FLAGS: dict[str, TokenTest] = {
-    "is_digit": str.isdigit, "is_alpha": str.isalpha, "is_title": str.istitle,
-    "is_upper": str.isupper, "is_lower": str.islower,
+    "is_digit": str.isdigit,
+    "is_alpha": str.isalpha,
+    "is_title": str.istitle,
+    "is_upper": str.isupper,
+    "is_lower": str.islower,
     "is_punct": lambda t: bool(t) and not any(c.isalnum() for c in t),
 }
 
@@ -56,17 +61,18 @@ class Phrase:
         toks = word_tokens(phrase)
         if not toks:
             raise ValidationError(f"{phrase!r} has no words to match", field="text")
-        words = tuple(fold(phrase[t.start:t.end], ignore_case) for t in toks)
+        words = tuple(fold(phrase[t.start : t.end], ignore_case) for t in toks)
         gaps = tuple(a.end < b.start for a, b in zip(toks, toks[1:], strict=False))
         return cls(words, gaps)
 
 
-def phrase_matches(text: str, phrase: str, *, ignore_case: bool = False,
-                   tokenized: bool = False) -> list[tuple[int, int]]:
+def phrase_matches(
+    text: str, phrase: str, *, ignore_case: bool = False, tokenized: bool = False
+) -> list[tuple[int, int]]:
     """Non-overlapping ``[start, end)`` offsets of whole-word occurrences of ``phrase``."""
     wanted = Phrase.parse(phrase, ignore_case)
     toks = tokens_of(text, tokenized)
-    words = [fold(text[t.start:t.end], ignore_case) for t in toks]
+    words = [fold(text[t.start : t.end], ignore_case) for t in toks]
     starts = _phrase_starts(toks, words, wanted)
     return _resolve([(i, i + len(wanted.words)) for i in starts], toks)
 
@@ -75,7 +81,7 @@ def _phrase_starts(toks: Sequence[Token], words: Sequence[str], wanted: Phrase) 
     n = len(wanted.words)
     out = []
     for i in range(len(words) - n + 1):
-        if words[i] != wanted.words[0] or tuple(words[i:i + n]) != wanted.words:
+        if words[i] != wanted.words[0] or tuple(words[i : i + n]) != wanted.words:
             continue
         gaps = tuple(toks[i + k].end < toks[i + k + 1].start for k in range(n - 1))
         if gaps == wanted.gaps:
@@ -83,8 +89,7 @@ def _phrase_starts(toks: Sequence[Token], words: Sequence[str], wanted: Phrase) 
     return out
 
 
-def _resolve(candidates: Iterable[tuple[int, int]],
-             toks: Sequence[Token]) -> list[tuple[int, int]]:
+def _resolve(candidates: Iterable[tuple[int, int]], toks: Sequence[Token]) -> list[tuple[int, int]]:
     """Token ranges → character offsets, earliest then longest, no overlaps."""
     out: list[tuple[int, int]] = []
     last = -1
@@ -96,6 +101,7 @@ def _resolve(candidates: Iterable[tuple[int, int]],
 
 
 # -- token patterns ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class TokenSpec:
@@ -115,9 +121,11 @@ def _value_test(key: str, value: Any) -> TokenTest:
         get = len
     if isinstance(value, dict):
         if len(value) != 1 or next(iter(value)).lower() not in ("in", "not_in"):
-            raise ValidationError(f"{key}: only {{\"IN\": [...]}} and {{\"NOT_IN\": [...]}} "
-                                  "value dicts are supported", field="pattern")
-        (op, items), = value.items()
+            raise ValidationError(
+                f'{key}: only {{"IN": [...]}} and {{"NOT_IN": [...]}} value dicts are supported',
+                field="pattern",
+            )
+        ((op, items),) = value.items()
         if not isinstance(items, list):
             raise ValidationError(f"{key}: {op} needs a list", field="pattern")
         wanted = {i.casefold() if key == "lower" and isinstance(i, str) else i for i in items}
@@ -141,34 +149,37 @@ def _flag_test(flag: TokenTest, wanted: bool) -> TokenTest:
 def compile_token_pattern(pattern: Sequence[Any]) -> tuple[TokenSpec, ...]:
     """Check and compile a spaCy token pattern (ValidationError names what is unsupported)."""
     if not isinstance(pattern, list) or not pattern:
-        raise ValidationError("a token pattern is a non-empty list of token dicts",
-                              field="pattern")
+        raise ValidationError("a token pattern is a non-empty list of token dicts", field="pattern")
     specs = []
     for tok in pattern:
         if not isinstance(tok, dict):
-            raise ValidationError(f"a token pattern entry must be a dict, not {tok!r}",
-                                  field="pattern")
+            raise ValidationError(
+                f"a token pattern entry must be a dict, not {tok!r}", field="pattern"
+            )
         tests: list[TokenTest] = []
         op = "1"
         for raw_key, value in tok.items():
             key = str(raw_key).lower()
             if key == "op":
                 if value not in _OPS:
-                    raise ValidationError(f"unsupported op {value!r}; use ?, +, * or !",
-                                          field="pattern")
+                    raise ValidationError(
+                        f"unsupported op {value!r}; use ?, +, * or !", field="pattern"
+                    )
                 op = value
             elif key in ("orth", "text", "lower", "length"):
                 tests.append(_value_test("text" if key == "orth" else key, value))
             elif key in _FLAGS:
                 tests.append(_flag_test(_FLAGS[key], bool(value)))
             else:
-                raise ValidationError(f"unsupported token key {raw_key!r}; supported: ORTH, "
-                                      "TEXT, LOWER, LENGTH, IS_* flags, OP", field="pattern")
+                raise ValidationError(
+                    f"unsupported token key {raw_key!r}; supported: ORTH, "
+                    "TEXT, LOWER, LENGTH, IS_* flags, OP",
+                    field="pattern",
+                )
         low, high = _OPS[op]
         specs.append(TokenSpec(tuple(tests), low, high, negate=op == "!"))
     if all(s.low == 0 for s in specs):
-        raise ValidationError("a token pattern must require at least one token",
-                              field="pattern")
+        raise ValidationError("a token pattern must require at least one token", field="pattern")
     return tuple(specs)
 
 
@@ -190,17 +201,17 @@ def _ends(specs: Sequence[TokenSpec], words: Sequence[str], i: int, k: int = 0) 
     return out
 
 
-def token_pattern_matches(text: str, pattern: Sequence[Any], *,
-                          tokenized: bool = False) -> list[tuple[int, int]]:
+def token_pattern_matches(
+    text: str, pattern: Sequence[Any], *, tokenized: bool = False
+) -> list[tuple[int, int]]:
     """Non-overlapping ``[start, end)`` offsets where the token pattern matches."""
     specs = compile_token_pattern(pattern)
     toks = tokens_of(text, tokenized)
-    words = [text[t.start:t.end] for t in toks]
+    words = [text[t.start : t.end] for t in toks]
     return _resolve(_token_candidates(specs, words), toks)
 
 
-def _token_candidates(specs: Sequence[TokenSpec],
-                      words: Sequence[str]) -> list[tuple[int, int]]:
+def _token_candidates(specs: Sequence[TokenSpec], words: Sequence[str]) -> list[tuple[int, int]]:
     out = []
     for i in range(len(words)):
         ends = [e for e in _ends(specs, words, i) if e > i]
@@ -210,6 +221,7 @@ def _token_candidates(specs: Sequence[TokenSpec],
 
 
 # -- a set of labelled patterns ------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class LabelledPattern:
@@ -239,12 +251,13 @@ class PatternSet:
     def matches(self, text: str, tokenized: bool = False) -> list[tuple[int, int, str]]:
         """Flat ``(start, end, label)`` matches in ``text`` (earliest, then longest, wins)."""
         toks = tokens_of(text, tokenized)
-        words = [text[t.start:t.end] for t in toks]
+        words = [text[t.start : t.end] for t in toks]
         found: list[tuple[int, int, str]] = []
         for i, word in enumerate(words):
             for phrase, label in self._phrases.get(word, ()):
-                if _phrase_starts(toks[i:i + len(phrase.words)], words[i:i + len(phrase.words)],
-                                  phrase) == [0]:
+                if _phrase_starts(
+                    toks[i : i + len(phrase.words)], words[i : i + len(phrase.words)], phrase
+                ) == [0]:
                     found.append((i, i + len(phrase.words), label))
         for specs, label in self._tokens:
             found.extend((i, j, label) for i, j in _token_candidates(specs, words))

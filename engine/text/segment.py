@@ -144,8 +144,6 @@ def _is_boundary(text: str, p_start: int, p_end: int, limit: int) -> bool:
             if word in _ABBREVIATIONS:
                 return False
             # a single initial ("J. Smith") or a dotted abbreviation ("U.S. Army")
-            if following.isupper() and (
-                (len(word) == 1 and word.isalpha()) or "." in word
-            ):
+            if following.isupper() and ((len(word) == 1 and word.isalpha()) or "." in word):
                 return False
     return True

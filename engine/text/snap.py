@@ -75,8 +75,14 @@ def _joins(text: str, prev: Token, tok: Token, nxt: Token | None) -> bool:
         return False
     if is_word_token(text, tok):
         return is_word_token(text, prev) or text[prev.start] in _HYPHENS
-    return (tok.end - tok.start == 1 and text[tok.start] in _HYPHENS and is_word_token(text, prev)
-            and nxt is not None and nxt.start == tok.end and is_word_token(text, nxt))
+    return (
+        tok.end - tok.start == 1
+        and text[tok.start] in _HYPHENS
+        and is_word_token(text, prev)
+        and nxt is not None
+        and nxt.start == tok.end
+        and is_word_token(text, nxt)
+    )
 
 
 def word_ranges(text: str, tokens: Sequence[Token] | None = None) -> list[tuple[int, int]]:
@@ -89,8 +95,11 @@ def word_ranges(text: str, tokens: Sequence[Token] | None = None) -> list[tuple[
             groups[-1].append(tok)
         else:
             groups.append([tok])
-    return [(g[0].start, g[-1].end) for g in groups
-            if is_word_token(text, g[0]) and text[g[0].start] not in "'’"]
+    return [
+        (g[0].start, g[-1].end)
+        for g in groups
+        if is_word_token(text, g[0]) and text[g[0].start] not in "'’"
+    ]
 
 
 def word_at(text: str, pos: int, tokens: Sequence[Token] | None = None) -> tuple[int, int] | None:

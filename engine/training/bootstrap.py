@@ -16,8 +16,9 @@ SEED = 0
 LEVEL = 0.95
 
 
-def sentence_counts(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]],
-                    labels: Sequence[str]) -> Any:
+def sentence_counts(
+    gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]], labels: Sequence[str]
+) -> Any:
     """An array (sentences, labels, 3) of true positives, false positives, false negatives."""
     import numpy as np
     from seqeval.metrics.sequence_labeling import get_entities
@@ -40,9 +41,15 @@ def _f1(tp: Any, fp: Any, fn: Any) -> Any:
     return np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.0)
 
 
-def f1_intervals(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]],
-                 labels: Sequence[str], *, resamples: int = RESAMPLES, seed: int = SEED,
-                 level: float = LEVEL) -> dict[str, Any]:
+def f1_intervals(
+    gold: Sequence[Sequence[str]],
+    pred: Sequence[Sequence[str]],
+    labels: Sequence[str],
+    *,
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
+    level: float = LEVEL,
+) -> dict[str, Any]:
     """``{"f1": [lo, hi], "per_label": {label: [lo, hi] or None}}`` percentile intervals.
 
     A label without any gold or predicted entity gets None (nothing to resample).
@@ -60,7 +67,7 @@ def f1_intervals(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]],
     for lo in range(0, resamples, chunk):
         k = min(chunk, resamples - lo)
         weights = rng.multinomial(n, np.full(n, 1.0 / n), size=k).astype(np.float64)
-        sums[lo:lo + k] = weights @ counts
+        sums[lo : lo + k] = weights @ counts
     sums = sums.reshape(resamples, len(labels), 3)
     q = [(1 - level) / 2 * 100, (1 + level) / 2 * 100]
     micro = sums.sum(axis=1)
@@ -68,7 +75,10 @@ def f1_intervals(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]],
     totals = counts.reshape(n, len(labels), 3).sum(axis=0)
     out["per_label"] = {
         name: _interval(_f1(sums[:, i, 0], sums[:, i, 1], sums[:, i, 2]), q)
-        if totals[i].sum() > 0 else None for i, name in enumerate(labels)}
+        if totals[i].sum() > 0
+        else None
+        for i, name in enumerate(labels)
+    }
     return out
 
 

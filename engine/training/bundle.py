@@ -41,8 +41,12 @@ MODEL_SUFFIXES = (".json", ".safetensors", ".txt", ".model")
 
 
 def _example_record(ex: LabelledExample) -> dict[str, Any]:
-    return {"id": ex.segment_id, "text": ex.text, "tokenized": ex.tokenized,
-            "spans": [{"start": s.start, "end": s.end, "label": s.label} for s in ex.spans]}
+    return {
+        "id": ex.segment_id,
+        "text": ex.text,
+        "tokenized": ex.tokenized,
+        "spans": [{"start": s.start, "end": s.end, "label": s.label} for s in ex.spans],
+    }
 
 
 def _write_jsonl(path: Path, examples: Sequence[LabelledExample]) -> None:
@@ -75,8 +79,7 @@ def write_bundle(project: Any, out: str | Path, config: TrainConfig | None = Non
 
     target = Path(out)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise ValidationError(f"{target} exists and is not empty; choose a new folder",
-                              field="out")
+        raise ValidationError(f"{target} exists and is not empty; choose a new folder", field="out")
     config = _project_config(project, config or TrainConfig())
     snapshot = project.annotations.training_snapshot()
     if not snapshot.train:
@@ -86,16 +89,30 @@ def write_bundle(project: Any, out: str | Path, config: TrainConfig | None = Non
     is_hub = not Path(base_name).expanduser().exists() and base_name != BUNDLED
     base = None if is_hub else resolve_base_model(base_name)  # a hub id is fetched remotely
     return bundle_from_examples(
-        target, snapshot.labels, snapshot.train, snapshot.eval, config,
+        target,
+        snapshot.labels,
+        snapshot.train,
+        snapshot.eval,
+        config,
         name=active.name if active is not None else base_name,
-        base_folder=None if base is None else base.folder, hub_id=base_name if is_hub else None,
-        project=project.path.name)
+        base_folder=None if base is None else base.folder,
+        hub_id=base_name if is_hub else None,
+        project=project.path.name,
+    )
 
 
-def bundle_from_examples(target: Path, labels: Sequence[str],
-                         train: Sequence[LabelledExample], evaluation: Sequence[LabelledExample],
-                         config: TrainConfig, *, name: str, base_folder: Path | None,
-                         hub_id: str | None = None, project: str | None = None) -> Path:
+def bundle_from_examples(
+    target: Path,
+    labels: Sequence[str],
+    train: Sequence[LabelledExample],
+    evaluation: Sequence[LabelledExample],
+    config: TrainConfig,
+    *,
+    name: str,
+    base_folder: Path | None,
+    hub_id: str | None = None,
+    project: str | None = None,
+) -> Path:
     """Write a bundle folder from in-memory examples (temp folder, then renamed)."""
     from engine.store.util import now
 
@@ -106,11 +123,18 @@ def bundle_from_examples(target: Path, labels: Sequence[str],
         _write_jsonl(tmp / "eval.jsonl", evaluation)
         files = [] if base_folder is None else copy_model_files(base_folder, tmp / BASE_DIR)
         manifest = {
-            "format": FORMAT, "version": VERSION, "created_at": now(), "project": project,
-            "labels": list(labels), "config": {**config.to_dict(), "warm_start": False},
-            "base_model": {"name": name, "hub_id": hub_id,
-                           "folder": None if base_folder is None else BASE_DIR,
-                           "files": files},
+            "format": FORMAT,
+            "version": VERSION,
+            "created_at": now(),
+            "project": project,
+            "labels": list(labels),
+            "config": {**config.to_dict(), "warm_start": False},
+            "base_model": {
+                "name": name,
+                "hub_id": hub_id,
+                "folder": None if base_folder is None else BASE_DIR,
+                "files": files,
+            },
             "counts": {"train": len(train), "eval": len(evaluation)},
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
@@ -133,26 +157,32 @@ def _read_examples(path: Path, labels: set[str]) -> list[LabelledExample]:
                 continue
             try:
                 rec = json.loads(line)
-                spans = tuple(SpanData(int(s["start"]), int(s["end"]), str(s["label"]))
-                              for s in rec["spans"])
-                ex = LabelledExample(int(rec["id"]), str(rec["text"]), spans,
-                                     bool(rec.get("tokenized", False)))
+                spans = tuple(
+                    SpanData(int(s["start"]), int(s["end"]), str(s["label"])) for s in rec["spans"]
+                )
+                ex = LabelledExample(
+                    int(rec["id"]), str(rec["text"]), spans, bool(rec.get("tokenized", False))
+                )
             except (ValueError, KeyError, TypeError) as exc:
-                raise FormatError(f"not a bundle example ({exc})", path=path,
-                                  line=lineno) from exc
+                raise FormatError(f"not a bundle example ({exc})", path=path, line=lineno) from exc
             for s in ex.spans:
                 if s.label not in labels:
-                    raise FormatError(f"label {s.label!r} is not in the bundle's label set",
-                                      path=path, line=lineno)
+                    raise FormatError(
+                        f"label {s.label!r} is not in the bundle's label set",
+                        path=path,
+                        line=lineno,
+                    )
                 if not 0 <= s.start < s.end <= len(ex.text):
-                    raise FormatError(f"span {s.start}-{s.end} is outside the text",
-                                      path=path, line=lineno)
+                    raise FormatError(
+                        f"span {s.start}-{s.end} is outside the text", path=path, line=lineno
+                    )
             out.append(ex)
     return out
 
 
-def read_bundle(folder: str | Path) -> tuple[dict[str, Any], list[LabelledExample],
-                                             list[LabelledExample]]:
+def read_bundle(
+    folder: str | Path,
+) -> tuple[dict[str, Any], list[LabelledExample], list[LabelledExample]]:
     """``(manifest, train, eval)`` of a bundle; FormatError names the file and line."""
     root = Path(folder)
     path = root / MANIFEST
@@ -165,14 +195,20 @@ def read_bundle(folder: str | Path) -> tuple[dict[str, Any], list[LabelledExampl
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise FormatError(f"format is not {FORMAT!r}", path=path)
     if int(manifest.get("version", 0)) > VERSION:
-        raise FormatError(f"bundle version {manifest['version']} is newer than this Spantune "
-                          f"reads ({VERSION}); update Spantune", path=path)
+        raise FormatError(
+            f"bundle version {manifest['version']} is newer than this Spantune "
+            f"reads ({VERSION}); update Spantune",
+            path=path,
+        )
     labels = manifest.get("labels")
     if not isinstance(labels, list) or not labels:
         raise FormatError("field 'labels' must be a non-empty list", path=path)
     wanted = set(map(str, labels))
-    return (manifest, _read_examples(root / "train.jsonl", wanted),
-            _read_examples(root / "eval.jsonl", wanted))
+    return (
+        manifest,
+        _read_examples(root / "train.jsonl", wanted),
+        _read_examples(root / "eval.jsonl", wanted),
+    )
 
 
 def bundle_base(root: Path, manifest: dict[str, Any]) -> str:
@@ -181,19 +217,27 @@ def bundle_base(root: Path, manifest: dict[str, Any]) -> str:
     if base.get("folder"):
         folder = root / str(base["folder"])
         if not folder.is_dir():
-            raise FormatError(f"the bundle's base model folder {folder} is missing",
-                              path=root / MANIFEST)
+            raise FormatError(
+                f"the bundle's base model folder {folder} is missing", path=root / MANIFEST
+            )
         return str(folder)
     if base.get("hub_id"):
         return str(base["hub_id"])
-    raise FormatError("field 'base_model' names neither a folder nor a hub id",
-                      path=root / MANIFEST)
+    raise FormatError(
+        "field 'base_model' names neither a folder nor a hub id", path=root / MANIFEST
+    )
 
 
-def train_bundle(bundle: str | Path, out_dir: str | Path, *, device: str | None = None,
-                 seed: int | None = None, parallel: Any = None,
-                 on_event: EventCallback | None = None,
-                 cancel: CancelToken | None = None) -> dict[str, Any]:
+def train_bundle(
+    bundle: str | Path,
+    out_dir: str | Path,
+    *,
+    device: str | None = None,
+    seed: int | None = None,
+    parallel: Any = None,
+    on_event: EventCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> dict[str, Any]:
     """Train from a bundle and write an ordinary version folder to ``out_dir`` (new or empty).
 
     ``device`` and ``seed`` override the bundle's config. With ``parallel`` every worker
@@ -205,19 +249,36 @@ def train_bundle(bundle: str | Path, out_dir: str | Path, *, device: str | None 
 
     root, target = Path(bundle), Path(out_dir)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise ValidationError(f"{target} exists and is not empty; choose a new folder",
-                              field="out_dir")
+        raise ValidationError(
+            f"{target} exists and is not empty; choose a new folder", field="out_dir"
+        )
     manifest, train, evaluation = read_bundle(root)
     config = TrainConfig.from_dict(manifest.get("config") or {})
-    config = replace(config, base_model=bundle_base(root, manifest), warm_start=False,
-                     device=device or config.device or "auto",
-                     seed=seed if seed is not None else config.seed)
-    outcome = train_examples(train, evaluation, manifest["labels"], config, None,
-                             on_event=on_event, cancel=cancel, parallel=parallel)
+    config = replace(
+        config,
+        base_model=bundle_base(root, manifest),
+        warm_start=False,
+        device=device or config.device or "auto",
+        seed=seed if seed is not None else config.seed,
+    )
+    outcome = train_examples(
+        train,
+        evaluation,
+        manifest["labels"],
+        config,
+        None,
+        on_event=on_event,
+        cancel=cancel,
+        parallel=parallel,
+    )
     base_name = str((manifest.get("base_model") or {}).get("name") or outcome.base_model)
     outcome.base_model = base_name
-    outcome.config = {**outcome.config, "base_model": base_name,
-                      "bundle": str(root.resolve()), "bundle_project": manifest.get("project")}
+    outcome.config = {
+        **outcome.config,
+        "base_model": base_name,
+        "bundle": str(root.resolve()),
+        "bundle_project": manifest.get("project"),
+    }
     if parallel is not None and not parallel.main:
         parallel.barrier()
         return {"metrics": outcome.metrics, "config": outcome.config}

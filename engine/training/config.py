@@ -26,31 +26,31 @@ class TrainConfig:
     cores (and may change during a run), so pin ``threads`` for exact repeats.
     """
 
-    epochs: int | None = None          # None: enough epochs for ``target_steps`` (bounded)
-    target_steps: int = 600            # optimiser steps aimed at when epochs is None
+    epochs: int | None = None  # None: enough epochs for ``target_steps`` (bounded)
+    target_steps: int = 600  # optimiser steps aimed at when epochs is None
     min_epochs: int = 2
     max_epochs: int = 10
-    max_minutes: float | None = None   # stop (and keep the model) after this long
+    max_minutes: float | None = None  # stop (and keep the model) after this long
     lr: float = 2e-4
     batch_size: int = 8
     warmup_ratio: float = 0.1
     weight_decay: float = 0.01
     clip: float = 1.0
-    seed: int | None = None            # None: the project's "seed" setting (0 without project)
-    base_model: str | None = None      # None: the project's "base_model" setting
-    warm_start: bool = False           # start from the active version instead of the base
-    max_length: int = 256              # sub-tokens per window, specials included
-    stride: int = 32                   # sub-tokens shared by consecutive windows
-    patience: int | None = 3           # evaluated epochs without eval-F1 gain before stopping
-    freeze_embeddings: bool = True     # word-embedding matrix stays fixed (faster, same F1)
-    freeze_layers: int = 0             # also fix all embeddings and the first N encoder layers
-    head_lr_scale: float = 10.0        # learning-rate multiplier of the classifier head
-    layer_decay: float = 0.8           # lr multiplier per encoder layer downwards (1: none)
-    dropout: float | None = None       # None: the checkpoint's own dropout
-    bf16: bool | None = None           # bf16 autocast; None: AMX (1.6x) or AVX512-BF16 (1.3x)
-    threads: int | None = None         # None: the cores idle right now (engine.training.cpu)
+    seed: int | None = None  # None: the project's "seed" setting (0 without project)
+    base_model: str | None = None  # None: the project's "base_model" setting
+    warm_start: bool = False  # start from the active version instead of the base
+    max_length: int = 256  # sub-tokens per window, specials included
+    stride: int = 32  # sub-tokens shared by consecutive windows
+    patience: int | None = 3  # evaluated epochs without eval-F1 gain before stopping
+    freeze_embeddings: bool = True  # word-embedding matrix stays fixed (faster, same F1)
+    freeze_layers: int = 0  # also fix all embeddings and the first N encoder layers
+    head_lr_scale: float = 10.0  # learning-rate multiplier of the classifier head
+    layer_decay: float = 0.8  # lr multiplier per encoder layer downwards (1: none)
+    dropout: float | None = None  # None: the checkpoint's own dropout
+    bf16: bool | None = None  # bf16 autocast; None: AMX (1.6x) or AVX512-BF16 (1.3x)
+    threads: int | None = None  # None: the cores idle right now (engine.training.cpu)
     eval_batch_size: int = 64
-    device: str | None = None          # None: the project's "device" setting ("auto" without)
+    device: str | None = None  # None: the project's "device" setting ("auto" without)
 
     def __post_init__(self) -> None:
         checks = {

@@ -96,8 +96,9 @@ class ThreadGovernor:
         import torch
 
         torch.set_num_threads(wanted)
-        log.info("threads: %d -> %d (%.1f cores busy with other work)", self.threads, wanted,
-                 others)
+        log.info(
+            "threads: %d -> %d (%.1f cores busy with other work)", self.threads, wanted, others
+        )
         self.threads = wanted
         return wanted
 

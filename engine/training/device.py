@@ -28,8 +28,9 @@ def check_device_name(name: Any) -> str:
     """``name`` normalised if it can name a device (syntax only: nothing is probed)."""
     value = str(name).strip().lower() if isinstance(name, str) else ""
     if not _DEVICE_RE.match(value):
-        raise ValidationError(f"unknown device {name!r}; choose auto, cpu, cuda, cuda:N or mps",
-                              field="device")
+        raise ValidationError(
+            f"unknown device {name!r}; choose auto, cpu, cuda, cuda:N or mps", field="device"
+        )
     return value
 
 
@@ -57,22 +58,31 @@ def resolve_device(spec: str | None = "auto") -> Any:
         return torch.device("cpu")
     if name == "mps":
         if not _mps_available(torch):
-            raise ValidationError("device mps is not available (it needs Apple silicon and a "
-                                  "torch build with MPS); use --device cpu or auto",
-                                  field="device")
+            raise ValidationError(
+                "device mps is not available (it needs Apple silicon and a "
+                "torch build with MPS); use --device cpu or auto",
+                field="device",
+            )
         return torch.device("mps")
     if not torch.cuda.is_available():
-        build = "this torch build has no CUDA" if torch.version.cuda is None \
+        build = (
+            "this torch build has no CUDA"
+            if torch.version.cuda is None
             else "no NVIDIA GPU is visible (check the driver and CUDA_VISIBLE_DEVICES)"
-        raise ValidationError(f"device {name} is not available: {build}; use --device cpu or "
-                              "auto, or install the CUDA build of torch (README: CPU or GPU)",
-                              field="device")
+        )
+        raise ValidationError(
+            f"device {name} is not available: {build}; use --device cpu or "
+            "auto, or install the CUDA build of torch (README: CPU or GPU)",
+            field="device",
+        )
     index = int(name.split(":")[1]) if ":" in name else torch.cuda.current_device()
     count = torch.cuda.device_count()
     if index >= count:
-        raise ValidationError(f"device {name} is not available: this machine has {count} GPU"
-                              f"{'s' if count != 1 else ''} (cuda:0 to cuda:{count - 1})",
-                              field="device")
+        raise ValidationError(
+            f"device {name} is not available: this machine has {count} GPU"
+            f"{'s' if count != 1 else ''} (cuda:0 to cuda:{count - 1})",
+            field="device",
+        )
     return torch.device("cuda", index)
 
 
@@ -116,8 +126,9 @@ def precision_for(device: Any, bf16: bool | None) -> Precision:
         from engine.training.cpu import has_native_bf16
 
         native = has_native_bf16() if bf16 is None else True
-        return Precision("bf16", torch.bfloat16, False) if native \
-            else Precision("fp32", None, False)
+        return (
+            Precision("bf16", torch.bfloat16, False) if native else Precision("fp32", None, False)
+        )
     return Precision("fp32", None, False)
 
 
@@ -136,8 +147,9 @@ def to_device(batch: dict[str, Any], device: Any) -> dict[str, Any]:
     if device.type == "cpu":
         return batch
     cuda = device.type == "cuda"
-    return {k: (v.pin_memory() if cuda else v).to(device, non_blocking=cuda)
-            for k, v in batch.items()}
+    return {
+        k: (v.pin_memory() if cuda else v).to(device, non_blocking=cuda) for k, v in batch.items()
+    }
 
 
 def model_device(model: Any) -> Any:

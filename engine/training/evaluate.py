@@ -18,48 +18,82 @@ from engine.types import DocumentData, LabelledExample
 
 log = logging.getLogger(__name__)
 
-NO_EVAL_MESSAGE = ("no evaluation segments yet: label some segments of the eval split to get "
-                   "honest scores (training scores are never reported as quality)")
+NO_EVAL_MESSAGE = (
+    "no evaluation segments yet: label some segments of the eval split to get "
+    "honest scores (training scores are never reported as quality)"
+)
 
 
-def entity_metrics(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]],
-                   labels: Sequence[str], source: str) -> dict[str, Any]:
+def entity_metrics(
+    gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]], labels: Sequence[str], source: str
+) -> dict[str, Any]:
     """seqeval micro precision/recall/F1 and per-label scores with support."""
     from seqeval.metrics import classification_report
 
     sentences = len(gold)
     if sentences == 0:
         return no_metrics(source)
-    report = classification_report([list(g) for g in gold], [list(p) for p in pred],
-                                   output_dict=True, zero_division=0)
+    report = classification_report(
+        [list(g) for g in gold], [list(p) for p in pred], output_dict=True, zero_division=0
+    )
     from engine.training.bootstrap import f1_intervals
 
     micro = report.get("micro avg", {})
     per_label: dict[str, dict[str, Any]] = {}
     for name in dict.fromkeys([*labels, *(k for k in report if not k.endswith(" avg"))]):
         row = report.get(name)
-        per_label[name] = {"precision": float(row["precision"]), "recall": float(row["recall"]),
-                           "f1": float(row["f1-score"]), "support": int(row["support"])} \
-            if row else {"precision": None, "recall": None, "f1": None, "support": 0}
+        per_label[name] = (
+            {
+                "precision": float(row["precision"]),
+                "recall": float(row["recall"]),
+                "f1": float(row["f1-score"]),
+                "support": int(row["support"]),
+            }
+            if row
+            else {"precision": None, "recall": None, "f1": None, "support": 0}
+        )
     ci = f1_intervals(gold, pred, list(per_label))
     for name, row in per_label.items():
         row["f1_ci"] = ci["per_label"].get(name)
-    return {"precision": float(micro.get("precision", 0.0)),
-            "recall": float(micro.get("recall", 0.0)), "f1": float(micro.get("f1-score", 0.0)),
-            "f1_ci": ci["f1"], "per_label": per_label, "sentences": sentences,
-            "source": source}
+    return {
+        "precision": float(micro.get("precision", 0.0)),
+        "recall": float(micro.get("recall", 0.0)),
+        "f1": float(micro.get("f1-score", 0.0)),
+        "f1_ci": ci["f1"],
+        "per_label": per_label,
+        "sentences": sentences,
+        "source": source,
+    }
 
 
 def no_metrics(source: str, message: str = NO_EVAL_MESSAGE) -> dict[str, Any]:
     """The result when there is nothing held out to score on."""
-    return {"precision": None, "recall": None, "f1": None, "f1_ci": None, "per_label": {},
-            "sentences": 0, "source": source, "message": message}
+    return {
+        "precision": None,
+        "recall": None,
+        "f1": None,
+        "f1_ci": None,
+        "per_label": {},
+        "sentences": 0,
+        "source": source,
+        "message": message,
+    }
 
 
-def score_model(model: Any, tokenizer: Any, examples: Sequence[LabelledExample],
-                tags: Sequence[str], *, source: str, max_length: int = 256, stride: int = 32,
-                batch_size: int = 64, cancel: CancelToken | None = None,
-                threads: int | None = None, device: str | None = None) -> dict[str, Any]:
+def score_model(
+    model: Any,
+    tokenizer: Any,
+    examples: Sequence[LabelledExample],
+    tags: Sequence[str],
+    *,
+    source: str,
+    max_length: int = 256,
+    stride: int = 32,
+    batch_size: int = 64,
+    cancel: CancelToken | None = None,
+    threads: int | None = None,
+    device: str | None = None,
+) -> dict[str, Any]:
     """Predict ``examples`` with a torch model and score them against their spans.
 
     ``threads`` None uses the cores that are idle now (as training does); ``device`` (a
@@ -91,8 +125,13 @@ def score_model(model: Any, tokenizer: Any, examples: Sequence[LabelledExample],
     return entity_metrics([ex.tags for ex in encoded], pred, labels, source)
 
 
-def evaluate(project: Any, version: str | None = None, data: str | Path | None = None, *,
-             cancel: CancelToken | None = None) -> dict[str, Any]:
+def evaluate(
+    project: Any,
+    version: str | None = None,
+    data: str | Path | None = None,
+    *,
+    cancel: CancelToken | None = None,
+) -> dict[str, Any]:
     """Score a model version (default: the active one) on the eval split or a gold file.
 
     Returns ``precision``, ``recall``, ``f1``, ``per_label`` {label: {precision, recall, f1,
@@ -104,8 +143,9 @@ def evaluate(project: Any, version: str | None = None, data: str | Path | None =
 
     chosen = project.versions.get(version) if version else project.versions.active()
     if chosen is None:
-        raise ValidationError("the project has no trained model yet; train one first",
-                              field="version")
+        raise ValidationError(
+            "the project has no trained model yet; train one first", field="version"
+        )
     folder = Path(chosen.path)
     tokenizer = load_tokenizer(folder)
     model = load_token_classifier(folder)
@@ -123,10 +163,17 @@ def evaluate(project: Any, version: str | None = None, data: str | Path | None =
     unknown = sorted({s.label for ex in examples for s in ex.spans} - {t[2:] for t in tags})
     if unknown:
         log.warning("labels the model does not know count as misses: %s", ", ".join(unknown))
-    metrics = score_model(model, tokenizer, examples, tags, source=source,
-                          max_length=int(settings.get("max_length", 256)),
-                          stride=int(settings.get("stride", 32)), cancel=cancel,
-                          device=str(project.setting("device")))
+    metrics = score_model(
+        model,
+        tokenizer,
+        examples,
+        tags,
+        source=source,
+        max_length=int(settings.get("max_length", 256)),
+        stride=int(settings.get("stride", 32)),
+        cancel=cancel,
+        device=str(project.setting("device")),
+    )
     return {**metrics, **groups} if metrics.get("f1") is not None else metrics
 
 
@@ -149,7 +196,10 @@ def document_examples(doc: DocumentData, first_id: int = 0) -> list[LabelledExam
     bounds = doc.segments or [(0, len(doc.text))]
     out = []
     for n, (start, end) in enumerate(bounds):
-        spans = tuple(SpanData(s.start - start, s.end - start, s.label) for s in doc.spans
-                      if s.start >= start and s.end <= end)
+        spans = tuple(
+            SpanData(s.start - start, s.end - start, s.label)
+            for s in doc.spans
+            if s.start >= start and s.end <= end
+        )
         out.append(LabelledExample(first_id + n, doc.text[start:end], spans, doc.tokenized))
     return out

@@ -49,16 +49,26 @@ class AlignmentReport:
             self.problems.append(message)
 
     def counts(self) -> dict[str, int]:
-        return {"sentences": self.examples, "windows": self.windows, "tokens": self.words,
-                "subtokens": self.subtokens, "entities": self.entities,
-                "unaligned_spans": self.unaligned_spans, "partial_spans": self.partial_spans}
+        return {
+            "sentences": self.examples,
+            "windows": self.windows,
+            "tokens": self.words,
+            "subtokens": self.subtokens,
+            "entities": self.entities,
+            "unaligned_spans": self.unaligned_spans,
+            "partial_spans": self.partial_spans,
+        }
 
     def log_lines(self, what: str = "training") -> list[str]:
-        lines = [f"{what}: {self.examples} sentences, {self.words} words, {self.entities} "
-                 f"entities, {self.windows} windows"]
+        lines = [
+            f"{what}: {self.examples} sentences, {self.words} words, {self.entities} "
+            f"entities, {self.windows} windows"
+        ]
         if self.unaligned_spans or self.partial_spans:
-            lines.append(f"{what}: {self.unaligned_spans} spans could not be aligned to "
-                         f"sub-tokens and were left out, {self.partial_spans} partly aligned")
+            lines.append(
+                f"{what}: {self.unaligned_spans} spans could not be aligned to "
+                f"sub-tokens and were left out, {self.partial_spans} partly aligned"
+            )
             lines.extend(f"  {p}" for p in self.problems)
         return lines
 
@@ -84,16 +94,23 @@ def example_words(example: LabelledExample) -> list[Token]:
     return split_tokens_at(base(example.text), cuts)
 
 
-def word_tags(words: Sequence[Token],
-              spans: Sequence[SpanData]) -> tuple[list[str], list[list[int]]]:
+def word_tags(
+    words: Sequence[Token], spans: Sequence[SpanData]
+) -> tuple[list[str], list[list[int]]]:
     """BIO tag per word and, per span, the indices of the words it covers."""
     covered = span_tokens(words, spans)
     return offsets_to_bio(words, spans, covered), covered
 
 
-def encode_examples(examples: Sequence[LabelledExample], tokenizer: Any, tag_ids: dict[str, int],
-                    max_length: int, stride: int, report: AlignmentReport | None = None,
-                    cancel: CancelToken | None = None) -> list[EncodedExample]:
+def encode_examples(
+    examples: Sequence[LabelledExample],
+    tokenizer: Any,
+    tag_ids: dict[str, int],
+    max_length: int,
+    stride: int,
+    report: AlignmentReport | None = None,
+    cancel: CancelToken | None = None,
+) -> list[EncodedExample]:
     """Tokenise, align and window ``examples``; add counts and problems to ``report``.
 
     ``max_length`` counts the special tokens; ``stride`` is the overlap of consecutive windows.
@@ -105,25 +122,36 @@ def encode_examples(examples: Sequence[LabelledExample], tokenizer: Any, tag_ids
     out = []
     for i in range(0, len(examples), CHUNK):
         check(cancel)
-        chunk = examples[i:i + CHUNK]
+        chunk = examples[i : i + CHUNK]
         encodings = tokenizer.backend_tokenizer.encode_batch(
-            [ex.text for ex in chunk], add_special_tokens=False)
+            [ex.text for ex in chunk], add_special_tokens=False
+        )
         for ex, enc in zip(chunk, encodings, strict=True):
             out.append(_encode_one(ex, enc, tag_ids, window, stride, report))
     return out
 
 
-def _encode_one(ex: LabelledExample, enc: Any, tag_ids: dict[str, int], window: int,
-                stride: int, report: AlignmentReport) -> EncodedExample:
+def _encode_one(
+    ex: LabelledExample,
+    enc: Any,
+    tag_ids: dict[str, int],
+    window: int,
+    stride: int,
+    report: AlignmentReport,
+) -> EncodedExample:
     words = example_words(ex)
     tags, covered = word_tags(words, ex.spans)
     ids = np.asarray(enc.ids, dtype=np.int64)
-    first = align_words(enc.offsets, [(w.start, w.end) for w in words]) if words \
+    first = (
+        align_words(enc.offsets, [(w.start, w.end) for w in words])
+        if words
         else np.zeros(0, dtype=np.int64)
+    )
     labels = np.full(len(ids), IGNORE, dtype=np.int64)
     reached = first >= 0
-    labels[first[reached]] = [tag_ids.get(t, tag_ids["O"]) for t, r in zip(tags, reached,
-                                                                           strict=True) if r]
+    labels[first[reached]] = [
+        tag_ids.get(t, tag_ids["O"]) for t, r in zip(tags, reached, strict=True) if r
+    ]
     _check_spans(ex, covered, first, report)
     windows = tuple(make_windows(len(ids), window, stride))
     report.examples += 1
@@ -131,16 +159,20 @@ def _encode_one(ex: LabelledExample, enc: Any, tag_ids: dict[str, int], window: 
     report.words += len(words)
     report.subtokens += len(ids)
     report.unreachable_words += int((~reached).sum())
-    return EncodedExample(ex.segment_id, ex.text, tuple(words), tuple(tags), ids, first, labels,
-                          windows)
+    return EncodedExample(
+        ex.segment_id, ex.text, tuple(words), tuple(tags), ids, first, labels, windows
+    )
 
 
-def _check_spans(ex: LabelledExample, covered: list[list[int]], first: np.ndarray,
-                 report: AlignmentReport) -> None:
+def _check_spans(
+    ex: LabelledExample, covered: list[list[int]], first: np.ndarray, report: AlignmentReport
+) -> None:
     for span, inside in zip(ex.spans, covered, strict=True):
         reached = [i for i in inside if first[i] >= 0]
-        where = f"segment {ex.segment_id} [{span.start}, {span.end}) {span.label} " \
-                f"{ex.text[span.start:span.end]!r}"
+        where = (
+            f"segment {ex.segment_id} [{span.start}, {span.end}) {span.label} "
+            f"{ex.text[span.start : span.end]!r}"
+        )
         if not reached:
             report.unaligned_spans += 1
             report.note(f"{where}: no sub-token starts inside it")
@@ -148,12 +180,13 @@ def _check_spans(ex: LabelledExample, covered: list[list[int]], first: np.ndarra
             report.entities += 1
             if len(reached) < len(inside):
                 report.partial_spans += 1
-                report.note(f"{where}: {len(inside) - len(reached)} of its words have no "
-                            "sub-token")
+                report.note(f"{where}: {len(inside) - len(reached)} of its words have no sub-token")
 
 
-def window_rows(encoded: Sequence[EncodedExample], special: SpecialTokens,
-                ) -> list[tuple[list[int], list[int]]]:
+def window_rows(
+    encoded: Sequence[EncodedExample],
+    special: SpecialTokens,
+) -> list[tuple[list[int], list[int]]]:
     """Training rows: (input ids with specials, labels with -100 on specials) per window."""
     head, tail = list(special.prefix), list(special.suffix)
     pad_head, pad_tail = [IGNORE] * len(head), [IGNORE] * len(tail)
@@ -163,6 +196,7 @@ def window_rows(encoded: Sequence[EncodedExample], special: SpecialTokens,
             labels = ex.labels[start:end]
             if not (labels != IGNORE).any():
                 continue
-            rows.append((head + ex.ids[start:end].tolist() + tail,
-                         pad_head + labels.tolist() + pad_tail))
+            rows.append(
+                (head + ex.ids[start:end].tolist() + tail, pad_head + labels.tolist() + pad_tail)
+            )
     return rows

@@ -26,8 +26,9 @@ Row = tuple[list[int], list[int]]
 EvalFn = Callable[[Any], dict[str, Any]]
 
 
-def bucketed_batches(lengths: Sequence[int], batch_size: int, rng: random.Random,
-                     pool: int = 50) -> list[list[int]]:
+def bucketed_batches(
+    lengths: Sequence[int], batch_size: int, rng: random.Random, pool: int = 50
+) -> list[list[int]]:
     """Row indices in batches of similar length, in random order.
 
     Rows are shuffled, cut into pools of ``pool`` batches, sorted by length inside each pool
@@ -38,8 +39,8 @@ def bucketed_batches(lengths: Sequence[int], batch_size: int, rng: random.Random
     size = batch_size * pool
     batches: list[list[int]] = []
     for i in range(0, len(order), size):
-        chunk = sorted(order[i:i + size], key=lambda j: -lengths[j])
-        batches.extend(chunk[k:k + batch_size] for k in range(0, len(chunk), batch_size))
+        chunk = sorted(order[i : i + size], key=lambda j: -lengths[j])
+        batches.extend(chunk[k : k + batch_size] for k in range(0, len(chunk), batch_size))
     rng.shuffle(batches)
     return batches
 
@@ -53,9 +54,9 @@ def collate(rows: Sequence[Row], pad_id: int) -> dict[str, Any]:
     mask = torch.zeros((len(rows), width), dtype=torch.long)
     labels = torch.full((len(rows), width), -100, dtype=torch.long)
     for r, (ids, labs) in enumerate(rows):
-        input_ids[r, :len(ids)] = torch.tensor(ids)
-        mask[r, :len(ids)] = 1
-        labels[r, :len(labs)] = torch.tensor(labs)
+        input_ids[r, : len(ids)] = torch.tensor(ids)
+        mask[r, : len(ids)] = 1
+        labels[r, : len(labs)] = torch.tensor(labs)
     return {"input_ids": input_ids, "attention_mask": mask, "labels": labels}
 
 
@@ -72,7 +73,7 @@ def _lr_scale(name: str, config: TrainConfig, n_layers: int) -> float:
     if match:
         return float(config.layer_decay ** (n_layers - 1 - int(match.group(1))))
     if ".embeddings." in name:
-        return float(config.layer_decay ** n_layers)
+        return float(config.layer_decay**n_layers)
     return 1.0
 
 
@@ -86,9 +87,14 @@ def make_optimizer(model: Any, config: TrainConfig) -> Any:
         if param.requires_grad:
             decays = param.ndim >= 2 and "norm" not in name.lower()
             groups.setdefault((_lr_scale(name, config, n_layers), decays), []).append(param)
-    param_groups = [{"params": params, "lr": config.lr * scale,
-                     "weight_decay": config.weight_decay if decays else 0.0}
-                    for (scale, decays), params in groups.items()]
+    param_groups = [
+        {
+            "params": params,
+            "lr": config.lr * scale,
+            "weight_decay": config.weight_decay if decays else 0.0,
+        }
+        for (scale, decays), params in groups.items()
+    ]
     try:
         return torch.optim.AdamW(param_groups, lr=config.lr, fused=True)
     except (RuntimeError, TypeError, ValueError):  # fused needs a recent torch build
@@ -109,7 +115,7 @@ def configure_model(model: Any, config: TrainConfig) -> None:
         if layers is None or embeddings is None:
             log.warning("freeze_layers ignored: %s has no BERT-like encoder", type(model))
         else:
-            for module in [embeddings, *list(layers)[:config.freeze_layers]]:
+            for module in [embeddings, *list(layers)[: config.freeze_layers]]:
                 module.requires_grad_(False)
     if config.dropout is not None:
         for module in model.modules():
@@ -160,10 +166,20 @@ class LoopState:
 class FitLoop:
     """One fine-tuning run over prepared rows; call :meth:`run`."""
 
-    def __init__(self, model: Any, rows: Sequence[Row], config: TrainConfig, pad_id: int, *,
-                 evaluate: EvalFn | None = None, on_event: Any = None,
-                 cancel: CancelToken | None = None, seed: int = 0,
-                 device: Any = None, parallel: Any = None) -> None:
+    def __init__(
+        self,
+        model: Any,
+        rows: Sequence[Row],
+        config: TrainConfig,
+        pad_id: int,
+        *,
+        evaluate: EvalFn | None = None,
+        on_event: Any = None,
+        cancel: CancelToken | None = None,
+        seed: int = 0,
+        device: Any = None,
+        parallel: Any = None,
+    ) -> None:
         import torch
 
         from engine.training.device import precision_for
@@ -195,8 +211,9 @@ class FitLoop:
         st.epochs = cfg.epochs_for(per_epoch)
         st.total_steps = per_epoch * st.epochs
         self.optimizer = make_optimizer(self.model, cfg)
-        self.scheduler = linear_schedule(self.optimizer, int(cfg.warmup_ratio * st.total_steps),
-                                         st.total_steps)
+        self.scheduler = linear_schedule(
+            self.optimizer, int(cfg.warmup_ratio * st.total_steps), st.total_steps
+        )
         self.started = time.monotonic()
         self.deadline = self.started + cfg.max_minutes * 60 if cfg.max_minutes else math.inf
         self.best_weights: dict[str, Any] | None = None
@@ -239,8 +256,12 @@ class FitLoop:
         except RuntimeError:
             if not (self.precision.autocast and self.state.steps == 0):
                 raise
-            log.warning("%s autocast failed on %s; training in float32", self.precision.name,
-                        self.device, exc_info=True)
+            log.warning(
+                "%s autocast failed on %s; training in float32",
+                self.precision.name,
+                self.device,
+                exc_info=True,
+            )
             self._set_precision(Precision("fp32", None, False))
             self.scaler = None
             self.optimizer.zero_grad(set_to_none=True)
@@ -252,7 +273,8 @@ class FitLoop:
             loss.backward()
         if self.config.clip:
             torch.nn.utils.clip_grad_norm_(
-                [p for p in self.model.parameters() if p.requires_grad], self.config.clip)
+                [p for p in self.model.parameters() if p.requires_grad], self.config.clip
+            )
         if self.scaler is not None:
             self.scaler.step(self.optimizer)
             self.scaler.update()
@@ -272,8 +294,7 @@ class FitLoop:
         import torch
 
         p = self.precision
-        with torch.autocast(self.device.type, dtype=p.dtype or torch.bfloat16,
-                            enabled=p.autocast):
+        with torch.autocast(self.device.type, dtype=p.dtype or torch.bfloat16, enabled=p.autocast):
             return self.forward_model(**inputs).loss
 
     def _report(self, epoch: int, eval_f1: float | None = None, force: bool = False) -> None:
@@ -281,10 +302,19 @@ class FitLoop:
         elapsed = time.monotonic() - self.started
         rate = st.steps * self.config.batch_size / elapsed if elapsed > 0 else None
         eta = elapsed / st.steps * (st.total_steps - st.steps) if st.steps else None
-        self.throttle(TrainEvent(epoch=epoch, epochs=st.epochs, step=st.steps,
-                                 total_steps=st.total_steps, loss=st.last_loss,
-                                 examples_per_second=rate, eta_seconds=eta, eval_f1=eval_f1),
-                      force=force)
+        self.throttle(
+            TrainEvent(
+                epoch=epoch,
+                epochs=st.epochs,
+                step=st.steps,
+                total_steps=st.total_steps,
+                loss=st.last_loss,
+                examples_per_second=rate,
+                eta_seconds=eta,
+                eval_f1=eval_f1,
+            ),
+            force=force,
+        )
 
     def _end_epoch(self, epoch: int) -> bool:
         """Evaluate, keep the best weights; True when training should stop.
@@ -305,8 +335,9 @@ class FitLoop:
         if f1 is not None and (st.best_f1 is None or f1 > st.best_f1):
             st.best_f1, st.best_epoch, st.best_metrics = f1, epoch, metrics
             if epoch < st.epochs and not stop:
-                self.best_weights = {k: v.detach().clone()
-                                     for k, v in self.model.state_dict().items()}
+                self.best_weights = {
+                    k: v.detach().clone() for k, v in self.model.state_dict().items()
+                }
             else:
                 self.best_weights = None
         elif cfg.patience is not None and epoch - st.best_epoch >= cfg.patience:
@@ -318,7 +349,7 @@ class FitLoop:
         st = self.state
         if self.best_weights is not None:
             self.model.load_state_dict(self.best_weights)
-            st.log.append(f"kept the weights of epoch {st.best_epoch} (best eval F1 "
-                          f"{st.best_f1:.4f})")
-        st.log.append(f"{st.steps} steps in {time.monotonic() - self.started:.1f} s; "
-                      f"{st.stopped}")
+            st.log.append(
+                f"kept the weights of epoch {st.best_epoch} (best eval F1 {st.best_f1:.4f})"
+            )
+        st.log.append(f"{st.steps} steps in {time.monotonic() - self.started:.1f} s; {st.stopped}")

@@ -51,7 +51,7 @@ class Parallel:
 
     def shard(self, batch: Sequence[int]) -> list[int]:
         """This worker's rows of a global batch (never empty: DDP needs every worker to step)."""
-        mine = list(batch[self.rank::self.world])
+        mine = list(batch[self.rank :: self.world])
         return mine or [batch[self.rank % len(batch)]]
 
     def wrap(self, model: Any) -> Any:
@@ -88,12 +88,16 @@ def join(device_spec: str | None) -> Parallel:
 
     cpu = name == "cpu" or (name == "auto" and not torch.cuda.is_available())
     if name == "mps":
-        raise ValidationError("data-parallel training runs on cpu or cuda, not mps",
-                              field="device")
+        raise ValidationError("data-parallel training runs on cpu or cuda, not mps", field="device")
     accelerator = Accelerator(cpu=cpu, mixed_precision="no")
     state = accelerator.state
-    log.info("worker %d of %d on %s (%s)", state.process_index, state.num_processes,
-             accelerator.device, state.backend)
+    log.info(
+        "worker %d of %d on %s (%s)",
+        state.process_index,
+        state.num_processes,
+        accelerator.device,
+        state.backend,
+    )
     device = torch.device("cpu") if accelerator.device.type == "cpu" else accelerator.device
     return Parallel(accelerator, state.process_index, state.num_processes, device)
 
@@ -114,9 +118,18 @@ def launch_local(processes: int, argv: Sequence[str]) -> int:
         import accelerate  # noqa: F401
     except ImportError as exc:
         raise TrainingError(INSTALL_HINT) from exc
-    cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={processes}",
-           "--nnodes=1", "--master_addr=127.0.0.1", f"--master_port={free_port()}",
-           "-m", "engine.cli.main", *argv]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        f"--nproc_per_node={processes}",
+        "--nnodes=1",
+        "--master_addr=127.0.0.1",
+        f"--master_port={free_port()}",
+        "-m",
+        "engine.cli.main",
+        *argv,
+    ]
     log.info("launching %d workers: %s", processes, " ".join(cmd))
     env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
     return subprocess.call(cmd, env=env)

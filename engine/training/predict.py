@@ -26,9 +26,13 @@ from engine.text.bio import repair_bio
 from engine.training.examples import EncodedExample
 
 
-def window_logits(model: Any, encoded: Sequence[EncodedExample], special: SpecialTokens,
-                  batch_size: int = 64, cancel: CancelToken | None = None,
-                  ) -> dict[WindowRef, np.ndarray]:
+def window_logits(
+    model: Any,
+    encoded: Sequence[EncodedExample],
+    special: SpecialTokens,
+    batch_size: int = 64,
+    cancel: CancelToken | None = None,
+) -> dict[WindowRef, np.ndarray]:
     """Content-token logits (``window length × tags``) of every window; cancel checked per batch."""
     import torch
 
@@ -52,15 +56,19 @@ def window_logits(model: Any, encoded: Sequence[EncodedExample], special: Specia
                 logits = logits.float().cpu().numpy()
                 head = len(special.prefix)
                 for row, ref in enumerate(batch):
-                    out[ref] = logits[row, head:head + ref.end - ref.start]
+                    out[ref] = logits[row, head : head + ref.end - ref.start]
     finally:
         model.train(was_training)
     return out
 
 
-def word_probabilities(model: Any, encoded: Sequence[EncodedExample], special: SpecialTokens,
-                       batch_size: int = 64, cancel: CancelToken | None = None,
-                       ) -> list[np.ndarray]:
+def word_probabilities(
+    model: Any,
+    encoded: Sequence[EncodedExample],
+    special: SpecialTokens,
+    batch_size: int = 64,
+    cancel: CancelToken | None = None,
+) -> list[np.ndarray]:
     """Per example, ``words × tags`` probabilities read on each word's first sub-token.
 
     A word that no sub-token reaches gets probability 1 for tag 0 (``O``).
@@ -83,9 +91,14 @@ def word_probabilities(model: Any, encoded: Sequence[EncodedExample], special: S
     return result
 
 
-def predict_tags(model: Any, encoded: Sequence[EncodedExample], special: SpecialTokens,
-                 tags: Sequence[str], batch_size: int = 64,
-                 cancel: CancelToken | None = None) -> list[list[str]]:
+def predict_tags(
+    model: Any,
+    encoded: Sequence[EncodedExample],
+    special: SpecialTokens,
+    tags: Sequence[str],
+    batch_size: int = 64,
+    cancel: CancelToken | None = None,
+) -> list[list[str]]:
     """Repaired BIO tags per word of each example."""
     probs = word_probabilities(model, encoded, special, batch_size, cancel)
     return [repair_bio([tags[j] for j in p.argmax(axis=-1)]) for p in probs]

@@ -58,19 +58,22 @@ class ReviewItem:
     text: str
     score: float
     issues: tuple[ReviewIssue, ...]
-    uncertainty: float = 0.0          # 1 - least word confidence of the model's own prediction
+    uncertainty: float = 0.0  # 1 - least word confidence of the model's own prediction
     predicted: tuple[SpanData, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"segment_id": self.segment_id, "document": self.document, "text": self.text,
-                "score": round(self.score, 4),
-                "issues": [{**asdict(i), "confidence": round(i.confidence, 4)}
-                           for i in self.issues]}
+        return {
+            "segment_id": self.segment_id,
+            "document": self.document,
+            "text": self.text,
+            "score": round(self.score, 4),
+            "issues": [{**asdict(i), "confidence": round(i.confidence, 4)} for i in self.issues],
+        }
 
 
 @dataclass(frozen=True)
 class ReviewResult:
-    items: tuple[ReviewItem, ...]     # every reviewed segment, most likely wrong first
+    items: tuple[ReviewItem, ...]  # every reviewed segment, most likely wrong first
     folds: int
     segments: int
     seconds: float
@@ -92,9 +95,14 @@ def fold_of(n: int, folds: int, seed: int) -> np.ndarray:
     return out
 
 
-def review(project: Any, folds: int = 5, config: TrainConfig | None = None, *,
-           on_event: EventCallback | None = None,
-           cancel: CancelToken | None = None) -> ReviewResult:
+def review(
+    project: Any,
+    folds: int = 5,
+    config: TrainConfig | None = None,
+    *,
+    on_event: EventCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> ReviewResult:
     """Train ``folds`` models on the project's labelled segments and rank likely mistakes.
 
     Reports ProgressEvent(stage "review", permille done, message "fold k/K …"). Raises
@@ -104,32 +112,46 @@ def review(project: Any, folds: int = 5, config: TrainConfig | None = None, *,
     snap = project.annotations.training_snapshot()
     # folds do not depend on which side of the eval split a segment is
     examples = sorted([*snap.train, *snap.eval], key=lambda ex: ex.segment_id)
-    config = replace(config or TrainConfig(),
-                     seed=(config.seed if config and config.seed is not None
-                           else int(project.setting("seed"))),
-                     base_model=(config.base_model if config and config.base_model
-                                 else str(project.setting("base_model"))))
+    config = replace(
+        config or TrainConfig(),
+        seed=(config.seed if config and config.seed is not None else int(project.setting("seed"))),
+        base_model=(
+            config.base_model
+            if config and config.base_model
+            else str(project.setting("base_model"))
+        ),
+    )
     from engine.store.occurrences import segment_documents
 
     docs = segment_documents(project.db.connection())
-    result = review_examples(examples, snap.labels, folds, config, docs,
-                             on_event=on_event, cancel=cancel)
+    result = review_examples(
+        examples, snap.labels, folds, config, docs, on_event=on_event, cancel=cancel
+    )
     save_review(Path(project.path), result)
     return result
 
 
-def review_examples(examples: Sequence[LabelledExample], labels: Sequence[str], folds: int,
-                    config: TrainConfig, documents: dict[int, int] | None = None, *,
-                    on_event: EventCallback | None = None,
-                    cancel: CancelToken | None = None) -> ReviewResult:
+def review_examples(
+    examples: Sequence[LabelledExample],
+    labels: Sequence[str],
+    folds: int,
+    config: TrainConfig,
+    documents: dict[int, int] | None = None,
+    *,
+    on_event: EventCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> ReviewResult:
     """The review of in-memory examples (benchmarks call this without a project)."""
     from engine.training.trainer import train_examples
 
     if folds < 2:
         raise ValidationError(f"review needs at least 2 folds, not {folds}", field="folds")
     if len(examples) < 2 * folds:
-        raise ValidationError(f"review with {folds} folds needs at least {2 * folds} labelled "
-                              f"segments; the project has {len(examples)}", field="folds")
+        raise ValidationError(
+            f"review with {folds} folds needs at least {2 * folds} labelled "
+            f"segments; the project has {len(examples)}",
+            field="folds",
+        )
     started, stamp = time.monotonic(), now()  # edits after this take an item off the list
     assigned = fold_of(len(examples), folds, int(config.seed or 0))
     items: list[ReviewItem] = []
@@ -137,16 +159,22 @@ def review_examples(examples: Sequence[LabelledExample], labels: Sequence[str], 
         check(cancel)
         train = [ex for ex, f in zip(examples, assigned, strict=True) if f != k]
         held = [ex for ex, f in zip(examples, assigned, strict=True) if f == k]
-        outcome = train_examples(train, (), labels, config,
-                                 on_event=_fold_events(on_event, k, folds), cancel=cancel)
-        items += score_examples(outcome.model, outcome.tokenizer, held, outcome.tags,
-                                config, documents or {}, cancel)
+        outcome = train_examples(
+            train, (), labels, config, on_event=_fold_events(on_event, k, folds), cancel=cancel
+        )
+        items += score_examples(
+            outcome.model, outcome.tokenizer, held, outcome.tags, config, documents or {}, cancel
+        )
         if on_event is not None:
-            on_event(ProgressEvent("review", (k + 1) * 1000 // folds, 1000,
-                                   f"fold {k + 1}/{folds} scored"))
+            on_event(
+                ProgressEvent(
+                    "review", (k + 1) * 1000 // folds, 1000, f"fold {k + 1}/{folds} scored"
+                )
+            )
     items.sort(key=lambda i: (bool(i.issues), i.score), reverse=True)
-    return ReviewResult(tuple(items), folds, len(examples),
-                        round(time.monotonic() - started, 2), stamp)
+    return ReviewResult(
+        tuple(items), folds, len(examples), round(time.monotonic() - started, 2), stamp
+    )
 
 
 def _fold_events(on_event: EventCallback | None, k: int, folds: int) -> EventCallback | None:
@@ -156,9 +184,15 @@ def _fold_events(on_event: EventCallback | None, k: int, folds: int) -> EventCal
     def forward(event: Any) -> None:
         if isinstance(event, TrainEvent) and event.total_steps:
             frac = (k + event.step / event.total_steps) / folds
-            on_event(ProgressEvent("review", int(frac * 1000), 1000,
-                                   f"fold {k + 1}/{folds}: training step {event.step}/"
-                                   f"{event.total_steps}"))
+            on_event(
+                ProgressEvent(
+                    "review",
+                    int(frac * 1000),
+                    1000,
+                    f"fold {k + 1}/{folds}: training step {event.step}/{event.total_steps}",
+                )
+            )
+
     return forward
 
 
@@ -166,9 +200,15 @@ def _words(ex: LabelledExample) -> list[Token]:
     return (whitespace_tokens if ex.tokenized else word_tokens)(ex.text)
 
 
-def score_examples(model: Any, tokenizer: Any, examples: Sequence[LabelledExample],
-                   tags: Sequence[str], config: TrainConfig, documents: dict[int, int],
-                   cancel: CancelToken | None = None) -> list[ReviewItem]:
+def score_examples(
+    model: Any,
+    tokenizer: Any,
+    examples: Sequence[LabelledExample],
+    tags: Sequence[str],
+    config: TrainConfig,
+    documents: dict[int, int],
+    cancel: CancelToken | None = None,
+) -> list[ReviewItem]:
     """Compare a model's word probabilities with the stored spans of unseen examples."""
     from engine.inference.windows import special_tokens
     from engine.training.examples import encode_examples
@@ -180,17 +220,25 @@ def score_examples(model: Any, tokenizer: Any, examples: Sequence[LabelledExampl
     tag_ids = {t: i for i, t in enumerate(tags)}
     # encoded without spans: the words are not split at stored boundaries (no leak)
     bare = [replace(ex, spans=()) for ex in examples]
-    encoded = encode_examples(bare, tokenizer, tag_ids, config.max_length, config.stride,
-                              cancel=cancel)
+    encoded = encode_examples(
+        bare, tokenizer, tag_ids, config.max_length, config.stride, cancel=cancel
+    )
     special = special_tokens(tokenizer.backend_tokenizer, tokenizer.pad_token)
     with torch_threads(config.thread_count()):
         probs = word_probabilities(model, encoded, special, config.eval_batch_size, cancel)
-    return [compare(ex, _words(ex), p, tags, documents.get(ex.segment_id, 0))
-            for ex, p in zip(examples, probs, strict=True)]
+    return [
+        compare(ex, _words(ex), p, tags, documents.get(ex.segment_id, 0))
+        for ex, p in zip(examples, probs, strict=True)
+    ]
 
 
-def compare(ex: LabelledExample, words: Sequence[Token], probs: np.ndarray,
-            tags: Sequence[str], document: int = 0) -> ReviewItem:
+def compare(
+    ex: LabelledExample,
+    words: Sequence[Token],
+    probs: np.ndarray,
+    tags: Sequence[str],
+    document: int = 0,
+) -> ReviewItem:
     """Issues of one example given ``words × tags`` probabilities (see the module docstring)."""
     tag_ids = {t: i for i, t in enumerate(tags)}
     stored: list[tuple[int, int, str]] = []
@@ -201,8 +249,11 @@ def compare(ex: LabelledExample, words: Sequence[Token], probs: np.ndarray,
     for i, j, label in stored:
         for w in range(i, j):
             gold[w] = ("B-" if w == i else "I-") + label
-    p_gold = np.array([probs[w, tag_ids.get(t, 0)] for w, t in enumerate(gold)],
-                      dtype=np.float64) if len(words) else np.zeros(0)
+    p_gold = (
+        np.array([probs[w, tag_ids.get(t, 0)] for w, t in enumerate(gold)], dtype=np.float64)
+        if len(words)
+        else np.zeros(0)
+    )
     pred_tags = repair_bio([tags[j] for j in probs.argmax(axis=-1)]) if len(words) else []
     pred = bio_spans(pred_tags)
     differ = np.array([g != t for g, t in zip(gold, pred_tags, strict=True)], dtype=bool)
@@ -221,11 +272,17 @@ def compare(ex: LabelledExample, words: Sequence[Token], probs: np.ndarray,
         exact = [p for p in over if p[0] == i and p[1] == j]
         if exact and exact[0][2] == label:
             continue
-        kind, other = ("wrong_label", exact[0]) if exact else \
-            ("wrong_boundary", over[0]) if over else ("extra", None)
+        kind, other = (
+            ("wrong_label", exact[0])
+            if exact
+            else ("wrong_boundary", over[0])
+            if over
+            else ("extra", None)
+        )
         a, b = (min(i, other[0]), max(j, other[1])) if other else (i, j)
-        issues.append(ReviewIssue(kind, *offsets(i, j), label, other[2] if other else None,
-                                  doubt(a, b)))
+        issues.append(
+            ReviewIssue(kind, *offsets(i, j), label, other[2] if other else None, doubt(a, b))
+        )
     for a, b, lab in pred:
         if not any(i < b and j > a for i, j, _ in stored):
             issues.append(ReviewIssue("missing", *offsets(a, b), None, lab, doubt(a, b)))
@@ -236,18 +293,25 @@ def compare(ex: LabelledExample, words: Sequence[Token], probs: np.ndarray,
         score = float((1.0 - p_gold).max()) if len(words) else 0.0
     uncertainty = float(1.0 - probs.max(axis=-1).min()) if len(words) else 0.0
     predicted = tuple(SpanData(*offsets(a, b), lab) for a, b, lab in pred)
-    return ReviewItem(ex.segment_id, document, ex.text, score, tuple(issues), uncertainty,
-                      predicted)
+    return ReviewItem(
+        ex.segment_id, document, ex.text, score, tuple(issues), uncertainty, predicted
+    )
 
 
 # -- the stored review list --------------------------------------------------------------------
 
+
 def save_review(folder: Path, result: ReviewResult) -> Path:
     """Write ``review.json`` (temp file, then rename)."""
-    data = {"computed_at": result.computed_at, "folds": result.folds,
-            "segments": result.segments, "seconds": result.seconds,
-            "items": [{**i.to_dict(), "predicted": [asdict(s) for s in i.predicted]}
-                      for i in result.flagged]}
+    data = {
+        "computed_at": result.computed_at,
+        "folds": result.folds,
+        "segments": result.segments,
+        "seconds": result.seconds,
+        "items": [
+            {**i.to_dict(), "predicted": [asdict(s) for s in i.predicted]} for i in result.flagged
+        ],
+    }
     path = folder / REVIEW_FILE
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
@@ -277,6 +341,7 @@ def pending_review(project: Any, pending_only: bool = True) -> list[dict[str, An
     items = [i for i in data["items"] if isinstance(i, dict) and "segment_id" in i]
     if not pending_only:
         return items
-    keep = still_unchanged(project.db.connection(), [i["segment_id"] for i in items],
-                           str(data.get("computed_at", "")))
+    keep = still_unchanged(
+        project.db.connection(), [i["segment_id"] for i in items], str(data.get("computed_at", ""))
+    )
     return [i for i in items if i["segment_id"] in keep]

@@ -58,13 +58,19 @@ def torch_threads(count: int) -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
-def train_examples(train: Sequence[LabelledExample], eval: Sequence[LabelledExample],
-                   labels: Sequence[str], config: TrainConfig | None = None,
-                   out_dir: str | Path | None = None, *, init: str | Path | None = None,
-                   on_event: EventCallback | None = None,
-                   cancel: CancelToken | None = None,
-                   eval_groups: dict[str, Any] | None = None,
-                   parallel: Any = None) -> TrainOutcome:
+def train_examples(
+    train: Sequence[LabelledExample],
+    eval: Sequence[LabelledExample],
+    labels: Sequence[str],
+    config: TrainConfig | None = None,
+    out_dir: str | Path | None = None,
+    *,
+    init: str | Path | None = None,
+    on_event: EventCallback | None = None,
+    cancel: CancelToken | None = None,
+    eval_groups: dict[str, Any] | None = None,
+    parallel: Any = None,
+) -> TrainOutcome:
     """Fine-tune on in-memory examples (no project needed: simulations and benchmarks).
 
     ``init`` is the folder to start from (default: ``config.base_model`` or the bundled
@@ -104,27 +110,53 @@ def train_examples(train: Sequence[LabelledExample], eval: Sequence[LabelledExam
     metrics = state.best_metrics or prepared.no_eval()
     if state.best_metrics and eval_groups:  # how the held-out segments are grouped
         metrics = {**metrics, **eval_groups}
-    metrics = {**metrics, "training": {"steps": state.steps, "epochs": state.epochs,
-                                       "loss": state.last_loss, "stopped": state.stopped,
-                                       "seconds": round(time.monotonic() - started, 2)}}
-    resolved = {**config.to_dict(), "seed": seed, "epochs": state.epochs,
-                "threads": threads, "bf16": state.bf16, "device": str(device),
-                "device_name": device_label(device), "precision": state.precision,
-                "tf32": tf32, "processes": parallel.world if parallel is not None else 1}
-    prepared.log.insert(1, f"device: {device_label(device)}, {state.precision}"
-                        + (f", {parallel.world} data-parallel processes"
-                           if parallel is not None else ""))
-    outcome = TrainOutcome(prepared.model, prepared.tokenizer, prepared.tags, metrics,
-                           prepared.counts, prepared.log + state.log,
-                           time.monotonic() - started, resolved, prepared.base_name)
+    metrics = {
+        **metrics,
+        "training": {
+            "steps": state.steps,
+            "epochs": state.epochs,
+            "loss": state.last_loss,
+            "stopped": state.stopped,
+            "seconds": round(time.monotonic() - started, 2),
+        },
+    }
+    resolved = {
+        **config.to_dict(),
+        "seed": seed,
+        "epochs": state.epochs,
+        "threads": threads,
+        "bf16": state.bf16,
+        "device": str(device),
+        "device_name": device_label(device),
+        "precision": state.precision,
+        "tf32": tf32,
+        "processes": parallel.world if parallel is not None else 1,
+    }
+    prepared.log.insert(
+        1,
+        f"device: {device_label(device)}, {state.precision}"
+        + (f", {parallel.world} data-parallel processes" if parallel is not None else ""),
+    )
+    outcome = TrainOutcome(
+        prepared.model,
+        prepared.tokenizer,
+        prepared.tags,
+        metrics,
+        prepared.counts,
+        prepared.log + state.log,
+        time.monotonic() - started,
+        resolved,
+        prepared.base_name,
+    )
     if out_dir is not None:
         with writing(Path(out_dir).parent, "the trained model into"):  # a full disk: one line
             save_model_folder(Path(out_dir), outcome)
     return outcome
 
 
-def _check_labels(train: Sequence[LabelledExample], eval: Sequence[LabelledExample],
-                  labels: Sequence[str]) -> None:
+def _check_labels(
+    train: Sequence[LabelledExample], eval: Sequence[LabelledExample], labels: Sequence[str]
+) -> None:
     if not train:
         raise TrainingError("there are no labelled training segments yet; label a few first")
     if len(set(labels)) != len(labels) or not labels:
@@ -154,9 +186,14 @@ class _Prepared:
         return no_metrics("eval split")
 
 
-def _prepare(train: Sequence[LabelledExample], eval: Sequence[LabelledExample],
-             labels: Sequence[str], config: TrainConfig, init: str | Path | None,
-             cancel: CancelToken | None) -> _Prepared:
+def _prepare(
+    train: Sequence[LabelledExample],
+    eval: Sequence[LabelledExample],
+    labels: Sequence[str],
+    config: TrainConfig,
+    init: str | Path | None,
+    cancel: CancelToken | None,
+) -> _Prepared:
     from engine.inference.windows import special_tokens
     from engine.models import fit_head, load_token_classifier, load_tokenizer
     from engine.models.base import resolve_base_model
@@ -179,10 +216,16 @@ def _prepare(train: Sequence[LabelledExample], eval: Sequence[LabelledExample],
     config = _clamped(config, model.config)
     tag_ids = {t: i for i, t in enumerate(tags)}
     train_report, eval_report = AlignmentReport(), AlignmentReport()
-    encoded = encode_examples(train, tokenizer, tag_ids, config.max_length, config.stride,
-                              train_report, cancel)
-    eval_encoded = encode_examples(eval, tokenizer, tag_ids, config.max_length, config.stride,
-                                   eval_report, cancel) if eval else []
+    encoded = encode_examples(
+        train, tokenizer, tag_ids, config.max_length, config.stride, train_report, cancel
+    )
+    eval_encoded = (
+        encode_examples(
+            eval, tokenizer, tag_ids, config.max_length, config.stride, eval_report, cancel
+        )
+        if eval
+        else []
+    )
     for line in train_report.problems:
         log.warning("training data: %s", line)
     special = special_tokens(tokenizer.backend_tokenizer, tokenizer.pad_token)
@@ -191,12 +234,25 @@ def _prepare(train: Sequence[LabelledExample], eval: Sequence[LabelledExample],
         raise TrainingError("no labelled word could be aligned to the model's sub-tokens")
     counts = {f"train_{k}": v for k, v in train_report.counts().items()}
     counts.update({f"eval_{k}": v for k, v in eval_report.counts().items()})
-    lines = [f"base model: {base.name}" + (f" (kept head rows for {len(kept)} tags)"
-                                           if kept else "")]
-    lines += train_report.log_lines("training") + (eval_report.log_lines("evaluation")
-                                                   if eval else [])
-    return _Prepared(model, tokenizer, tags, rows, eval_encoded, special, counts, lines,
-                     base.name, config.max_length, config.stride)
+    lines = [
+        f"base model: {base.name}" + (f" (kept head rows for {len(kept)} tags)" if kept else "")
+    ]
+    lines += train_report.log_lines("training") + (
+        eval_report.log_lines("evaluation") if eval else []
+    )
+    return _Prepared(
+        model,
+        tokenizer,
+        tags,
+        rows,
+        eval_encoded,
+        special,
+        counts,
+        lines,
+        base.name,
+        config.max_length,
+        config.stride,
+    )
 
 
 def _clamped(config: TrainConfig, model_config: Any) -> TrainConfig:
@@ -206,14 +262,24 @@ def _clamped(config: TrainConfig, model_config: Any) -> TrainConfig:
     limit = clamp_window(config.max_length, model_config)
     if limit == config.max_length:
         return config
-    log.info("window cut from %d to %d sub-tokens: the model has %s positions",
-             config.max_length, limit, getattr(model_config, "max_position_embeddings", "?"))
+    log.info(
+        "window cut from %d to %d sub-tokens: the model has %s positions",
+        config.max_length,
+        limit,
+        getattr(model_config, "max_position_embeddings", "?"),
+    )
     return replace(config, max_length=limit, stride=min(config.stride, limit // 4))
 
 
-def _fit(prepared: _Prepared, config: TrainConfig, seed: int,
-         on_event: EventCallback | None, cancel: CancelToken | None, device: Any = None,
-         parallel: Any = None) -> Any:
+def _fit(
+    prepared: _Prepared,
+    config: TrainConfig,
+    seed: int,
+    on_event: EventCallback | None,
+    cancel: CancelToken | None,
+    device: Any = None,
+    parallel: Any = None,
+) -> Any:
     from engine.training.evaluate import entity_metrics
     from engine.training.loop import FitLoop
     from engine.training.predict import predict_tags
@@ -221,14 +287,28 @@ def _fit(prepared: _Prepared, config: TrainConfig, seed: int,
     labels = [t[2:] for t in prepared.tags if t.startswith("B-")]
 
     def evaluate(model: Any) -> dict[str, Any]:
-        pred = predict_tags(model, prepared.eval_encoded, prepared.special, prepared.tags,
-                            config.eval_batch_size, cancel)
-        return entity_metrics([ex.tags for ex in prepared.eval_encoded], pred, labels,
-                              "eval split")
+        pred = predict_tags(
+            model,
+            prepared.eval_encoded,
+            prepared.special,
+            prepared.tags,
+            config.eval_batch_size,
+            cancel,
+        )
+        return entity_metrics([ex.tags for ex in prepared.eval_encoded], pred, labels, "eval split")
 
-    loop = FitLoop(prepared.model, prepared.rows, config, prepared.special.pad_id,
-                   evaluate=evaluate if prepared.eval_encoded else None, on_event=on_event,
-                   cancel=cancel, seed=seed, device=device, parallel=parallel)
+    loop = FitLoop(
+        prepared.model,
+        prepared.rows,
+        config,
+        prepared.special.pad_id,
+        evaluate=evaluate if prepared.eval_encoded else None,
+        on_event=on_event,
+        cancel=cancel,
+        seed=seed,
+        device=device,
+        parallel=parallel,
+    )
     try:
         return loop.run()
     except EngineError:
@@ -248,19 +328,29 @@ def save_model_folder(folder: Path, outcome: TrainOutcome) -> None:
         model.save_pretrained(str(folder))
         outcome.tokenizer.save_pretrained(str(folder))
     labels = [t[2:] for t in outcome.tags if t.startswith("B-")]
-    meta = {"labels": labels, "tags": outcome.tags,
-            "max_length": outcome.config["max_length"], "stride": outcome.config["stride"],
-            "base_model": outcome.base_model, "counts": outcome.counts,
-            "metrics": outcome.metrics, "decoding": DECODING_RULE, "config": outcome.config,
-            "device": outcome.config.get("device_name", outcome.config.get("device"))}
+    meta = {
+        "labels": labels,
+        "tags": outcome.tags,
+        "max_length": outcome.config["max_length"],
+        "stride": outcome.config["stride"],
+        "base_model": outcome.base_model,
+        "counts": outcome.counts,
+        "metrics": outcome.metrics,
+        "decoding": DECODING_RULE,
+        "config": outcome.config,
+        "device": outcome.config.get("device_name", outcome.config.get("device")),
+    }
     (folder / "spantune.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    (folder / "metrics.json").write_text(json.dumps(outcome.metrics, indent=2),
-                                         encoding="utf-8")
+    (folder / "metrics.json").write_text(json.dumps(outcome.metrics, indent=2), encoding="utf-8")
 
 
-def train(project: Any, config: TrainConfig | None = None, *,
-          on_event: EventCallback | None = None,
-          cancel: CancelToken | None = None) -> TrainResult:
+def train(
+    project: Any,
+    config: TrainConfig | None = None,
+    *,
+    on_event: EventCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> TrainResult:
     """Fine-tune on the project's labelled segments and register the result as a new version.
 
     Reads the snapshot of labelled segments once, so labelling can go on meanwhile (safe to
@@ -282,9 +372,17 @@ def train(project: Any, config: TrainConfig | None = None, *,
     name = project.versions.next_name()
     tmp = project.models_dir / f"{TEMP_PREFIX}{name}-{uuid.uuid4().hex[:8]}"
     try:
-        outcome = train_examples(snapshot.train, snapshot.eval, snapshot.labels, config, tmp,
-                                 init=init, on_event=on_event, cancel=cancel,
-                                 eval_groups=groups)
+        outcome = train_examples(
+            snapshot.train,
+            snapshot.eval,
+            snapshot.labels,
+            config,
+            tmp,
+            init=init,
+            on_event=on_event,
+            cancel=cancel,
+            eval_groups=groups,
+        )
         check(cancel)
         if active is not None:
             outcome.log.insert(0, f"warm start from {active.name}")
@@ -294,10 +392,16 @@ def train(project: Any, config: TrainConfig | None = None, *,
         status = "cancelled" if isinstance(exc, Cancelled | KeyboardInterrupt) else "failed"
         project.versions.finish_run(run_id, status, error=str(exc) or type(exc).__name__)
         raise
-    project.versions.finish_run(run_id, "succeeded", version=name,
-                                log_text="\n".join(outcome.log))
-    return TrainResult(name, str(project.models_dir / name), outcome.metrics, outcome.counts,
-                       round(outcome.seconds, 2), tuple(outcome.log), outcome.config)
+    project.versions.finish_run(run_id, "succeeded", version=name, log_text="\n".join(outcome.log))
+    return TrainResult(
+        name,
+        str(project.models_dir / name),
+        outcome.metrics,
+        outcome.counts,
+        round(outcome.seconds, 2),
+        tuple(outcome.log),
+        outcome.config,
+    )
 
 
 def _eval_groups(project: Any, eval: Sequence[LabelledExample]) -> dict[str, Any]:
@@ -327,9 +431,14 @@ def _publish(project: Any, tmp: Path, name: str, outcome: TrainOutcome) -> str:
         raise TrainingError(f"could not move the trained model into {project.models_dir}")
     try:
         project.versions.register(
-            name, base_model=outcome.base_model, metrics=outcome.metrics, counts=outcome.counts,
-            config=outcome.config, labelled_segments=outcome.counts.get("train_sentences", 0),
-            activate=True)
+            name,
+            base_model=outcome.base_model,
+            metrics=outcome.metrics,
+            counts=outcome.counts,
+            config=outcome.config,
+            labelled_segments=outcome.counts.get("train_sentences", 0),
+            activate=True,
+        )
     except BaseException:
         shutil.rmtree(target, ignore_errors=True)
         raise

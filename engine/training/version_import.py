@@ -46,21 +46,30 @@ def check_version_folder(folder: Path, labels: list[str]) -> list[str]:
 
     if not folder.is_dir():
         raise ModelLoadError(f"{folder} is not a folder")
-    pickles = sorted(str(p.relative_to(folder)) for p in folder.rglob("*")
-                     if p.suffix.lower() in PICKLE_SUFFIXES)
+    pickles = sorted(
+        str(p.relative_to(folder)) for p in folder.rglob("*") if p.suffix.lower() in PICKLE_SUFFIXES
+    )
     if pickles:
-        raise ModelLoadError(f"{folder} holds pickled files ({', '.join(pickles[:3])}): only "
-                             "safetensors weights are imported, since pickles can run code")
+        raise ModelLoadError(
+            f"{folder} holds pickled files ({', '.join(pickles[:3])}): only "
+            "safetensors weights are imported, since pickles can run code"
+        )
     check_model_folder(folder)
     tags = read_tags(read_config(folder), str(folder / "config.json"))
     found = check_bio_tags(tags)
     missing, extra = sorted(set(labels) - set(found)), sorted(set(found) - set(labels))
     if missing or extra:
-        detail = "; ".join(part for part in (
-            f"the project's {', '.join(missing)} missing" if missing else "",
-            f"{', '.join(extra)} not in the project" if extra else "") if part)
-        raise ValidationError(f"the label set of {folder} does not match the project "
-                              f"({detail})", field="labels")
+        detail = "; ".join(
+            part
+            for part in (
+                f"the project's {', '.join(missing)} missing" if missing else "",
+                f"{', '.join(extra)} not in the project" if extra else "",
+            )
+            if part
+        )
+        raise ValidationError(
+            f"the label set of {folder} does not match the project ({detail})", field="labels"
+        )
     return tags
 
 
@@ -92,10 +101,14 @@ def import_version(project: Any, folder: str | Path, *, activate: bool = True) -
     counts = meta.get("counts") or {}
     try:
         version: ModelVersion = project.versions.register(
-            name, base_model=str(meta.get("base_model") or config.get("base_model") or "?"),
-            metrics=meta.get("metrics") or _metrics_file(source), counts=counts,
-            config=config, labelled_segments=int(counts.get("train_sentences", 0) or 0),
-            activate=activate)
+            name,
+            base_model=str(meta.get("base_model") or config.get("base_model") or "?"),
+            metrics=meta.get("metrics") or _metrics_file(source),
+            counts=counts,
+            config=config,
+            labelled_segments=int(counts.get("train_sentences", 0) or 0),
+            activate=activate,
+        )
     except BaseException:
         shutil.rmtree(target, ignore_errors=True)
         raise

@@ -59,15 +59,30 @@ def run_simulation(args: argparse.Namespace, tmp: Path) -> None:
     rounds = max(0, (args.max_labelled - args.seed_size) // args.batch_size)
     out = Path(args.out) if args.out else tmp / "sim"
     test = subset_file(DATA / "test.txt", tmp / "test.conll", args.test_limit)
-    print(f"simulation: pool {args.pool_size}, seed {args.seed_size}, batch {args.batch_size}, "
-          f"{rounds} rounds, seeds {args.seeds}, strategies {args.strategies} -> {out}")
+    print(
+        f"simulation: pool {args.pool_size}, seed {args.seed_size}, batch {args.batch_size}, "
+        f"{rounds} rounds, seeds {args.seeds}, strategies {args.strategies} -> {out}"
+    )
     started = time.monotonic()
-    result = simulate(DATA / "train.txt", test, args.strategies.split(","), args.seeds,
-                      args.seed_size, args.batch_size, rounds, out, pool_size=args.pool_size,
-                      max_minutes=args.max_minutes, base_model=args.base_model,
-                      on_event=_print_rounds, diversity=not args.no_diversity)
-    print(f"{result.rows} rows in {time.monotonic() - started:.0f} s "
-          f"{'(stopped at the time limit)' if result.stopped_early else ''}")
+    result = simulate(
+        DATA / "train.txt",
+        test,
+        args.strategies.split(","),
+        args.seeds,
+        args.seed_size,
+        args.batch_size,
+        rounds,
+        out,
+        pool_size=args.pool_size,
+        max_minutes=args.max_minutes,
+        base_model=args.base_model,
+        on_event=_print_rounds,
+        diversity=not args.no_diversity,
+    )
+    print(
+        f"{result.rows} rows in {time.monotonic() - started:.0f} s "
+        f"{'(stopped at the time limit)' if result.stopped_early else ''}"
+    )
     print((out / "results.csv").read_text(encoding="utf-8"))
     print(result.summary)
 
@@ -85,11 +100,13 @@ def _pool_project(tmp: Path, n: int, model: Path) -> object:
     from engine.store.corpus import insert_documents
     from engine.types import DocumentData
 
-    sentences = [" ".join(line.split()[0] for line in b.splitlines())
-                 for b in conll_blocks(DATA / "train.txt")][:n]
+    sentences = [
+        " ".join(line.split()[0] for line in b.splitlines())
+        for b in conll_blocks(DATA / "train.txt")
+    ][:n]
     docs = []
     for lo in range(0, len(sentences), 20):
-        part = sentences[lo:lo + 20]
+        part = sentences[lo : lo + 20]
         text, segs, pos = "\n".join(part), [], 0
         for s in part:
             segs.append((pos, pos + len(s)))
@@ -97,8 +114,9 @@ def _pool_project(tmp: Path, n: int, model: Path) -> object:
         docs.append(DocumentData(text=text, segments=segs, tokenized=True, labelled=False))
     project = Project.create(tmp / "rescore", ["PER", "ORG", "LOC", "MISC"])
     with project.db.write() as conn:
-        insert_documents(conn, docs, source="conll", mode="sentences", as_suggestions=False,
-                         eval_share=0.15)
+        insert_documents(
+            conn, docs, source="conll", mode="sentences", as_suggestions=False, eval_share=0.15
+        )
     shutil.copytree(model, project.models_dir / "v0001")
     project.versions.register("v0001", base_model="bundled", metrics={}, counts={}, config={})
     return project
@@ -109,12 +127,18 @@ def run_rescore(args: argparse.Namespace, tmp: Path) -> None:
 
     project = _pool_project(tmp, args.rescore_pool, _trained_model(args, tmp))
     try:
-        for label, strategy in (("mnlp, export included", "mnlp"), ("mnlp, export cached", "mnlp"),
-                                ("bald", "bald"), ("random", "random")):
+        for label, strategy in (
+            ("mnlp, export included", "mnlp"),
+            ("mnlp, export cached", "mnlp"),
+            ("bald", "bald"),
+            ("random", "random"),
+        ):
             t0 = time.monotonic()
             result = rescore(project, strategy=strategy)  # type: ignore[arg-type]
-            print(f"rescore {args.rescore_pool} segments ({label}): "
-                  f"{time.monotonic() - t0:.1f} s; {result.message}")
+            print(
+                f"rescore {args.rescore_pool} segments ({label}): "
+                f"{time.monotonic() - t0:.1f} s; {result.message}"
+            )
     finally:
         project.close()  # type: ignore[attr-defined]
 
@@ -160,7 +184,7 @@ def _recombined_sentences(n: int) -> list[str]:
     rng = random.Random(0)
     while len(out) < n:
         a, b = rng.choice(base), rng.choice(base)
-        out.append(" ".join(a[:max(1, len(a) // 2)] + b[len(b) // 2:]))
+        out.append(" ".join(a[: max(1, len(a) // 2)] + b[len(b) // 2 :]))
     return out
 
 
@@ -175,15 +199,19 @@ def _big_project(path: Path, n: int) -> Path:
         for lo in range(0, n, 20_000):
             docs = []
             for d in range(lo, min(lo + 20_000, n), 20):
-                part = sentences[d:d + 20]
+                part = sentences[d : d + 20]
                 segs, pos = [], 0
                 for s in part:
                     segs.append((pos, pos + len(s)))
                     pos += len(s) + 1
-                docs.append(DocumentData(text="\n".join(part), segments=segs, tokenized=True,
-                                         labelled=False))
-            insert_documents(conn, docs, source="conll", mode="sentences",
-                             as_suggestions=False, eval_share=0.15)
+                docs.append(
+                    DocumentData(
+                        text="\n".join(part), segments=segs, tokenized=True, labelled=False
+                    )
+                )
+            insert_documents(
+                conn, docs, source="conll", mode="sentences", as_suggestions=False, eval_share=0.15
+            )
     project.close()
     return Path(project.path)
 
@@ -194,8 +222,14 @@ def _child(tree: Path, project: Path, case: str) -> dict:
     import subprocess
 
     env = {**os.environ, "PYTHONPATH": str(tree)}
-    out = subprocess.run([sys.executable, "-c", _CHILD, str(project), case], env=env,
-                         check=True, capture_output=True, text=True, cwd=tree).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(project), case],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=tree,
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -206,11 +240,17 @@ def _stored(project: Path, version: str, strategy: str) -> tuple[list, list]:
 
     conn = sqlite3.connect(project / DB_NAME)
     try:
-        queue = [r[0] for r in conn.execute(
-            "SELECT segment_id FROM al_scores WHERE model_version = ? AND strategy = ?"
-            " ORDER BY score DESC", (version, strategy))]
-        sugg = conn.execute('SELECT segment_id, start, "end", label, score FROM suggestions'
-                            " ORDER BY id").fetchall()
+        queue = [
+            r[0]
+            for r in conn.execute(
+                "SELECT segment_id FROM al_scores WHERE model_version = ? AND strategy = ?"
+                " ORDER BY score DESC",
+                (version, strategy),
+            )
+        ]
+        sugg = conn.execute(
+            'SELECT segment_id, start, "end", label, score FROM suggestions ORDER BY id'
+        ).fetchall()
     finally:
         conn.close()
     return queue, sugg
@@ -227,8 +267,9 @@ def run_pool(args: argparse.Namespace, tmp: Path) -> None:
     for name, ref in (("before", args.baseline_ref), ("after", args.after_ref)):
         if ref:
             trees[name].mkdir()
-            archive = subprocess.run(["git", "-C", str(REPO), "archive", ref, "engine"],
-                                     check=True, capture_output=True).stdout
+            archive = subprocess.run(
+                ["git", "-C", str(REPO), "archive", ref, "engine"], check=True, capture_output=True
+            ).stdout
             subprocess.run(["tar", "-x", "-C", str(trees[name])], input=archive, check=True)
     t0 = time.monotonic()
     big = _big_project(tmp / "big", args.big_pool)
@@ -251,18 +292,24 @@ def run_pool(args: argparse.Namespace, tmp: Path) -> None:
             if case == "rescore":
                 project = Project.open(copy)
                 shutil.copytree(model, project.models_dir / "v0001")
-                project.versions.register("v0001", base_model="bundled", metrics={}, counts={},
-                                          config={})
+                project.versions.register(
+                    "v0001", base_model="bundled", metrics={}, counts={}, config={}
+                )
                 project.close()
             r = _child(tree, copy, case)
             results[(case, name)] = r
-            print(f"{case} {name}: {r['seconds']:.1f} s, {r['todo'] / r['seconds']:.0f} "
-                  f"segments/s, peak RSS {r['peak_rss_mb']:.0f} MB (at start "
-                  f"{r['rss_start_mb']:.0f} MB); {r['detail']}", flush=True)
+            print(
+                f"{case} {name}: {r['seconds']:.1f} s, {r['todo'] / r['seconds']:.0f} "
+                f"segments/s, peak RSS {r['peak_rss_mb']:.0f} MB (at start "
+                f"{r['rss_start_mb']:.0f} MB); {r['detail']}",
+                flush=True,
+            )
         key = ("v0001", "mnlp") if case == "rescore" else ("cold-start", "cold-start")
         same = [_stored(tmp / f"{case}-{n}" / big.name, *key) for n in ("before", "after")]
-        print(f"{case}: identical queue {same[0][0] == same[1][0]} ({len(same[0][0])} rows), "
-              f"identical suggestions {same[0][1] == same[1][1]} ({len(same[0][1])} rows)")
+        print(
+            f"{case}: identical queue {same[0][0] == same[1][0]} ({len(same[0][0])} rows), "
+            f"identical suggestions {same[0][1] == same[1][1]} ({len(same[0][1])} rows)"
+        )
         for n in ("before", "after"):
             shutil.rmtree(tmp / f"{case}-{n}")
 
@@ -276,8 +323,9 @@ def _trained_model(args: argparse.Namespace, tmp: Path) -> Path:
     examples = _examples(DATA / "train.txt")[:100]
     labels = sorted({s.label for ex in examples for s in ex.spans})
     t0 = time.monotonic()
-    train_examples(examples, [], labels, TrainConfig(epochs=3, base_model=args.base_model),
-                   tmp / "model")
+    train_examples(
+        examples, [], labels, TrainConfig(epochs=3, base_model=args.base_model), tmp / "model"
+    )
     print(f"trained a 100-sentence model in {time.monotonic() - t0:.0f} s")
     return tmp / "model"
 
@@ -292,8 +340,20 @@ def run_queue(tmp: Path) -> None:
     from engine.types import DocumentData
 
     rng = np.random.default_rng(0)
-    words = ["the", "a", "of", "john", "smith", "visited", "paris", "london", "bank", "city",
-             "river", "said"]
+    words = [
+        "the",
+        "a",
+        "of",
+        "john",
+        "smith",
+        "visited",
+        "paris",
+        "london",
+        "bank",
+        "city",
+        "river",
+        "said",
+    ]
     docs = []
     for i in range(10_000):
         sents = [" ".join(rng.choice(words, size=12)) + f" d{i}s{j} ." for j in range(10)]
@@ -304,12 +364,14 @@ def run_queue(tmp: Path) -> None:
         docs.append(DocumentData(text=" ".join(sents), segments=segs, labelled=False))
     project = Project.create(tmp / "queue", ["PER"])
     with project.db.write() as conn:
-        insert_documents(conn, docs, source="x", mode="sentences", as_suggestions=False,
-                         eval_share=0.15)
+        insert_documents(
+            conn, docs, source="x", mode="sentences", as_suggestions=False, eval_share=0.15
+        )
         train = [r[0] for r in conn.execute("SELECT id FROM segments WHERE split = 'train'")]
         evals = [r[0] for r in conn.execute("SELECT id FROM segments WHERE split = 'eval'")]
-        store_order(conn, COLD_START, COLD_START,
-                    mix_eval(list(rng.permutation(train)), evals, 0.15, rng))
+        store_order(
+            conn, COLD_START, COLD_START, mix_eval(list(rng.permutation(train)), evals, 0.15, rng)
+        )
         conn.execute("UPDATE segments SET status = 'labelled' WHERE id % 3 = 0")
     try:
         for status in (None, "todo"):
@@ -319,24 +381,29 @@ def run_queue(tmp: Path) -> None:
                     t0 = time.perf_counter()
                     queue_page(project, offset, 100, status=status)
                     times.append(time.perf_counter() - t0)
-                print(f"queue_page status={status} offset={offset}: "
-                      f"{1000 * statistics.median(times):.1f} ms (median of 5)")
+                print(
+                    f"queue_page status={status} offset={offset}: "
+                    f"{1000 * statistics.median(times):.1f} ms (median of 5)"
+                )
             t0, last, pages = time.perf_counter(), None, 0
             while True:
                 page = queue_page(project, 0, 100, status=status, after=last)
                 if not page or page[-1].priority is None:
                     break
                 last, pages = page[-1].priority, pages + 1
-            print(f"cursor walk status={status}: {pages} pages, "
-                  f"{1000 * (time.perf_counter() - t0) / max(pages, 1):.2f} ms/page")
+            print(
+                f"cursor walk status={status}: {pages} pages, "
+                f"{1000 * (time.perf_counter() - t0) / max(pages, 1):.2f} ms/page"
+            )
     finally:
         project.close()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--part", default="all",
-                        choices=["all", "simulate", "rescore", "queue", "pool"])
+    parser.add_argument(
+        "--part", default="all", choices=["all", "simulate", "rescore", "queue", "pool"]
+    )
     parser.add_argument("--strategies", default="mnlp,random,bald")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--pool-size", type=int, default=5000)
@@ -345,22 +412,33 @@ def main() -> int:
     parser.add_argument("--max-labelled", type=int, default=1600)
     parser.add_argument("--test-limit", type=int, default=None)
     parser.add_argument("--rescore-pool", type=int, default=10_000)
-    parser.add_argument("--data", default=None,
-                        help="the CoNLL-2003 folder (default ../shared/data/conll2003)")
+    parser.add_argument(
+        "--data", default=None, help="the CoNLL-2003 folder (default ../shared/data/conll2003)"
+    )
     parser.add_argument("--big-pool", type=int, default=200_000)
     parser.add_argument("--cases", default="next,rescore", help="the pool part's cases")
-    parser.add_argument("--baseline-ref", default=BASELINE_REF,
-                        help="the git commit whose engine/ is the 'before' of the pool part")
-    parser.add_argument("--after-ref", default=None,
-                        help="a commit for the 'after' (default: this working tree)")
+    parser.add_argument(
+        "--baseline-ref",
+        default=BASELINE_REF,
+        help="the git commit whose engine/ is the 'before' of the pool part",
+    )
+    parser.add_argument(
+        "--after-ref", default=None, help="a commit for the 'after' (default: this working tree)"
+    )
     parser.add_argument("--max-minutes", type=float, default=None)
     parser.add_argument("--base-model", default=None)
     parser.add_argument("--out", default=None)
-    parser.add_argument("--no-diversity", action="store_true",
-                        help="rank batches by the strategy alone (no diversity re-ranking)")
-    parser.add_argument("--quick", action="store_true",
-                        help="reduced run: pool 600, seed 50, batch 50 up to 150, 1 seed, "
-                             "500 test sentences, mnlp,random, rescore pool 2000")
+    parser.add_argument(
+        "--no-diversity",
+        action="store_true",
+        help="rank batches by the strategy alone (no diversity re-ranking)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="reduced run: pool 600, seed 50, batch 50 up to 150, 1 seed, "
+        "500 test sentences, mnlp,random, rescore pool 2000",
+    )
     args = parser.parse_args()
     global DATA
     DATA = Path(args.data) if args.data else DATA

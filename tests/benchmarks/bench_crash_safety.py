@@ -23,8 +23,9 @@ def main() -> int:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--trials", type=int, default=50)
-    parser.add_argument("--only",
-                        default="spans,import,migration,training,export,backup,restore,rescore")
+    parser.add_argument(
+        "--only", default="spans,import,migration,training,export,backup,restore,rescore"
+    )
     args = parser.parse_args()
     only = set(args.only.split(","))
     with tempfile.TemporaryDirectory() as tmp:
@@ -50,19 +51,21 @@ def main() -> int:
             trained = h.trained_project(root, base) if only & {"export", "rescore"} else None
             if "export" in only:
                 previous = h.prepared_export(trained, root / "previous-export")
-                scenarios["export"] = functools.partial(h.export_trial, trained_project=trained,
-                                                        previous_export=previous)
+                scenarios["export"] = functools.partial(
+                    h.export_trial, trained_project=trained, previous_export=previous
+                )
             if "rescore" in only:
-                scenarios["rescore"] = functools.partial(h.rescore_trial,
-                                                         trained_project=trained)
+                scenarios["rescore"] = functools.partial(h.rescore_trial, trained_project=trained)
         total_fail = 0
         for name, trial in scenarios.items():
             t0 = time.perf_counter()
             outcome = h.run_trials(name, trial, args.trials, root / "work", seed=42)
             dt = time.perf_counter() - t0
             total_fail += len(outcome.failures)
-            print(f"{name:10s} trials {outcome.trials:3d}  failures {len(outcome.failures)}"
-                  f"  ({dt:.0f} s)")
+            print(
+                f"{name:10s} trials {outcome.trials:3d}  failures {len(outcome.failures)}"
+                f"  ({dt:.0f} s)"
+            )
             for f in outcome.failures[:5]:
                 print("   ", f)
         print(f"total failures: {total_fail}")

@@ -52,8 +52,9 @@ def run_rule(rule: str, conll: Path, work: Path, test: list[Any], seed: int) -> 
     from engine.training.evaluate import score_model
 
     work.mkdir(parents=True, exist_ok=True)
-    with Project.create(work / rule, ["PER", "ORG", "LOC", "MISC"],
-                        settings={"split": rule, "seed": seed}) as project:
+    with Project.create(
+        work / rule, ["PER", "ORG", "LOC", "MISC"], settings={"split": rule, "seed": seed}
+    ) as project:
         project.import_files([conll], "conll")
         started = time.monotonic()
         result = project.train(TrainConfig(seed=seed))
@@ -63,23 +64,37 @@ def run_rule(rule: str, conll: Path, work: Path, test: list[Any], seed: int) -> 
         model, tokenizer = load_token_classifier(folder), load_tokenizer(folder)
         tags = [model.config.id2label[i] for i in range(len(model.config.id2label))]
         on_test = score_model(model, tokenizer, test, tags, source="test")
-    return {"rule": held.get("split", rule), "heldout_f1": held["f1"],
-            "heldout_ci": held.get("f1_ci"), "heldout": describe_score(held),
-            "train_sentences": result.counts.get("train_sentences"),
-            "test_f1": on_test["f1"], "test_ci": on_test.get("f1_ci"),
-            "test_sentences": on_test["sentences"],
-            "gap": None if held["f1"] is None else round(held["f1"] - on_test["f1"], 4),
-            "train_seconds": round(seconds, 1)}
+    return {
+        "rule": held.get("split", rule),
+        "heldout_f1": held["f1"],
+        "heldout_ci": held.get("f1_ci"),
+        "heldout": describe_score(held),
+        "train_sentences": result.counts.get("train_sentences"),
+        "test_f1": on_test["f1"],
+        "test_ci": on_test.get("f1_ci"),
+        "test_sentences": on_test["sentences"],
+        "gap": None if held["f1"] is None else round(held["f1"] - on_test["f1"], 4),
+        "train_seconds": round(seconds, 1),
+    }
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sentences", type=int, default=300)
-    ap.add_argument("--rules", nargs="+", default=["segments", "blocks"],
-                    choices=("segments", "blocks", "documents", "auto"))
+    ap.add_argument(
+        "--rules",
+        nargs="+",
+        default=["segments", "blocks"],
+        choices=("segments", "blocks", "documents", "auto"),
+    )
     ap.add_argument("--test-limit", type=int, default=None, help="default: all of test.txt")
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0],
-                    help="project seeds (the split and the training run)")
+    ap.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="project seeds (the split and the training run)",
+    )
     ap.add_argument("--data", type=Path, default=DATA, help="the CoNLL-2003 folder")
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = ap.parse_args()
@@ -95,15 +110,20 @@ def main() -> int:
             row = run_rule(rule, conll, Path(tmp) / f"seed{seed}", test, seed)
             row["seed"] = seed
             rows.append(row)
-            print(f"{rule:>9} seed {seed}: held-out F1 {row['heldout']}; CoNLL test F1 "
-                  f"{row['test_f1']:.3f} on {row['test_sentences']} sentences; gap "
-                  f"{row['gap']:+.3f} ({row['train_seconds']} s training)", flush=True)
+            print(
+                f"{rule:>9} seed {seed}: held-out F1 {row['heldout']}; CoNLL test F1 "
+                f"{row['test_f1']:.3f} on {row['test_sentences']} sentences; gap "
+                f"{row['gap']:+.3f} ({row['train_seconds']} s training)",
+                flush=True,
+            )
     for rule in args.rules:
         gaps = [r["gap"] for r in rows if r["rule"] == rule and r["gap"] is not None]
         if gaps:
             mean = sum(gaps) / len(gaps)
-            print(f"{rule:>9}: mean gap held-out - test {mean:+.3f} over {len(gaps)} seed(s)"
-                  f"{'' if rule == 'segments' else ' (target within 0.15)'}")
+            print(
+                f"{rule:>9}: mean gap held-out - test {mean:+.3f} over {len(gaps)} seed(s)"
+                f"{'' if rule == 'segments' else ' (target within 0.15)'}"
+            )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
     return 0

@@ -51,9 +51,10 @@ def write_big_jsonl(path: Path, megabytes: float) -> int:
     for doc in read_file(TRAIN, "conll"):
         starts = [s.start for s in doc.spans]
         for a, b in doc.segments or []:
-            spans = [{"start": s.start - a, "end": s.end - a, "label": s.label}
-                     for s in doc.spans[bisect.bisect_left(starts, a):
-                                        bisect.bisect_left(starts, b)]]
+            spans = [
+                {"start": s.start - a, "end": s.end - a, "label": s.label}
+                for s in doc.spans[bisect.bisect_left(starts, a) : bisect.bisect_left(starts, b)]
+            ]
             sentences.append((doc.text[a:b], spans))
     limit = int(megabytes * 1024 * 1024)
     written = count = 0
@@ -66,12 +67,16 @@ def write_big_jsonl(path: Path, megabytes: float) -> int:
             pos = len(first) + 1
             for i in range(10):
                 text, sent_spans = sentences[(k * 10 + i) % len(sentences)]
-                spans += [{"start": s["start"] + pos, "end": s["end"] + pos,
-                           "label": s["label"]} for s in sent_spans]
+                spans += [
+                    {"start": s["start"] + pos, "end": s["end"] + pos, "label": s["label"]}
+                    for s in sent_spans
+                ]
                 parts.append(text)
                 pos += len(text) + 1
-            line = json.dumps({"text": " ".join(parts), "spans": spans, "id": k},
-                              ensure_ascii=False) + "\n"
+            line = (
+                json.dumps({"text": " ".join(parts), "spans": spans, "id": k}, ensure_ascii=False)
+                + "\n"
+            )
             out.write(line)
             written += len(line.encode("utf-8"))
             count += 11  # "Document k." and ten sentences
@@ -100,14 +105,22 @@ def big_import(megabytes: float) -> None:
         write_big_jsonl(path, megabytes)
         size = path.stat().st_size
         print(f"big JSONL: {size / 1024 / 1024:.1f} MB written in {time.perf_counter() - t:.1f} s")
-        done = subprocess.run([sys.executable, "-c", CHILD, str(Path(tmp) / "big"), str(path),
-                               str(REPO)], capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, "-c", CHILD, str(Path(tmp) / "big"), str(path), str(REPO)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         took, docs, segments, spans, rss_kb = done.stdout.split()
         rate = int(segments) / float(took)
-        print(f"big import: {docs} documents, {segments} segments (sentences), {spans} spans "
-              f"in {float(took):.1f} s = {rate:,.0f} sentences/s")
-        print(f"big import peak RSS (child process): {int(rss_kb) / 1024:.0f} MB "
-              f"for a {size / 1024 / 1024:.0f} MB file")
+        print(
+            f"big import: {docs} documents, {segments} segments (sentences), {spans} spans "
+            f"in {float(took):.1f} s = {rate:,.0f} sentences/s"
+        )
+        print(
+            f"big import peak RSS (child process): {int(rss_kb) / 1024:.0f} MB "
+            f"for a {size / 1024 / 1024:.0f} MB file"
+        )
 
 
 def main() -> int:
@@ -134,8 +147,10 @@ def small_import() -> None:
     sentences = sum(len(d.segments or []) for d in docs)
 
     def full_import() -> None:
-        with tempfile.TemporaryDirectory() as tmp, \
-                Project.create(Path(tmp) / "bench", ["PER", "ORG", "LOC", "MISC"]) as p:
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            Project.create(Path(tmp) / "bench", ["PER", "ORG", "LOC", "MISC"]) as p,
+        ):
             report = p.import_files([TRAIN], "conll")
             assert report.segments == sentences, report
 
@@ -149,9 +164,10 @@ def small_import() -> None:
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("CREATE TABLE s (id INTEGER PRIMARY KEY, doc INT, a INT, b INT, t TEXT)")
             conn.execute("BEGIN IMMEDIATE")
-            conn.executemany("INSERT INTO s (doc, a, b, t) VALUES (?, ?, ?, ?)",
-                             [(i, a, b, d.text[a:b]) for i, d in enumerate(docs)
-                              for a, b in d.segments or []])
+            conn.executemany(
+                "INSERT INTO s (doc, a, b, t) VALUES (?, ?, ?, ?)",
+                [(i, a, b, d.text[a:b]) for i, d in enumerate(docs) for a, b in d.segments or []],
+            )
             conn.execute("COMMIT")
             conn.close()
 
@@ -164,8 +180,9 @@ def small_import() -> None:
     print(f"reader only: {t_read:.3f} s = {sentences / t_read:,.0f} sentences/s")
     print(f"bare SQLite insert of the same sentences: {t_bare:.3f} s")
     print(f"ratio full import / target: {rate / 10_000:.2f}x")
-    print(f"ratio full import time / (reader + bare insert) time: "
-          f"{t_full / (t_read + t_bare):.2f}x")
+    print(
+        f"ratio full import time / (reader + bare insert) time: {t_full / (t_read + t_bare):.2f}x"
+    )
 
 
 if __name__ == "__main__":

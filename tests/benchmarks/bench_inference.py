@@ -189,24 +189,34 @@ def _variant(folder: Path, root: Path, name: str, build: Callable[[Path, Path], 
     return out
 
 
-def int8_variants(folder: Path, texts: list[str], gold: list[list[str]], calibration: list[str],
-                  threads: int | None, fp32_f1: float) -> None:
+def int8_variants(
+    folder: Path,
+    texts: list[str],
+    gold: list[list[str]],
+    calibration: list[str],
+    threads: int | None,
+    fp32_f1: float,
+) -> None:
     """int8 recipes side by side: F1 against fp32, batch independence, speed, file size."""
     from engine.export.convert import quantize_int8, quantize_int8_static
     from engine.inference.predictor import Predictor
 
     fp32 = Predictor(folder, quantized=False)
-    batches = [{n: b[n] for n in fp32.input_names}
-               for b in fp32.model_inputs(calibration, batch_size=16)]
+    batches = [
+        {n: b[n] for n in fp32.input_names} for b in fp32.model_inputs(calibration, batch_size=16)
+    ]
     root = Path(tempfile.mkdtemp(prefix="bench-int8-"))
     variants = {
         "dynamic": lambda a, b: quantize_int8(a, b),
         "static, fp32 embeddings": lambda a, b: quantize_int8_static(
-            a, b, batches, {"op_types": ["MatMul", "Gemm"]}),
+            a, b, batches, {"op_types": ["MatMul", "Gemm"]}
+        ),
         "static (export default)": lambda a, b: quantize_int8_static(a, b, batches),
     }
-    print(f"\nint8 recipes (calibrated on {len(calibration)} training sentences; fp32 F1 "
-          f"{fp32_f1:.4f})")
+    print(
+        f"\nint8 recipes (calibrated on {len(calibration)} training sentences; fp32 F1 "
+        f"{fp32_f1:.4f})"
+    )
     for k, (name, build) in enumerate(variants.items()):
         began = time.perf_counter()
         out = _variant(folder, root, f"v{k}-{name.split()[0].strip(',')}", build)
@@ -216,14 +226,19 @@ def int8_variants(folder: Path, texts: list[str], gold: list[list[str]], calibra
         for size_b in (1, 8, 32):
             seconds, pred = timed(lambda s=size_b, o=out: run_predictor(o, texts, True, s, threads))
             results[size_b] = (len(texts) / seconds, pred)
-        same = {b: sum(x == y for x, y in zip(results[1][1], results[b][1], strict=True))
-                / len(texts) for b in (8, 32)}
+        same = {
+            b: sum(x == y for x, y in zip(results[1][1], results[b][1], strict=True)) / len(texts)
+            for b in (8, 32)
+        }
         speed, pred = results[default]
         score = f1(gold, pred)
-        print(f"  {name:<26} {size:6.1f} MB  F1 {score:.4f} ({100 * (score - fp32_f1):+.2f} "
-              f"points)  {speed:7.1f} sent/s at its default batch {default}; sentences "
-              f"identical to batch 1: {100 * same[8]:.1f} % at 8, {100 * same[32]:.1f} % at 32 "
-              f"(built in {time.perf_counter() - began:.0f} s)", flush=True)
+        print(
+            f"  {name:<26} {size:6.1f} MB  F1 {score:.4f} ({100 * (score - fp32_f1):+.2f} "
+            f"points)  {speed:7.1f} sent/s at its default batch {default}; sentences "
+            f"identical to batch 1: {100 * same[8]:.1f} % at 8, {100 * same[32]:.1f} % at 32 "
+            f"(built in {time.perf_counter() - began:.0f} s)",
+            flush=True,
+        )
 
 
 def calibration_texts(path: Path, n: int) -> list[str]:
@@ -240,12 +255,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--skip-pipeline", action="store_true")
-    parser.add_argument("--calibration", type=Path, default=DATA.parent / "train.txt",
-                        help="CoNLL file whose first --calibration-size sentences calibrate "
-                             "static int8 (the model's training data)")
+    parser.add_argument(
+        "--calibration",
+        type=Path,
+        default=DATA.parent / "train.txt",
+        help="CoNLL file whose first --calibration-size sentences calibrate "
+        "static int8 (the model's training data)",
+    )
     parser.add_argument("--calibration-size", type=int, default=256)
-    parser.add_argument("--skip-variants", action="store_true",
-                        help="skip the int8 recipe comparison (dynamic vs static)")
+    parser.add_argument(
+        "--skip-variants",
+        action="store_true",
+        help="skip the int8 recipe comparison (dynamic vs static)",
+    )
     args = parser.parse_args(argv)
     if not args.data.is_file():
         print(f"skipped: {args.data} not found (CoNLL-2003 test set is needed)")
@@ -260,8 +282,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         began = time.perf_counter()
         calib = calibration_texts(args.calibration, args.calibration_size)
-        folder = export_model(args.version, Path(scratch.name) / "onnx",
-                              calibration_texts=calib).path
+        folder = export_model(
+            args.version, Path(scratch.name) / "onnx", calibration_texts=calib
+        ).path
         print(f"export: {time.perf_counter() - began:.1f} s -> {folder}")
     meta = json.loads((folder / "spantune.json").read_text())
     tags = list(json.loads((folder / "config.json").read_text())["id2label"].values())
@@ -292,12 +315,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     scores = {name: score for name, _, score in rows}
     fp32_f1 = scores[f"predictor fp32, batch {FP32_BATCH} (default)"]
     int8_f1 = scores[f"predictor int8, batch {INT8_BATCH} (default)"]
-    print(f"  int8 F1 drop at the default batch: {100 * (fp32_f1 - int8_f1):.2f} points "
-          f"(target <= 0.3)")
+    print(
+        f"  int8 F1 drop at the default batch: {100 * (fp32_f1 - int8_f1):.2f} points "
+        f"(target <= 0.3)"
+    )
     if not args.skip_variants:
-        int8_variants(folder, texts, gold, calibration_texts(args.calibration,
-                                                             args.calibration_size),
-                      args.threads, fp32_f1)
+        int8_variants(
+            folder,
+            texts,
+            gold,
+            calibration_texts(args.calibration, args.calibration_size),
+            args.threads,
+            fp32_f1,
+        )
     for quantized in (False, True):
         info = child_process(folder, texts, quantized, None, args.threads)
         print(

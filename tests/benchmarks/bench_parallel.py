@@ -39,17 +39,31 @@ def load(path: Path, n: int, seed: int) -> list:
 
 
 def run(bundle: Path, out: Path, processes: int, device: str) -> dict:
-    cmd = [sys.executable, "-m", "engine.cli.main", "train-bundle", str(bundle), str(out),
-           "--device", device, "--processes", str(processes)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "engine.cli.main",
+        "train-bundle",
+        str(bundle),
+        str(out),
+        "--device",
+        device,
+        "--processes",
+        str(processes),
+    ]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     started = time.monotonic()
     subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
     seconds = time.monotonic() - started
     meta = json.loads((out / "spantune.json").read_text(encoding="utf-8"))
-    return {"processes": processes, "f1": meta["metrics"]["f1"], "seconds": round(seconds, 1),
-            "train_seconds": meta["metrics"]["training"]["seconds"],
-            "steps": meta["metrics"]["training"]["steps"],
-            "epochs": meta["metrics"]["training"]["epochs"]}
+    return {
+        "processes": processes,
+        "f1": meta["metrics"]["f1"],
+        "seconds": round(seconds, 1),
+        "train_seconds": meta["metrics"]["training"]["seconds"],
+        "steps": meta["metrics"]["training"]["steps"],
+        "epochs": meta["metrics"]["training"]["epochs"],
+    }
 
 
 def main() -> None:
@@ -72,18 +86,25 @@ def main() -> None:
     evaluation = load(args.data / "dev.txt", args.eval, args.seed)
     labels = ["PER", "ORG", "LOC", "MISC"]
     with tempfile.TemporaryDirectory() as tmp:
-        bundle = bundle_from_examples(Path(tmp) / "bundle", labels, train, evaluation,
-                                      TrainConfig(seed=args.seed), name="bundled",
-                                      base_folder=bundled_model_dir())
-        rows = [run(bundle, Path(tmp) / f"v{n}", n, args.device)
-                for n in (1, args.processes)]
+        bundle = bundle_from_examples(
+            Path(tmp) / "bundle",
+            labels,
+            train,
+            evaluation,
+            TrainConfig(seed=args.seed),
+            name="bundled",
+            base_folder=bundled_model_dir(),
+        )
+        rows = [run(bundle, Path(tmp) / f"v{n}", n, args.device) for n in (1, args.processes)]
     n_train = len(train)
     print(f"{n_train} train sentences, {len(evaluation)} eval sentences, device {args.device}")
     print("processes | eval F1 | wall s | train s | sentences/s | steps | epochs")
     for r in rows:
         rate = n_train * r["epochs"] / r["train_seconds"]
-        print(f"{r['processes']:>9} | {r['f1']:.4f} | {r['seconds']:>6} | "
-              f"{r['train_seconds']:>7} | {rate:>11.1f} | {r['steps']:>5} | {r['epochs']}")
+        print(
+            f"{r['processes']:>9} | {r['f1']:.4f} | {r['seconds']:>6} | "
+            f"{r['train_seconds']:>7} | {rate:>11.1f} | {r['steps']:>5} | {r['epochs']}"
+        )
     print(f"F1 difference: {(rows[1]['f1'] - rows[0]['f1']) * 100:+.2f} points")
 
 

@@ -47,8 +47,9 @@ def load(size: int, seed: int) -> list[Any]:
     return random.Random(seed).sample(examples, size)
 
 
-def corrupt(examples: list[Any], rate: float, labels: list[str],
-            seed: int) -> tuple[list[Any], set[int], dict[str, int]]:
+def corrupt(
+    examples: list[Any], rate: float, labels: list[str], seed: int
+) -> tuple[list[Any], set[int], dict[str, int]]:
     """Corrupt ``rate`` of all entities (at most one per sentence, plus spurious spans)."""
     from engine.text.tokens import whitespace_tokens
     from engine.types import SpanData
@@ -68,8 +69,12 @@ def corrupt(examples: list[Any], rate: float, labels: list[str],
         words = whitespace_tokens(ex.text)
         spans = list(ex.spans)
         if kind == "spurious":
-            free = [w for w in words if not any(s.start < w.end and s.end > w.start
-                                                for s in spans) and ex.text[w.start].isalpha()]
+            free = [
+                w
+                for w in words
+                if not any(s.start < w.end and s.end > w.start for s in spans)
+                and ex.text[w.start].isalpha()
+            ]
             if not free:
                 continue
             w = rng.choice(free)
@@ -80,8 +85,7 @@ def corrupt(examples: list[Any], rate: float, labels: list[str],
             k = rng.randrange(len(spans))
             s = spans[k]
             if kind == "label_swap":
-                spans[k] = SpanData(s.start, s.end, rng.choice([x for x in labels
-                                                                if x != s.label]))
+                spans[k] = SpanData(s.start, s.end, rng.choice([x for x in labels if x != s.label]))
             elif kind == "deleted":
                 del spans[k]
             else:  # boundary shift by one word: extend or shrink at one end
@@ -106,8 +110,9 @@ def _shift(s: Any, words: list[Any], spans: list[Any], rng: random.Random) -> An
     if len(inside) > 1:
         options += [(words[first + 1].start, s.end), (s.start, words[last - 1].end)]
     taken = [(x.start, x.end) for x in spans if x is not s]
-    if last + 1 < len(words) and all(not (a < words[last + 1].end and b > s.start)
-                                     for a, b in taken):
+    if last + 1 < len(words) and all(
+        not (a < words[last + 1].end and b > s.start) for a, b in taken
+    ):
         options.append((s.start, words[last + 1].end))
     if first > 0 and all(not (a < s.end and b > words[first - 1].start) for a, b in taken):
         options.append((words[first - 1].start, s.end))
@@ -145,8 +150,10 @@ def main() -> int:
     clean = load(args.size, args.seed)
     noisy, corrupted, counts = corrupt(clean, args.rate, labels, args.seed)
     entities = sum(len(ex.spans) for ex in clean)
-    print(f"{len(noisy)} sentences, {entities} entities; corrupted {len(corrupted)} sentences "
-          f"({', '.join(f'{k} {v}' for k, v in counts.items())})")
+    print(
+        f"{len(noisy)} sentences, {entities} entities; corrupted {len(corrupted)} sentences "
+        f"({', '.join(f'{k} {v}' for k, v in counts.items())})"
+    )
     config = TrainConfig(epochs=args.epochs, seed=args.seed)
     started = time.monotonic()
     result = review_examples(noisy, labels, args.folds, config)
@@ -154,23 +161,27 @@ def main() -> int:
     items = result.items
     truth = [i.segment_id in corrupted for i in items]
     rng = np.random.default_rng(args.seed)
-    rows = {"review": ranking_metrics([i.score + (1.0 if i.issues else 0.0) for i in items],
-                                      truth),
-            "confidence": ranking_metrics([i.uncertainty for i in items], truth),
-            "random": ranking_metrics(list(rng.random(len(items))), truth)}
-    print(f"review: {args.folds} folds, epochs {args.epochs or 'auto'}, {seconds:.0f} s "
-          f"({len(result.flagged)} sentences flagged)")
+    rows = {
+        "review": ranking_metrics([i.score + (1.0 if i.issues else 0.0) for i in items], truth),
+        "confidence": ranking_metrics([i.uncertainty for i in items], truth),
+        "random": ranking_metrics(list(rng.random(len(items))), truth),
+    }
+    print(
+        f"review: {args.folds} folds, epochs {args.epochs or 'auto'}, {seconds:.0f} s "
+        f"({len(result.flagged)} sentences flagged)"
+    )
     print(f"{'ranking':<12} {'P@k':>6} {'R@k':>6} {'AUC-PR':>7}   (k = {len(corrupted)})")
     for name, m in rows.items():
         print(f"{name:<12} {m['p_at_k']:6.3f} {m['r_at_k']:6.3f} {m['auc_pr']:7.3f}")
-    top = {i.segment_id for i in items[:len(corrupted)]}
+    top = {i.segment_id for i in items[: len(corrupted)]}
     by_kind = _recall_by_kind(noisy, clean, corrupted, top)
     print("recall@k by corruption kind: " + ", ".join(f"{k} {v}" for k, v in by_kind.items()))
     return 0
 
 
-def _recall_by_kind(noisy: list[Any], clean: list[Any], corrupted: set[int],
-                    top: set[int]) -> dict[str, str]:
+def _recall_by_kind(
+    noisy: list[Any], clean: list[Any], corrupted: set[int], top: set[int]
+) -> dict[str, str]:
     out: dict[str, list[int]] = {k: [0, 0] for k in KINDS}
     for a, b in zip(noisy, clean, strict=True):
         if a.segment_id not in corrupted:

@@ -35,7 +35,8 @@ _TEXT = (
     "river minister president club university market report today yesterday week "
     "john smith mary jones berlin paris london tokyo germany france china google apple "
     "shares rose fell percent million year government police court team match won lost "
-    "new york united states european union officials told reporters on monday")
+    "new york united states european union officials told reporters on monday"
+)
 WORDS = _TEXT.split()
 
 
@@ -53,8 +54,10 @@ def build(folder: Path, n: int, seed: int) -> None:
     project = Project.create(folder, labels)
     docs = []
     for d in range(0, n, 100):
-        sents = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 30))) + " ."
-                 for _ in range(min(100, n - d))]
+        sents = [
+            " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 30))) + " ."
+            for _ in range(min(100, n - d))
+        ]
         text, bounds, pos = "", [], 0
         for s in sents:
             bounds.append((pos, pos + len(s)))
@@ -62,8 +65,15 @@ def build(folder: Path, n: int, seed: int) -> None:
             pos += len(s) + 1
         docs.append(DocumentData(text=text, segments=bounds, labelled=False))
     with project.db.write() as conn:
-        insert_documents(conn, docs, source="synthetic", mode="sentences",
-                         as_suggestions=False, eval_share=0.1, seed=seed)
+        insert_documents(
+            conn,
+            docs,
+            source="synthetic",
+            mode="sentences",
+            as_suggestions=False,
+            eval_share=0.1,
+            seed=seed,
+        )
     base = bundled_model_dir()
     model, tokenizer = load_token_classifier(base), load_tokenizer(base)
     fit_head(model, tag_names(labels))
@@ -93,19 +103,31 @@ def run_mode(folder: Path, mode: str, workers: int, out: Path) -> None:
             result = rescore(project, **options)
         seconds = time.monotonic() - started
         conn = project.db.connection()
-        queue = conn.execute("SELECT segment_id, score FROM al_scores ORDER BY score DESC,"
-                             " segment_id").fetchall()
-        sugg = conn.execute('SELECT segment_id, start, "end", label, round(score, 5) FROM'
-                            " suggestions ORDER BY segment_id, start").fetchall()
+        queue = conn.execute(
+            "SELECT segment_id, score FROM al_scores ORDER BY score DESC, segment_id"
+        ).fetchall()
+        sugg = conn.execute(
+            'SELECT segment_id, start, "end", label, round(score, 5) FROM'
+            " suggestions ORDER BY segment_id, start"
+        ).fetchall()
     try:  # VmHWM is this process image's own peak; ru_maxrss can carry the parent's over exec
         status = Path("/proc/self/status").read_text(encoding="ascii").splitlines()
         hwm = [line for line in status if line.startswith("VmHWM:")][0]
         peak_mb = int(hwm.split()[1]) / 1024
     except (OSError, IndexError):
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    out.write_text(json.dumps({"seconds": seconds, "scored": result.scored + (
-        result.eval_segments or 0), "peak_mb": peak_mb, "queue": queue, "suggestions": sugg}),
-        encoding="utf-8")
+    out.write_text(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "scored": result.scored + (result.eval_segments or 0),
+                "peak_mb": peak_mb,
+                "queue": queue,
+                "suggestions": sugg,
+            }
+        ),
+        encoding="utf-8",
+    )
 
 
 def main() -> None:
@@ -128,15 +150,30 @@ def main() -> None:
         results = {}
         for mode in ("local", "ray"):
             out = Path(tmp) / f"{mode}.json"
-            subprocess.run([sys.executable, __file__, "--mode", mode, "--project", str(folder),
-                            "--workers", str(args.workers), "--out", str(out)], check=True,
-                           env={**os.environ, "PYTHONPATH": str(REPO)})
+            subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--mode",
+                    mode,
+                    "--project",
+                    str(folder),
+                    "--workers",
+                    str(args.workers),
+                    "--out",
+                    str(out),
+                ],
+                check=True,
+                env={**os.environ, "PYTHONPATH": str(REPO)},
+            )
             results[mode] = json.loads(out.read_text(encoding="utf-8"))
     print(f"mode  | segments | seconds | segments/s | driver peak MB  ({os.cpu_count()} cores)")
     for mode, r in results.items():
         label = mode if mode == "local" else f"ray ({args.workers} actors)"
-        print(f"{label:<16} | {r['scored']:>8} | {r['seconds']:>7.1f} | "
-              f"{r['scored'] / r['seconds']:>10.1f} | {r['peak_mb']:>8.0f}")
+        print(
+            f"{label:<16} | {r['scored']:>8} | {r['seconds']:>7.1f} | "
+            f"{r['scored'] / r['seconds']:>10.1f} | {r['peak_mb']:>8.0f}"
+        )
     same_q = results["local"]["queue"] == results["ray"]["queue"]
     same_s = results["local"]["suggestions"] == results["ray"]["suggestions"]
     print(f"queues identical: {same_q}; suggestions identical: {same_s}")

@@ -65,14 +65,23 @@ def ours(train: list[Any], test: list[Any], labels: list[str], config: Any) -> d
     epochs = outcome.config["epochs"]
     t0 = time.monotonic()
     metrics = score_model(outcome.model, outcome.tokenizer, test, outcome.tags, source="test")
-    return {"f1": metrics["f1"], "seconds": seconds, "loop_seconds": steps_seconds, "cpu": cpu,
-            "epochs": epochs, "steps": outcome.metrics["training"]["steps"],
-            "threads": outcome.config["threads"], "bf16": outcome.config["bf16"],
-            "sent_per_s": epochs * len(train) / seconds, "eval_seconds": time.monotonic() - t0}
+    return {
+        "f1": metrics["f1"],
+        "seconds": seconds,
+        "loop_seconds": steps_seconds,
+        "cpu": cpu,
+        "epochs": epochs,
+        "steps": outcome.metrics["training"]["steps"],
+        "threads": outcome.config["threads"],
+        "bf16": outcome.config["bf16"],
+        "sent_per_s": epochs * len(train) / seconds,
+        "eval_seconds": time.monotonic() - t0,
+    }
 
 
-def hf_trainer(train: list[Any], test: list[Any], labels: list[str], config: Any,
-               epochs: int, threads: int) -> dict[str, Any] | None:
+def hf_trainer(
+    train: list[Any], test: list[Any], labels: list[str], config: Any, epochs: int, threads: int
+) -> dict[str, Any] | None:
     """The same run through transformers.Trainer (group_by_length, fused AdamW)."""
     try:
         import accelerate  # noqa: F401  (Trainer needs it)
@@ -95,21 +104,40 @@ def hf_trainer(train: list[Any], test: list[Any], labels: list[str], config: Any
     tokenizer, model = load_tokenizer(folder), load_token_classifier(folder)
     tags = tag_names(labels)
     fit_head(model, tags)
-    encoded = encode_examples(train, tokenizer, {t: i for i, t in enumerate(tags)},
-                              config.max_length, config.stride)
+    encoded = encode_examples(
+        train, tokenizer, {t: i for i, t in enumerate(tags)}, config.max_length, config.stride
+    )
     special = special_tokens(tokenizer.backend_tokenizer, tokenizer.pad_token)
-    rows = [{"input_ids": ids, "attention_mask": [1] * len(ids), "labels": labs}
-            for ids, labs in window_rows(encoded, special)]
+    rows = [
+        {"input_ids": ids, "attention_mask": [1] * len(ids), "labels": labs}
+        for ids, labs in window_rows(encoded, special)
+    ]
     with tempfile.TemporaryDirectory() as out:
         args = TrainingArguments(
-            output_dir=out, per_device_train_batch_size=config.batch_size,
-            num_train_epochs=epochs, learning_rate=config.lr, warmup_steps=config.warmup_ratio,
-            weight_decay=config.weight_decay, max_grad_norm=config.clip,
-            train_sampling_strategy="group_by_length", optim="adamw_torch_fused",
-            save_strategy="no", eval_strategy="no", logging_strategy="no", report_to=[],
-            use_cpu=True, seed=config.seed or 0, disable_tqdm=True, dataloader_num_workers=0)
-        trainer = Trainer(model=model, args=args, train_dataset=rows,
-                          data_collator=DataCollatorForTokenClassification(tokenizer))
+            output_dir=out,
+            per_device_train_batch_size=config.batch_size,
+            num_train_epochs=epochs,
+            learning_rate=config.lr,
+            warmup_steps=config.warmup_ratio,
+            weight_decay=config.weight_decay,
+            max_grad_norm=config.clip,
+            train_sampling_strategy="group_by_length",
+            optim="adamw_torch_fused",
+            save_strategy="no",
+            eval_strategy="no",
+            logging_strategy="no",
+            report_to=[],
+            use_cpu=True,
+            seed=config.seed or 0,
+            disable_tqdm=True,
+            dataloader_num_workers=0,
+        )
+        trainer = Trainer(
+            model=model,
+            args=args,
+            train_dataset=rows,
+            data_collator=DataCollatorForTokenClassification(tokenizer),
+        )
         with torch_threads(threads):
             started = time.monotonic()
             trainer.train()
@@ -123,11 +151,17 @@ def main() -> int:
     parser.add_argument("--sizes", default="200,1000")
     parser.add_argument("--test-limit", type=int, default=0, help="0: the full test set")
     parser.add_argument("--seed", type=int, default=0, help="subset and training seed")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="TrainConfig override, e.g. lr=3e-4 or bf16=True")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="TrainConfig override, e.g. lr=3e-4 or bf16=True",
+    )
     parser.add_argument("--no-trainer", action="store_true")
-    parser.add_argument("--trainer-sizes", default=None,
-                        help="sizes to also run through Trainer (default: all)")
+    parser.add_argument(
+        "--trainer-sizes", default=None, help="sizes to also run through Trainer (default: all)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if not (DATA / "train.txt").is_file():
@@ -146,19 +180,25 @@ def main() -> int:
     for size in (int(s) for s in args.sizes.split(",")):
         train = random.Random(args.seed).sample(pool, size)
         mine = ours(train, test, labels, config)
-        print(f"ours    n={size}: F1 {mine['f1']:.4f}, train {mine['seconds']:.1f} s "
-              f"(CPU {mine['cpu']:.1f} s) "
-              f"(loop {mine['loop_seconds']:.1f} s, {mine['epochs']} epochs, {mine['steps']} "
-              f"steps, {mine['threads']} threads, bf16 {mine['bf16']}), {mine['sent_per_s']:.1f} "
-              f"sent/s; test scored in "
-              f"{mine['eval_seconds']:.1f} s", flush=True)
+        print(
+            f"ours    n={size}: F1 {mine['f1']:.4f}, train {mine['seconds']:.1f} s "
+            f"(CPU {mine['cpu']:.1f} s) "
+            f"(loop {mine['loop_seconds']:.1f} s, {mine['epochs']} epochs, {mine['steps']} "
+            f"steps, {mine['threads']} threads, bf16 {mine['bf16']}), {mine['sent_per_s']:.1f} "
+            f"sent/s; test scored in "
+            f"{mine['eval_seconds']:.1f} s",
+            flush=True,
+        )
         if args.no_trainer or size not in trainer_sizes:
             continue
         theirs = hf_trainer(train, test, labels, config, mine["epochs"], mine["threads"])
         if theirs is not None:
-            print(f"Trainer n={size}: F1 {theirs['f1']:.4f}, train {theirs['seconds']:.1f} s, "
-                  f"{theirs['sent_per_s']:.1f} sent/s; throughput ours/Trainer "
-                  f"{mine['sent_per_s'] / theirs['sent_per_s']:.2f}x", flush=True)
+            print(
+                f"Trainer n={size}: F1 {theirs['f1']:.4f}, train {theirs['seconds']:.1f} s, "
+                f"{theirs['sent_per_s']:.1f} sent/s; throughput ours/Trainer "
+                f"{mine['sent_per_s'] / theirs['sent_per_s']:.2f}x",
+                flush=True,
+            )
     return 0
 
 

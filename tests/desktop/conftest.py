@@ -36,27 +36,40 @@ def qsettings(tmp_path: Path) -> QSettings:
     return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
 
 
-def add_document(project: Project, text: str, spans: Sequence[tuple[int, int, str]] = (),
-                 segments: list[tuple[int, int]] | None = None) -> list[int]:
+def add_document(
+    project: Project,
+    text: str,
+    spans: Sequence[tuple[int, int, str]] = (),
+    segments: list[tuple[int, int]] | None = None,
+) -> list[int]:
     """Insert one document through the store; returns its segment ids in order."""
     from engine.store.corpus import insert_documents
     from engine.types import DocumentData, SpanData
 
-    doc = DocumentData(text=text, segments=segments, labelled=False,
-                       spans=[SpanData(s, e, lab) for s, e, lab in spans])
+    doc = DocumentData(
+        text=text,
+        segments=segments,
+        labelled=False,
+        spans=[SpanData(s, e, lab) for s, e, lab in spans],
+    )
     with project.db.write() as conn:
-        insert_documents(conn, [doc], source="test", mode="sentences", as_suggestions=False,
-                         eval_share=0.0)
+        insert_documents(
+            conn, [doc], source="test", mode="sentences", as_suggestions=False, eval_share=0.0
+        )
         doc_id = conn.execute("SELECT max(id) FROM documents").fetchone()[0]
-        return [r[0] for r in conn.execute(
-            "SELECT id FROM segments WHERE document_id = ? ORDER BY position", (doc_id,))]
+        return [
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM segments WHERE document_id = ? ORDER BY position", (doc_id,)
+            )
+        ]
 
 
-def add_suggestion(project: Project, segment_id: int, start: int, end: int, label: str,
-                   score: float = 0.9) -> int:
+def add_suggestion(
+    project: Project, segment_id: int, start: int, end: int, label: str, score: float = 0.9
+) -> int:
     """Add one model suggestion (document offsets) and return its id."""
-    project.annotations.replace_suggestions(
-        [], [(segment_id, start, end, label, score, "v0001")])
+    project.annotations.replace_suggestions([], [(segment_id, start, end, label, score, "v0001")])
     return max(s.id for s in project.annotations.suggestions(segment_id))
 
 
@@ -64,8 +77,7 @@ def add_suggestion(project: Project, segment_id: int, start: int, end: int, labe
 def make_project(tmp_path: Path) -> Iterator[Callable[..., Project]]:
     opened: list[Project] = []
 
-    def make(texts: Sequence[str] = (), labels: Sequence[str] = LABELS,
-             name: str = "p") -> Project:
+    def make(texts: Sequence[str] = (), labels: Sequence[str] = LABELS, name: str = "p") -> Project:
         project = Project.create(tmp_path / name, list(labels))
         for text in texts:
             add_document(project, text)

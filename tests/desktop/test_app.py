@@ -21,8 +21,11 @@ def test_first_run_offers_new_open_demo(make_window) -> None:  # type: ignore[no
     window.start()
     assert window.stack.currentWidget() is window.welcome
     assert not window.welcome.recent_list.isVisible()
-    for button in (window.welcome.new_button, window.welcome.open_button,
-                   window.welcome.demo_button):
+    for button in (
+        window.welcome.new_button,
+        window.welcome.open_button,
+        window.welcome.demo_button,
+    ):
         assert button.isVisible()
 
 
@@ -38,8 +41,9 @@ def test_demo_project_opens(make_window, tmp_path, monkeypatch) -> None:  # type
     assert window.palette.button("PER") is not None
 
 
-def test_recent_projects_and_last_project_reopen(qtbot, make_project, make_window,
-                                                 qsettings) -> None:  # type: ignore[no-untyped-def]
+def test_recent_projects_and_last_project_reopen(
+    qtbot, make_project, make_window, qsettings
+) -> None:  # type: ignore[no-untyped-def]
     project = make_project()
     add_document(project, "Ada Lovelace met Babbage.")
     path = project.path
@@ -65,20 +69,18 @@ def test_recent_projects_and_last_project_reopen(qtbot, make_project, make_windo
         again.close()
 
 
-def test_second_instance_offers_read_only(make_project, make_window,
-                                          monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_second_instance_offers_read_only(make_project, make_window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     project = make_project()
     add_document(project, "Ada Lovelace met Babbage.")
     asked: list[str] = []
     monkeypatch.setattr(prompts, "ask_open_read_only", lambda parent, p: asked.append(p) or True)
     window = make_window()
-    assert window.open_path(str(project.path))      # the project is still open (locked) here
+    assert window.open_path(str(project.path))  # the project is still open (locked) here
     assert asked and window.session.read_only
     assert "[read-only]" in window.windowTitle()
 
 
-def test_missing_recent_project_is_reported_and_forgotten(make_window, tmp_path,
-                                                          qsettings) -> None:  # type: ignore[no-untyped-def]
+def test_missing_recent_project_is_reported_and_forgotten(make_window, tmp_path, qsettings) -> None:  # type: ignore[no-untyped-def]
     settings = AppSettings(qsettings)
     settings.add_recent_project(tmp_path / "gone.spantune")
     window = make_window()

@@ -17,8 +17,10 @@ from engine.api import Project
 from engine.store import backups
 from tests.desktop.conftest import add_document
 
-pytestmark = [pytest.mark.gui,
-              pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and rlimits")]
+pytestmark = [
+    pytest.mark.gui,
+    pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and rlimits"),
+]
 REPO = Path(__file__).resolve().parents[2]
 
 # Runs the launcher as `spantune app PROJECT`; prints "started" once the first project was
@@ -44,18 +46,30 @@ sys.exit(main(["app", sys.argv[1]]))
 """
 
 
-def run_app_then_sigint(project: Path, mode: str, tmp_path: Path,
-                        fsize: int | None = None) -> tuple[int, str, str]:
-    env = dict(os.environ, PYTHONPATH=str(REPO), QT_QPA_PLATFORM="offscreen",
-               XDG_CONFIG_HOME=str(tmp_path / "config"), HOME=str(tmp_path / "home"))
+def run_app_then_sigint(
+    project: Path, mode: str, tmp_path: Path, fsize: int | None = None
+) -> tuple[int, str, str]:
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(REPO),
+        QT_QPA_PLATFORM="offscreen",
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        HOME=str(tmp_path / "home"),
+    )
 
     def cap() -> None:
         if fsize is not None:
             resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
 
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(project), mode], cwd=REPO,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=cap)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(project), mode],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=cap,
+    )
     try:
         assert proc.stdout is not None
         started = proc.stdout.readline()
@@ -91,8 +105,9 @@ def test_sigint_quits_like_closing_the_window(project: Path, tmp_path: Path) -> 
     assert len(backups.list_backups(project)) == 1  # the scheduled backup ran
 
 
-def test_full_disk_at_the_scheduled_backup_opens_with_a_warning(project: Path,
-                                                                tmp_path: Path) -> None:
+def test_full_disk_at_the_scheduled_backup_opens_with_a_warning(
+    project: Path, tmp_path: Path
+) -> None:
     assert (project / "project.sqlite").stat().st_size > 300_000
     code, out, err = run_app_then_sigint(project, "plain", tmp_path, fsize=200_000)
     assert_clean_exit(code, err)

@@ -26,8 +26,11 @@ def test_back_up_now_writes_a_backup(make_window, make_project) -> None:  # type
     assert str(after[0]) in window.status.currentMessage()
 
 
-def test_read_only_project_backs_up_but_cannot_retrain(make_window, make_project,  # type: ignore[no-untyped-def]
-                                                       qtbot) -> None:
+def test_read_only_project_backs_up_but_cannot_retrain(
+    make_window,
+    make_project,  # type: ignore[no-untyped-def]
+    qtbot,
+) -> None:
     p = make_project()
     add_document(p, "Angela Merkel visited Paris.")
     path = p.path

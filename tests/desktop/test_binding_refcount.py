@@ -30,7 +30,8 @@ def test_binding_calls_keep_none_references() -> None:
 
 @pytest.mark.skipif(sys.version_info >= (3, 12), reason="None is immortal from Python 3.12")
 def test_painting_thousands_of_queue_rows_and_the_editor_keeps_none_alive(
-        qtbot, make_project, make_window) -> None:  # type: ignore[no-untyped-def]
+    qtbot, make_project, make_window
+) -> None:  # type: ignore[no-untyped-def]
     project = make_project()
     lines = [f"Row {i}: Ada Lovelace met Charles Babbage in London." for i in range(ROWS)]
     pos, segments = 0, []

@@ -33,13 +33,20 @@ def write_jsonl(path: Path, records: list[str]) -> Path:
     return path
 
 
-def test_import_preview_errors_and_partial_import(qtbot, session, make_project,
-                                                  tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_import_preview_errors_and_partial_import(qtbot, session, make_project, tmp_path) -> None:  # type: ignore[no-untyped-def]
     session.adopt(make_project())
-    good = write_jsonl(tmp_path / "good.jsonl", [
-        json.dumps({"text": "Ada Lovelace met Babbage.",
-                    "spans": [{"start": 0, "end": 12, "label": "PER"}]}),
-        json.dumps({"text": "Paris is big.", "spans": []})])
+    good = write_jsonl(
+        tmp_path / "good.jsonl",
+        [
+            json.dumps(
+                {
+                    "text": "Ada Lovelace met Babbage.",
+                    "spans": [{"start": 0, "end": 12, "label": "PER"}],
+                }
+            ),
+            json.dumps({"text": "Paris is big.", "spans": []}),
+        ],
+    )
     bad = write_jsonl(tmp_path / "bad.jsonl", [json.dumps({"text": "Fine line."}), "{broken"])
     plain = tmp_path / "notes.txt"
     plain.write_text("First sentence here. Second one.\n", encoding="utf-8")
@@ -60,7 +67,7 @@ def test_import_preview_errors_and_partial_import(qtbot, session, make_project,
     assert "2 file(s)" in dialog.status.text()
     project = session.project
     texts = [s.text for s in project.segments(limit=50)]
-    assert "Fine line." not in texts                      # the failed file imported nothing
+    assert "Fine line." not in texts  # the failed file imported nothing
     assert "Ada Lovelace met Babbage." in texts and "Second one." in texts
     assert session.job_running == "cold_start"  # then the queue is ordered
     with qtbot.waitSignal(session.queue_changed, timeout=5000):
@@ -84,11 +91,14 @@ def test_label_manager(qtbot, session, make_project, monkeypatch) -> None:  # ty
     assert [s.label for s in project.annotations.spans(seg)] == ["Person"]
     assert dialog.move_current(1)
     assert [lab.name for lab in project.labels.get_all()][:2] == ["ORG", "Person"]
-    assert not dialog.add_label("ORG")                   # duplicate: refused, reported
+    assert not dialog.add_label("ORG")  # duplicate: refused, reported
     assert "already exists" in dialog.hint.text()
     asked: list[tuple[str, int]] = []
-    monkeypatch.setattr(prompts, "confirm_delete_label",
-                        lambda parent, name, spans: asked.append((name, spans)) or True)
+    monkeypatch.setattr(
+        prompts,
+        "confirm_delete_label",
+        lambda parent, name, spans: asked.append((name, spans)) or True,
+    )
     dialog.select("Person")
     assert dialog.delete_current()
     assert asked == [("Person", 1)]

@@ -20,21 +20,42 @@ def trained_folder(tmp_path: Path, labels: list[str]) -> Path:
     from tests.engine.tiny_model import build_tiny_model
 
     base = build_tiny_model(tmp_path / f"base-{len(labels)}", labels)
-    examples = [LabelledExample(i, "john smith visited paris",
-                                (SpanData(0, 10, labels[0]),)) for i in range(4)]
+    examples = [
+        LabelledExample(i, "john smith visited paris", (SpanData(0, 10, labels[0]),))
+        for i in range(4)
+    ]
     out = tmp_path / f"remote-{len(labels)}"
-    train_examples(examples, [], labels, TrainConfig(base_model=str(base), epochs=1,
-                                                     batch_size=2, threads=1, max_length=32,
-                                                     stride=8, device="cpu"), out)
+    train_examples(
+        examples,
+        [],
+        labels,
+        TrainConfig(
+            base_model=str(base),
+            epochs=1,
+            batch_size=2,
+            threads=1,
+            max_length=32,
+            stride=8,
+            device="cpu",
+        ),
+        out,
+    )
     return out
 
 
-def test_import_version_from_the_model_menu(qtbot, make_window, make_project, tmp_path,  # type: ignore[no-untyped-def]
-                                            monkeypatch) -> None:
+def test_import_version_from_the_model_menu(
+    qtbot,
+    make_window,
+    make_project,
+    tmp_path,  # type: ignore[no-untyped-def]
+    monkeypatch,
+) -> None:
     project = make_project()
     add_document(project, "Angela Merkel visited Paris.")
-    window = make_window(project, jobs={"import_version": DEFAULT_JOBS["import_version"],
-                                        "rescore": fake_jobs.quick_rescore})
+    window = make_window(
+        project,
+        jobs={"import_version": DEFAULT_JOBS["import_version"], "rescore": fake_jobs.quick_rescore},
+    )
     wrong = trained_folder(tmp_path, ["PER"])
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(wrong))
     with qtbot.waitSignal(window.session.job_failed, timeout=20000):

@@ -16,8 +16,7 @@ from tests.desktop.conftest import add_document
 pytestmark = pytest.mark.gui
 
 
-def waiting_rescore(project: Any, *, version: str | None = None, on_event: Any,
-                    cancel: Any) -> Any:
+def waiting_rescore(project: Any, *, version: str | None = None, on_event: Any, cancel: Any) -> Any:
     """A rescore that runs until it is cancelled (and stores nothing, like the real one)."""
     for _ in range(1000):
         cancel.raise_if_cancelled()
@@ -30,12 +29,10 @@ def waiting_rescore(project: Any, *, version: str | None = None, on_event: Any,
 def window(make_project, make_window):  # type: ignore[no-untyped-def]
     project = make_project()
     add_document(project, "Angela Merkel visited Paris. Google hired John Smith.")
-    return make_window(project, jobs={"train": fake_jobs.quick_train,
-                                      "rescore": waiting_rescore})
+    return make_window(project, jobs={"train": fake_jobs.quick_train, "rescore": waiting_rescore})
 
 
-def test_cancel_while_updating_suggestions_says_the_new_version_is_active(
-        qtbot, window) -> None:  # type: ignore[no-untyped-def]
+def test_cancel_while_updating_suggestions_says_the_new_version_is_active(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     s, panel = window.session, window.model_panel
     qtbot.mouseClick(panel.retrain_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: s.job_running == "rescore", timeout=5000)
@@ -49,10 +46,14 @@ def test_cancel_while_updating_suggestions_says_the_new_version_is_active(
 
 
 def test_quit_question_while_updating_suggestions_after_a_kept_run(
-        qtbot, window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    qtbot, window, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     asked: list[str] = []
-    monkeypatch.setattr(prompts, "confirm_quit_during_job",
-                        lambda _parent, question: asked.append(question) or False)
+    monkeypatch.setattr(
+        prompts,
+        "confirm_quit_during_job",
+        lambda _parent, question: asked.append(question) or False,
+    )
     s = window.session
     s.retrain()
     qtbot.waitUntil(lambda: s.job_running == "rescore", timeout=5000)
@@ -66,13 +67,17 @@ def test_quit_question_while_updating_suggestions_after_a_kept_run(
 
 
 def test_quit_question_and_cancel_text_during_training(
-        qtbot, make_project, make_window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    qtbot, make_project, make_window, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     project = make_project()
     add_document(project, "Angela Merkel visited Paris.")
     window = make_window(project, jobs={"train": fake_jobs.slow_train})
     asked: list[str] = []
-    monkeypatch.setattr(prompts, "confirm_quit_during_job",
-                        lambda _parent, question: asked.append(question) or False)
+    monkeypatch.setattr(
+        prompts,
+        "confirm_quit_during_job",
+        lambda _parent, question: asked.append(question) or False,
+    )
     s = window.session
     with qtbot.waitSignal(s.job_progressed, timeout=3000):
         s.retrain()

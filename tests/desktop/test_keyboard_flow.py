@@ -46,13 +46,13 @@ def test_accept_all_undo_then_one_by_one(flow) -> None:  # type: ignore[no-untyp
     assert labels(project, segs[0]) == []
     assert len(project.annotations.suggestions(segs[0])) == 2
 
-    key(window, Qt.Key.Key_Tab)            # focus the first suggestion (PER)
-    key(window, Qt.Key.Key_Space)          # accept it
+    key(window, Qt.Key.Key_Tab)  # focus the first suggestion (PER)
+    key(window, Qt.Key.Key_Space)  # accept it
     assert labels(project, segs[0]) == [("PER", "model")]
-    key(window, Qt.Key.Key_Tab)            # PER span, then …
-    key(window, Qt.Key.Key_Tab)            # … the LOC suggestion
+    key(window, Qt.Key.Key_Tab)  # PER span, then …
+    key(window, Qt.Key.Key_Tab)  # … the LOC suggestion
     assert window.editor.focused_item().label == "LOC"
-    key(window, Qt.Key.Key_Delete)         # reject it
+    key(window, Qt.Key.Key_Delete)  # reject it
     assert project.annotations.suggestions(segs[0]) == []
     assert labels(project, segs[0]) == [("PER", "model")]
 
@@ -84,8 +84,9 @@ def test_click_suggestion_accepts_and_r_rejects(flow) -> None:  # type: ignore[n
     editor = window.editor
     org = next(i for i in editor.items() if i.kind == "suggestion" and i.label == "ORG")
     point = editor.item_rects(org)[0].center().toPoint()
-    QTest.mouseClick(editor.viewport(), Qt.MouseButton.LeftButton,
-                     Qt.KeyboardModifier.NoModifier, point)
+    QTest.mouseClick(
+        editor.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point
+    )
     assert labels(project, segs[1]) == [("ORG", "model")]
     key(window, Qt.Key.Key_R)
     assert project.annotations.suggestions(segs[1]) == []
@@ -97,14 +98,18 @@ def test_click_suggestion_accepts_and_r_rejects(flow) -> None:  # type: ignore[n
 def test_hotkey_on_focused_suggestion_relabels_it(flow) -> None:  # type: ignore[no-untyped-def]
     window, project, segs = flow
     key(window, Qt.Key.Key_Tab)
-    key(window, Qt.Key.Key_2)              # the PER suggestion becomes an ORG span
+    key(window, Qt.Key.Key_2)  # the PER suggestion becomes an ORG span
     assert labels(project, segs[0]) == [("ORG", "human")]
     assert [s.label for s in project.annotations.suggestions(segs[0])] == ["LOC"]
 
 
 def test_help_overlay(flow) -> None:  # type: ignore[no-untyped-def]
     window, _, _ = flow
-    QTest.keyClick(window.editor, Qt.Key.Key_Question, Qt.KeyboardModifier.ShiftModifier, )
+    QTest.keyClick(
+        window.editor,
+        Qt.Key.Key_Question,
+        Qt.KeyboardModifier.ShiftModifier,
+    )
     assert window.help_overlay.isVisible()
     QTest.keyClick(window.help_overlay, Qt.Key.Key_Escape)
     assert not window.help_overlay.isVisible()
@@ -117,8 +122,8 @@ def test_queue_click_shows_segment(flow, qtbot) -> None:  # type: ignore[no-unty
     view = window.queue_panel.view
     row = window.queue_model.row_of(segs[2])
     rect = view.visualRect(window.queue_model.index(row))
-    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-                     rect.center())
+    QTest.mouseClick(
+        view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, rect.center()
+    )
     assert window.navigator.current == segs[2]
     assert window.editor.content.segment.id == segs[2]
-

@@ -13,8 +13,12 @@ from tests.desktop.conftest import add_document
 
 pytestmark = pytest.mark.gui
 
-DOCS = ["Ana flew to Paris.", "Paris is big and Paris Hilton is rich.", "Bo left Paris.",
-        "Mary lives in Berlin."]
+DOCS = [
+    "Ana flew to Paris.",
+    "Paris is big and Paris Hilton is rich.",
+    "Bo left Paris.",
+    "Mary lives in Berlin.",
+]
 
 
 @pytest.fixture
@@ -35,7 +39,7 @@ def loc_texts(project) -> list[str]:  # type: ignore[no-untyped-def]
     for seg in project.segments(limit=100):
         for s in project.annotations.spans(seg.id):
             if s.label == "LOC":
-                out.append(project.document_text(s.document_id)[s.start:s.end])
+                out.append(project.document_text(s.document_id)[s.start : s.end])
     return out
 
 
@@ -48,8 +52,11 @@ def test_label_all_occurrences_is_one_undoable_command(win) -> None:  # type: ig
     QTest.keyClick(window.editor, Qt.Key.Key_Tab)  # focus the new span
     statuses = {s.id: s.status for s in project.segments(limit=100)}
     depth = window.session.undo_stack.count()
-    QTest.keyClick(window, Qt.Key.Key_L,
-                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    QTest.keyClick(
+        window,
+        Qt.Key.Key_L,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
     assert loc_texts(project) == ["Paris"] * 3  # the one inside "Paris Hilton" is skipped
     assert window.session.undo_stack.count() == depth + 1
     assert {s.id: s.status for s in project.segments(limit=100)} == statuses
@@ -113,9 +120,16 @@ def test_patterns_dialog_loads_and_removes(win, tmp_path: Path) -> None:  # type
 def fake_review(project, *, folds: int = 5, on_event, cancel):  # type: ignore[no-untyped-def]
     """Two labelled segments on the list: the first with a wrong label."""
     segs = [s for s in project.segments(limit=100) if s.status == "labelled"]
-    items = tuple(ReviewItem(s.id, s.document_id, s.text, score, (ReviewIssue(
-        "wrong_label", 0, 3, "PER", "LOC", score),)) for s, score in zip(segs, (0.9, 0.6),
-                                                                          strict=False))
+    items = tuple(
+        ReviewItem(
+            s.id,
+            s.document_id,
+            s.text,
+            score,
+            (ReviewIssue("wrong_label", 0, 3, "PER", "LOC", score),),
+        )
+        for s, score in zip(segs, (0.9, 0.6), strict=False)
+    )
     from engine.store.util import now
 
     result = ReviewResult(items, folds, len(segs), 0.1, now())
@@ -137,8 +151,11 @@ def test_review_queue_filter_panel_and_confirm(make_project, make_window, qtbot)
     panel = window.assist.panel
     assert panel.isVisible() and "wrong label?" in panel.model.text()
     assert "PER → LOC" in panel.model.text() and panel.stored.text() == "(no spans)"
-    QTest.keyClick(window, Qt.Key.Key_Return,
-                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    QTest.keyClick(
+        window,
+        Qt.Key.Key_Return,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
     assert window.queue_model.total == 1 and window.navigator.current == segs[1]
     seg = project.segment(segs[1])  # fixing a segment takes it off the list too
     window.session.add_span(segs[1], seg.start, seg.start + 5, "LOC")

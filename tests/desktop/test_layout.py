@@ -36,8 +36,9 @@ def test_long_progress_and_messages_never_widen_the_window(window) -> None:  # t
     settle()
     before = window.size()
     window._on_session_job_started("train")
-    window._on_session_job_progressed("train", TrainEvent(epoch=3, epochs=10, step=5,
-                                                          total_steps=9, loss=0.5))
+    window._on_session_job_progressed(
+        "train", TrainEvent(epoch=3, epochs=10, step=5, total_steps=9, loss=0.5)
+    )
     window.status.set_job(LONG)
     window.model_panel.job_label.setText(LONG)
     window.model_panel.active_label.setText(LONG)

@@ -26,28 +26,32 @@ def test_space_accepts_the_next_suggestion_without_tab(make_project, make_window
     editor = window.editor
     editor.setFocus()
     assert editor.focused_item() is None
-    QTest.keyClick(editor, Qt.Key.Key_Space)            # the first one in reading order
+    QTest.keyClick(editor, Qt.Key.Key_Space)  # the first one in reading order
     assert [(x.label, x.start) for x in project.annotations.spans(seg)] == [("PER", s.start)]
-    QTest.keyClick(editor, Qt.Key.Key_Space)            # then the next
+    QTest.keyClick(editor, Qt.Key.Key_Space)  # then the next
     assert [x.label for x in project.annotations.spans(seg)] == ["PER", "LOC"]
     assert project.annotations.suggestions(seg) == []
-    QTest.keyClick(editor, Qt.Key.Key_Space)            # nothing left: nothing happens
+    QTest.keyClick(editor, Qt.Key.Key_Space)  # nothing left: nothing happens
     assert len(project.annotations.spans(seg)) == 2
 
 
 def test_import_into_an_empty_project_shows_a_segment_and_counts_follow_enter(
-        make_project, make_window, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    make_project, make_window, qtbot, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     project = make_project()
     window = make_window(project, jobs=NO_MODEL_JOBS)
     editor, panel = window.editor, window.queue_panel
     assert editor.content is None
     assert editor.placeholderText() == EMPTY_PROJECT_TEXT
     source = tmp_path / "docs.txt"
-    source.write_text("Ada met Charles.\n\nMary lives in Berlin.\n\nToyota hired Ann.\n\n"
-                      "Zofia went home.\n", encoding="utf-8")
+    source.write_text(
+        "Ada met Charles.\n\nMary lives in Berlin.\n\nToyota hired Ann.\n\nZofia went home.\n",
+        encoding="utf-8",
+    )
     assert window.session.import_files([source], None, "sentences", False)
-    qtbot.waitUntil(lambda: window.session.job_running is None and editor.content is not None,
-                    timeout=20_000)
+    qtbot.waitUntil(
+        lambda: window.session.job_running is None and editor.content is not None, timeout=20_000
+    )
     qtbot.waitUntil(lambda: panel.count_label.text() == "4 to do", timeout=5_000)
     assert editor.content.segment.id == window.navigator.current
     editor.setFocus()
@@ -60,13 +64,19 @@ def test_import_into_an_empty_project_shows_a_segment_and_counts_follow_enter(
 
 
 def test_a_trailing_emoji_is_not_a_segment_of_its_own(
-        make_project, make_window, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    make_project, make_window, qtbot, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     project = make_project()
     window = make_window(project, jobs=NO_MODEL_JOBS)
     source = tmp_path / "emoji.txt"
     source.write_text("Ada met Charles in London. They wrote letters. 😀\n", encoding="utf-8")
     assert window.session.import_files([source], None, "sentences", False)
-    qtbot.waitUntil(lambda: window.session.job_running is None
-                    and window.queue_panel.count_label.text() == "2 to do", timeout=20_000)
+    qtbot.waitUntil(
+        lambda: (
+            window.session.job_running is None
+            and window.queue_panel.count_label.text() == "2 to do"
+        ),
+        timeout=20_000,
+    )
     texts = [window.queue_model.index(r).data() for r in range(window.queue_model.rowCount())]
     assert sorted(texts) == ["Ada met Charles in London.", "They wrote letters. 😀"]

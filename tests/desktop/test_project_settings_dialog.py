@@ -55,9 +55,15 @@ def stored(project: Project) -> dict[str, object]:
 
 def test_dialog_shows_current_values(qtbot, make_project) -> None:  # type: ignore[no-untyped-def]
     project = make_project()
-    for key, value in {"strategy": "margin", "eval_share": 0.2, "snap_mode": "strict",
-                       "max_import_mb": 64, "backup_interval_hours": 0, "seed": 2**32 - 1,
-                       "base_model": "owner/some-model"}.items():
+    for key, value in {
+        "strategy": "margin",
+        "eval_share": 0.2,
+        "snap_mode": "strict",
+        "max_import_mb": 64,
+        "backup_interval_hours": 0,
+        "seed": 2**32 - 1,
+        "base_model": "owner/some-model",
+    }.items():
         project.set_setting(key, value)
     dialog = open_dialog(qtbot, project)
     assert dialog.strategy_combo.currentData() == "margin"
@@ -80,8 +86,10 @@ def test_dialog_shows_current_values(qtbot, make_project) -> None:  # type: igno
 def test_unknown_stored_strategy_is_listed_and_kept(qtbot, make_project) -> None:  # type: ignore[no-untyped-def]
     project = make_project()
     with project.db.write() as conn:  # written by another Spantune with a plug-in strategy
-        conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('strategy', ?)",
-                     (json.dumps("coreset"),))
+        conn.execute(
+            "INSERT OR REPLACE INTO settings (key, value) VALUES ('strategy', ?)",
+            (json.dumps("coreset"),),
+        )
     dialog = open_dialog(qtbot, project)
     assert dialog.strategy_combo.currentText() == "coreset (not available)"
     dialog.seed_spin.setValue(5)
@@ -95,8 +103,9 @@ def test_ok_stores_only_the_changed_values(qtbot, make_project, monkeypatch) -> 
     before = stored(project)
     written: list[str] = []
     set_settings = project.set_settings
-    monkeypatch.setattr(project, "set_settings",
-                        lambda values: written.extend(values) or set_settings(values))
+    monkeypatch.setattr(
+        project, "set_settings", lambda values: written.extend(values) or set_settings(values)
+    )
     dialog = open_dialog(qtbot, project)
     choose(dialog.strategy_combo, "bald")
     assert dialog.strategy_note.isVisible()
@@ -156,8 +165,11 @@ def test_base_model_folder_hub_id_and_bundled(qtbot, make_project, tmp_path) -> 
     (folder / "config.json").write_text('{"model_type": "bert"}', encoding="utf-8")
     (folder / "model.safetensors").write_bytes(b"")
     (folder / "vocab.txt").write_text("[PAD]\n", encoding="utf-8")
-    for text, expected in ((str(folder), str(folder)), ("owner/name", "owner/name"),
-                           ("", "bundled")):
+    for text, expected in (
+        (str(folder), str(folder)),
+        ("owner/name", "owner/name"),
+        ("", "bundled"),
+    ):
         dialog = open_dialog(qtbot, project)
         dialog.base_model_edit.setText(text)
         press_ok(qtbot, dialog)
@@ -202,14 +214,16 @@ def test_read_only_project_shows_disabled_fields(qtbot, make_project) -> None:  
             assert not field.widget.isEnabled()
         assert not dialog.browse_button.isEnabled() and not dialog.base_model_edit.isEnabled()
         assert dialog.buttons.button(QDialogButtonBox.StandardButton.Ok) is None
-        qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Close),
-                         Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(
+            dialog.buttons.button(QDialogButtonBox.StandardButton.Close), Qt.MouseButton.LeftButton
+        )
         assert dialog.result() == QDialog.DialogCode.Rejected
         dialog.close()
 
 
-def test_menu_action_opens_the_dialog_only_with_a_project(qtbot, make_window, make_project,
-                                                          monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_menu_action_opens_the_dialog_only_with_a_project(
+    qtbot, make_window, make_project, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     opened: list[ProjectSettingsDialog] = []
     monkeypatch.setattr(ProjectSettingsDialog, "exec", lambda self: opened.append(self) or 0)
     window = make_window()
@@ -227,8 +241,9 @@ def test_menu_action_opens_the_dialog_only_with_a_project(qtbot, make_window, ma
     assert not action.isEnabled()
 
 
-def test_strategy_change_rescores_when_a_model_is_active(qtbot, make_window, make_project,
-                                                        monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_strategy_change_rescores_when_a_model_is_active(
+    qtbot, make_window, make_project, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     project = make_project()
     add_document(project, "Angela Merkel visited Paris.")
     fake_jobs.register_version(project, 0.5, 10)
@@ -241,7 +256,10 @@ def test_strategy_change_rescores_when_a_model_is_active(qtbot, make_window, mak
     monkeypatch.setattr(ProjectSettingsDialog, "exec", change_strategy)
     window = make_window(project, jobs={"rescore": fake_jobs.quick_rescore})
     s = window.session
-    with qtbot.waitSignals([s.queue_changed, s.job_started, s.job_finished, s.queue_changed],
-                           order="strict", timeout=10_000):
+    with qtbot.waitSignals(
+        [s.queue_changed, s.job_started, s.job_finished, s.queue_changed],
+        order="strict",
+        timeout=10_000,
+    ):
         window.actions["settings"].trigger()
     assert project.setting("strategy") == "margin"

@@ -12,9 +12,36 @@ from desktop.widgets.qt_offsets import OffsetMap
 pytestmark = pytest.mark.gui
 
 PIECES = [
-    "a", "Z", " ", "é", "e\u0301", "\u0301", "😀", "👍🏽", "👩\u200d👩\u200d👧", "東京",
-    "\r\n", "\r", "\n", "\u2028", "\u2029", "\u00a0", "\t", "\x00", "\x85", "\x0b", "\x0c",
-    "\ud800", "\U0001d11e", "\ufeff", "\u200d", "\x7f", "\ufdd0", "\ufdd1", "\ufffc", "ﷺ",
+    "a",
+    "Z",
+    " ",
+    "é",
+    "e\u0301",
+    "\u0301",
+    "😀",
+    "👍🏽",
+    "👩\u200d👩\u200d👧",
+    "東京",
+    "\r\n",
+    "\r",
+    "\n",
+    "\u2028",
+    "\u2029",
+    "\u00a0",
+    "\t",
+    "\x00",
+    "\x85",
+    "\x0b",
+    "\x0c",
+    "\ud800",
+    "\U0001d11e",
+    "\ufeff",
+    "\u200d",
+    "\x7f",
+    "\ufdd0",
+    "\ufdd1",
+    "\ufffc",
+    "ﷺ",
     "\u202e",
 ]
 texts = st.one_of(
@@ -37,7 +64,7 @@ def is_surrogate_middle(display: str, q: int) -> bool:
     units = display.encode("utf-16-le", "surrogatepass")
     if not 0 < q < len(units) // 2:
         return False
-    unit = int.from_bytes(units[2 * q: 2 * q + 2], "little")
+    unit = int.from_bytes(units[2 * q : 2 * q + 2], "little")
     return 0xDC00 <= unit <= 0xDFFF
 
 
@@ -51,7 +78,7 @@ def test_round_trip_code_points(text: str, base: int) -> None:
         if omap.is_boundary(i):
             assert omap.from_qt(q) == i
         else:  # the \n of a \r\n: maps after the separator, back to the next boundary
-            assert text[i - base - 1:i - base + 1] == "\r\n"
+            assert text[i - base - 1 : i - base + 1] == "\r\n"
             assert omap.from_qt(q) == i + 1
 
 
@@ -93,11 +120,11 @@ def test_examples() -> None:
     text = "a😀b\r\nc\u2028d\u00a0e"
     omap = OffsetMap(text, base=100)
     assert omap.to_qt(100) == 0
-    assert omap.to_qt(101) == 1       # after "a"
-    assert omap.to_qt(102) == 3       # the emoji takes 2 units
-    assert omap.to_qt(103) == 4       # "\r" → the block separator
-    assert omap.to_qt(105) == 5       # "c" after one separator position
-    assert omap.from_qt(2) == 101     # inside the emoji → its start
+    assert omap.to_qt(101) == 1  # after "a"
+    assert omap.to_qt(102) == 3  # the emoji takes 2 units
+    assert omap.to_qt(103) == 4  # "\r" → the block separator
+    assert omap.to_qt(105) == 5  # "c" after one separator position
+    assert omap.from_qt(2) == 101  # inside the emoji → its start
     assert omap.from_qt(5) == 105
     assert not omap.is_boundary(104)  # between \r and \n
     assert omap.display == "a😀b\u2029c\u2028d\u00a0e"

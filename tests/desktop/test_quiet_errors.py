@@ -20,8 +20,9 @@ def buggy_job(project, *, on_event, cancel, **_kw):  # type: ignore[no-untyped-d
     raise ZeroDivisionError("a real bug")
 
 
-def test_expected_job_errors_log_one_line(qtbot, make_project, make_window, caplog,
-                                          monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_expected_job_errors_log_one_line(
+    qtbot, make_project, make_window, caplog, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     project = make_project()
     add_document(project, "Ada met Charles.")
     window = make_window(project, jobs={"import": bad_import, "export_data": buggy_job})

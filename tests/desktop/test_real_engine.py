@@ -25,8 +25,9 @@ def test_retrain_demo_with_the_real_engine(qtbot, make_window, tmp_path) -> None
     assert window.editor.content is not None
 
 
-def test_cancelling_a_real_retrain_is_quick_and_changes_nothing(qtbot, make_window,
-                                                                tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_cancelling_a_real_retrain_is_quick_and_changes_nothing(
+    qtbot, make_window, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     import time
 
     from engine.demo import open_demo_project
@@ -37,9 +38,11 @@ def test_cancelling_a_real_retrain_is_quick_and_changes_nothing(qtbot, make_wind
     s = window.session
     events: list[TrainEvent] = []
     s.job_progressed.connect(
-        lambda name, e: events.append(e) if isinstance(e, TrainEvent) else None)
-    with qtbot.waitSignal(s.job_progressed, timeout=120_000,
-                          check_params_cb=lambda name, e: isinstance(e, TrainEvent)):
+        lambda name, e: events.append(e) if isinstance(e, TrainEvent) else None
+    )
+    with qtbot.waitSignal(
+        s.job_progressed, timeout=120_000, check_params_cb=lambda name, e: isinstance(e, TrainEvent)
+    ):
         s.retrain()
     started = time.monotonic()
     with qtbot.waitSignal(s.job_cancelled, timeout=5000):

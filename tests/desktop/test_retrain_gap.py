@@ -16,12 +16,17 @@ from tests.engine.tiny_model import build_tiny_model
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
-SENTENCES = ["Ada Lovelace lives in London.", "Paris is far from Berlin.",
-             "John Smith met Mary in Rome.", "Anna visited Madrid and Lisbon."]
+SENTENCES = [
+    "Ada Lovelace lives in London.",
+    "Paris is far from Berlin.",
+    "John Smith met Mary in Rome.",
+    "Anna visited Madrid and Lisbon.",
+]
 
 
-def test_event_loop_gap_during_a_real_retrain(qtbot, make_project, make_window,
-                                              tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_event_loop_gap_during_a_real_retrain(
+    qtbot, make_project, make_window, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     base = build_tiny_model(tmp_path / "base", ["PER", "LOC"])
     project = make_project(labels=("PER", "LOC"))
     project.set_settings({"base_model": str(base), "eval_share": 0.0})
@@ -41,11 +46,12 @@ def test_event_loop_gap_during_a_real_retrain(qtbot, make_project, make_window,
     s.job_failed.connect(lambda name, error: failures.append((name, error)))
     monkeypatch.setattr("desktop.main_window.show_error", lambda *a, **k: None)  # asserted
     results = [measure(qtbot, s, config) for _ in range(2)]  # cold (imports), then warm
-    for what, (seconds, worst, p99, long_gaps) in zip(("first", "second"), results,
-                                                        strict=True):
-        print(f"largest event-loop gap during the {what} tiny-model retrain + rescore "
-              f"({seconds:.1f} s): {worst} ms; 99th percentile {p99} ms; gaps > 60 ms at "
-              f"{long_gaps}")
+    for what, (seconds, worst, p99, long_gaps) in zip(("first", "second"), results, strict=True):
+        print(
+            f"largest event-loop gap during the {what} tiny-model retrain + rescore "
+            f"({seconds:.1f} s): {worst} ms; 99th percentile {p99} ms; gaps > 60 ms at "
+            f"{long_gaps}"
+        )
     assert failures == []
     assert project.versions.active() is not None
     assert results[1][1] < 250  # warm: the job thread must not hold the GUI thread

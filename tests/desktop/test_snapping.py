@@ -23,7 +23,7 @@ def window(make_project, make_window):  # type: ignore[no-untyped-def]
 
 def stored(window) -> list[str]:  # type: ignore[no-untyped-def]
     spans = window.session.project.annotations.spans(window.navigator.current)
-    return [TEXT[s.start:s.end] for s in spans]
+    return [TEXT[s.start : s.end] for s in spans]
 
 
 def put_caret(editor, offset: int) -> None:  # type: ignore[no-untyped-def]
@@ -57,8 +57,9 @@ def test_double_click_selects_the_whole_hyphenated_word(window, inside) -> None:
     editor = window.editor
     at = TEXT.index("Aurora-2") + inside
     point = editor_point(editor, editor.offsets.to_qt(at), 2)
-    QTest.mouseDClick(editor.viewport(), Qt.MouseButton.LeftButton,
-                      Qt.KeyboardModifier.NoModifier, point)
+    QTest.mouseDClick(
+        editor.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point
+    )
     assert TEXT[slice(*editor.selection_range())] == "Aurora-2"
     QTest.keyClick(editor, Qt.Key.Key_2)
     assert stored(window) == ["Aurora-2"]
@@ -67,6 +68,7 @@ def test_double_click_selects_the_whole_hyphenated_word(window, inside) -> None:
 def test_double_click_on_a_word_before_a_period_leaves_the_period(window) -> None:  # type: ignore[no-untyped-def]
     editor = window.editor
     point = editor_point(editor, editor.offsets.to_qt(TEXT.index("Jerez") + 2), 2)
-    QTest.mouseDClick(editor.viewport(), Qt.MouseButton.LeftButton,
-                      Qt.KeyboardModifier.NoModifier, point)
+    QTest.mouseDClick(
+        editor.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point
+    )
     assert TEXT[slice(*editor.selection_range())] == "Jerez"

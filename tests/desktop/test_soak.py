@@ -24,10 +24,14 @@ ACTIONS = int(os.environ.get("SPANTUNE_SOAK_ACTIONS", "2000"))
 SEED = int(os.environ.get("SPANTUNE_SOAK_SEED", "20261202"))
 NO = Qt.KeyboardModifier.NoModifier
 SENTENCES = [
-    "Angela Merkel visited Paris on Monday.", "Google hired John Smith in Zürich.",
-    "Mary lives in Berlin, near the Spree.", "The Aurora-2 probe reached Jerez.",
-    "al-Qarawiyyin was founded by Fatima al-Fihri.", "Zofia met 😀 Ana at the U.N. office.",
-    "Toyota opened a plant in Kentucky.", "Dr. Ada Lovelace wrote to Charles Babbage.",
+    "Angela Merkel visited Paris on Monday.",
+    "Google hired John Smith in Zürich.",
+    "Mary lives in Berlin, near the Spree.",
+    "The Aurora-2 probe reached Jerez.",
+    "al-Qarawiyyin was founded by Fatima al-Fihri.",
+    "Zofia met 😀 Ana at the U.N. office.",
+    "Toyota opened a plant in Kentucky.",
+    "Dr. Ada Lovelace wrote to Charles Babbage.",
 ]
 
 
@@ -38,8 +42,11 @@ def _documents(rng: random.Random, count: int) -> list[str]:
 def _words(text: str) -> list[tuple[int, int]]:
     from engine.text.tokens import word_tokens
 
-    return [(t.start, t.end) for t in word_tokens(text)
-            if any(c.isalnum() for c in text[t.start:t.end])]
+    return [
+        (t.start, t.end)
+        for t in word_tokens(text)
+        if any(c.isalnum() for c in text[t.start : t.end])
+    ]
 
 
 class Walker:
@@ -72,9 +79,16 @@ class Walker:
         vp = view.viewport()
         pos = QPointF(vp.width() / 2, vp.height() / 2)
         delta = self.rng.choice((-120, 120, 240, -360))
-        event = QWheelEvent(pos, QPointF(vp.mapToGlobal(pos.toPoint())), QPoint(0, 0),
-                            QPoint(0, delta), Qt.MouseButton.NoButton, NO,
-                            Qt.ScrollPhase.NoScrollPhase, False)
+        event = QWheelEvent(
+            pos,
+            QPointF(vp.mapToGlobal(pos.toPoint())),
+            QPoint(0, 0),
+            QPoint(0, delta),
+            Qt.MouseButton.NoButton,
+            NO,
+            Qt.ScrollPhase.NoScrollPhase,
+            False,
+        )
         QApplication.sendEvent(vp, event)
 
     def click_queue_row(self) -> None:
@@ -106,8 +120,10 @@ class Walker:
         for _ in range(self.rng.randint(1, 12)):
             self.key(Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
         if self.rng.random() < 0.5:
-            self.key(Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier
-                     | Qt.KeyboardModifier.ControlModifier)
+            self.key(
+                Qt.Key.Key_Right,
+                Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.ControlModifier,
+            )
         self.key(getattr(Qt.Key, f"Key_{self.rng.randint(1, 3)}"))
 
     def double_click_label(self) -> None:
@@ -138,8 +154,11 @@ class Walker:
             return
         first, last = rects[0], rects[-1]
         side = self.rng.choice(("start", "end"))
-        edge = (QPoint(int(first.left()), int(first.center().y())) if side == "start"
-                else QPoint(int(last.right()), int(last.center().y())))
+        edge = (
+            QPoint(int(first.left()), int(first.center().y()))
+            if side == "start"
+            else QPoint(int(last.right()), int(last.center().y()))
+        )
         target = edge + QPoint(self.rng.choice((-60, -25, 25, 60)), 0)
         vp = self.ed.viewport()
         QTest.mousePress(vp, Qt.MouseButton.LeftButton, NO, edge)
@@ -152,8 +171,9 @@ class Walker:
             return
         rects = self.ed.item_rects(self.rng.choice(sugs))
         if rects:
-            QTest.mouseClick(self.ed.viewport(), Qt.MouseButton.LeftButton, NO,
-                             rects[0].center().toPoint())
+            QTest.mouseClick(
+                self.ed.viewport(), Qt.MouseButton.LeftButton, NO, rects[0].center().toPoint()
+            )
 
     def rescore(self) -> None:
         """What a rescore does to the store: fresh model suggestions on a few segments."""
@@ -163,8 +183,16 @@ class Walker:
         words = _words(seg.text)
         rows = []
         for a, b in self.rng.sample(words, min(2, len(words))):
-            rows.append((seg.id, seg.start + a, seg.start + b, self.rng.choice(("PER", "LOC")),
-                         round(self.rng.random(), 3), "v0001"))
+            rows.append(
+                (
+                    seg.id,
+                    seg.start + a,
+                    seg.start + b,
+                    self.rng.choice(("PER", "LOC")),
+                    round(self.rng.random(), 3),
+                    "v0001",
+                )
+            )
         self.p.annotations.replace_suggestions([seg.id], rows)
         self.w.session.queue_changed.emit()
 
@@ -198,23 +226,31 @@ class Walker:
     def run(self, name: str) -> None:
         self.counts[name] = self.counts.get(name, 0) + 1
         {
-            "scroll": self.scroll_queue, "click_row": self.click_queue_row,
-            "label_drag": self.label_drag, "label_keys": self.label_shift_arrows,
+            "scroll": self.scroll_queue,
+            "click_row": self.click_queue_row,
+            "label_drag": self.label_drag,
+            "label_keys": self.label_shift_arrows,
             "double_click": self.double_click_label,
             "relabel": lambda: self.tab_then("relabel"),
             "delete": lambda: self.tab_then("delete"),
             "accept_one": lambda: self.tab_then("accept"),
             "click_suggestion": self.click_suggestion,
-            "space": lambda: self.key(Qt.Key.Key_Space), "resize": self.resize_span,
+            "space": lambda: self.key(Qt.Key.Key_Space),
+            "resize": self.resize_span,
             "undo": lambda: self.key(Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier),
-            "redo": lambda: self.key(Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier
-                                     | Qt.KeyboardModifier.ShiftModifier),
+            "redo": lambda: self.key(
+                Qt.Key.Key_Z,
+                Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+            ),
             "accept_all": lambda: self.key(Qt.Key.Key_A),
             "reject_all": lambda: self.key(Qt.Key.Key_R),
-            "enter": lambda: self.key(Qt.Key.Key_Return), "skip": lambda: self.key(Qt.Key.Key_S),
+            "enter": lambda: self.key(Qt.Key.Key_Return),
+            "skip": lambda: self.key(Qt.Key.Key_S),
             "back": lambda: self.key(Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier),
             "forward": lambda: self.key(Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier),
-            "rescore": self.rescore, "dialog": self.open_dialog, "window": self.resize_window,
+            "rescore": self.rescore,
+            "dialog": self.open_dialog,
+            "window": self.resize_window,
             "filter": self.change_filter,
         }[name]()
 
@@ -242,16 +278,35 @@ class Walker:
 
 
 WEIGHTS = {
-    "scroll": 10, "click_row": 6, "label_drag": 10, "label_keys": 6, "double_click": 5,
-    "relabel": 6, "delete": 5, "accept_one": 5, "click_suggestion": 3, "space": 3, "resize": 5,
-    "undo": 8, "redo": 5, "accept_all": 3, "reject_all": 2, "enter": 5, "skip": 2, "back": 3,
-    "forward": 2, "rescore": 4, "dialog": 2, "window": 2,
+    "scroll": 10,
+    "click_row": 6,
+    "label_drag": 10,
+    "label_keys": 6,
+    "double_click": 5,
+    "relabel": 6,
+    "delete": 5,
+    "accept_one": 5,
+    "click_suggestion": 3,
+    "space": 3,
+    "resize": 5,
+    "undo": 8,
+    "redo": 5,
+    "accept_all": 3,
+    "reject_all": 2,
+    "enter": 5,
+    "skip": 2,
+    "back": 3,
+    "forward": 2,
+    "rescore": 4,
+    "dialog": 2,
+    "window": 2,
     "filter": 2,
 }
 
 
 def test_random_walk_of_user_actions_keeps_editor_and_database_equal(
-        qtbot, make_project, make_window) -> None:  # type: ignore[no-untyped-def]
+    qtbot, make_project, make_window
+) -> None:  # type: ignore[no-untyped-def]
     rng = random.Random(SEED)
     project = make_project()
     for text in _documents(rng, 150):

@@ -27,19 +27,19 @@ def spans_of(window):  # type: ignore[no-untyped-def]
 
 def test_drag_select_emoji_and_cjk_then_hotkey(window, qtbot) -> None:  # type: ignore[no-untyped-def]
     editor = window.editor
-    start = TEXT.index("Zoë") + 1          # from inside "Zoë" …
-    end = TEXT.index("Ångström") + 4       # … to inside "Ångström": snaps to whole words
+    start = TEXT.index("Zoë") + 1  # from inside "Zoë" …
+    end = TEXT.index("Ångström") + 4  # … to inside "Ångström": snaps to whole words
     drag_select(qtbot, editor, start, end)
     assert editor.selection_range() == (start, end)
-    QTest.keyClick(editor, Qt.Key.Key_1)   # PER
+    QTest.keyClick(editor, Qt.Key.Key_1)  # PER
     zoe = TEXT.index("Zoë")
     expected = (zoe, TEXT.index("Ångström") + len("Ångström"), "PER")
     assert spans_of(window) == [expected]
-    assert TEXT[expected[0]:expected[1]] == "Zoë Ångström"
+    assert TEXT[expected[0] : expected[1]] == "Zoë Ångström"
 
     tokyo = TEXT.index("東京")
     drag_select(qtbot, editor, tokyo, tokyo + 2)
-    QTest.keyClick(editor, Qt.Key.Key_3)   # LOC
+    QTest.keyClick(editor, Qt.Key.Key_3)  # LOC
     assert (tokyo, tokyo + 2, "LOC") in spans_of(window)
 
     window.actions["undo"].trigger()
@@ -61,8 +61,11 @@ def test_shortcut_keys_undo_and_redo(window, qtbot) -> None:  # type: ignore[no-
     assert spans_of(window) == [(start, start + len("yesterday"), "ORG")]
     QTest.keyClick(editor, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert spans_of(window) == []
-    QTest.keyClick(editor, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier
-                   | Qt.KeyboardModifier.ShiftModifier)
+    QTest.keyClick(
+        editor,
+        Qt.Key.Key_Z,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
     assert spans_of(window) == [(start, start + len("yesterday"), "ORG")]
 
 
@@ -89,8 +92,9 @@ def test_click_span_relabel_delete(window, qtbot) -> None:  # type: ignore[no-un
     window.session.notify_segment(seg)
     editor = window.editor
     point = editor_point(editor, editor.offsets.to_qt(zoe + 1), 2)
-    QTest.mouseClick(editor.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-                     point)
+    QTest.mouseClick(
+        editor.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point
+    )
     assert editor.focused_item() is not None and editor.focused_item().kind == "span"
     assert window.palette.button("PER").isChecked()
     QTest.keyClick(editor, Qt.Key.Key_2)
@@ -117,8 +121,7 @@ def test_drag_span_edge_resizes(window, qtbot) -> None:  # type: ignore[no-untyp
     viewport = editor.viewport()
     QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, edge)
     QTest.mouseMove(viewport, target)
-    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-                       target)
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, target)
     end = TEXT.index("Ångström") + len("Ångström")
     assert spans_of(window) == [(zoe, end, "PER")]
     window.actions["undo"].trigger()

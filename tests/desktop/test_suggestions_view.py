@@ -23,23 +23,27 @@ TEXT = "It was founded by al-Fihri as al-Qarawiyyin in Fez, a b c d."
 def fragments(text: str) -> list[Entity]:
     """What a young model predicts: word pieces, a lone hyphen, mixed labels, short tokens."""
     q, f = text.index("al-Q"), text.index("al-F")
-    out = [Entity(f, f + 2, "PER", 0.6), Entity(f + 3, f + 8, "PER", 0.8),
-           Entity(q, q + 2, "ORG", 0.55), Entity(q + 2, q + 3, "LOC", 0.9),
-           Entity(q + 3, q + 13, "ORG", 0.7), Entity(text.index("Fez"), text.index("Fez") + 3,
-                                                     "LOC", 0.95)]
+    out = [
+        Entity(f, f + 2, "PER", 0.6),
+        Entity(f + 3, f + 8, "PER", 0.8),
+        Entity(q, q + 2, "ORG", 0.55),
+        Entity(q + 2, q + 3, "LOC", 0.9),
+        Entity(q + 3, q + 13, "ORG", 0.7),
+        Entity(text.index("Fez"), text.index("Fez") + 3, "LOC", 0.95),
+    ]
     base = text.index("a b c d")
     for i, word in enumerate("abcd"):
         out.append(Entity(base + 2 * i, base + 2 * i + 1, "MISC" if word in "ac" else "LOC", 0.5))
     return out
 
 
-def fake_rescore(project: Any, *, version: str | None = None, on_event: Any,
-                 cancel: Any) -> Any:
+def fake_rescore(project: Any, *, version: str | None = None, on_event: Any, cancel: Any) -> Any:
     segs = [project.segment(s.id) for s in project.segments(limit=100)]
     pool = [PoolSegment(s.id, s.split, s.start, s.text, False) for s in segs]
     preds = [SimpleNamespace(entities=fragments(s.text)) for s in segs]
-    project.annotations.replace_suggestions([s.id for s in segs],
-                                            _suggestion_rows(pool, preds, "v0001"))
+    project.annotations.replace_suggestions(
+        [s.id for s in segs], _suggestion_rows(pool, preds, "v0001")
+    )
     return None
 
 
@@ -59,12 +63,19 @@ def rescore(window, qtbot) -> None:  # type: ignore[no-untyped-def]
 
 
 def shown(window) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    return [(TEXT[x.start:x.end], x.label) for x in window.editor.content.suggestions]
+    return [(TEXT[x.start : x.end], x.label) for x in window.editor.content.suggestions]
 
 
 def test_suggestions_are_whole_words_and_their_tags_never_overlap(window) -> None:  # type: ignore[no-untyped-def]
-    assert shown(window) == [("al-Fihri", "PER"), ("al-Qarawiyyin", "ORG"), ("Fez", "LOC"),
-                             ("a", "MISC"), ("b", "LOC"), ("c", "MISC"), ("d", "LOC")]
+    assert shown(window) == [
+        ("al-Fihri", "PER"),
+        ("al-Qarawiyyin", "ORG"),
+        ("Fez", "LOC"),
+        ("a", "MISC"),
+        ("b", "LOC"),
+        ("c", "MISC"),
+        ("d", "LOC"),
+    ]
     for width in (1300, 700, 420, 333, 251):  # wrapping moves the tags to other lines
         window.editor.setFixedWidth(width)
         QTest.qWait(20)
@@ -73,7 +84,7 @@ def test_suggestions_are_whole_words_and_their_tags_never_overlap(window) -> Non
         vw = window.editor.viewport().width()
         assert all(b.right() <= vw for b in boxes), (width, vw, [b.right() for b in boxes])
         for i, a in enumerate(boxes):
-            for b in boxes[i + 1:]:
+            for b in boxes[i + 1 :]:
                 assert not a.intersects(b), (width, a, b)
         window.editor.viewport().repaint()
 

@@ -40,25 +40,31 @@ def window(make_project, make_window):  # type: ignore[no-untyped-def]
     project = make_project()
     seg = add_document(project, "Angela Merkel visited Paris.")[0]
     project.annotations.set_status(seg, "labelled")
-    return make_window(project, jobs={"train": weighty_train,
-                                      "rescore": fake_jobs.quick_rescore})
+    return make_window(project, jobs={"train": weighty_train, "rescore": fake_jobs.quick_rescore})
 
 
 def retrain(window, qtbot) -> None:  # type: ignore[no-untyped-def]
     before = len(window.session.project.versions.get_all())
     qtbot.mouseClick(window.model_panel.retrain_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: len(window.session.project.versions.get_all()) > before
-                    and window.session.job_running is None, timeout=5000)
+    qtbot.waitUntil(
+        lambda: (
+            len(window.session.project.versions.get_all()) > before
+            and window.session.job_running is None
+        ),
+        timeout=5000,
+    )
 
 
 def test_nothing_new_to_learn_asks_and_old_versions_lose_their_weights(
-        qtbot, window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    qtbot, window, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     project = window.session.project
     project.set_settings({"keep_weights": 1})
     asked: list[str] = []
     answer = {"yes": False}
-    monkeypatch.setattr(prompts, "confirm_retrain_unchanged",
-                        lambda _p, v: asked.append(v) or answer["yes"])
+    monkeypatch.setattr(
+        prompts, "confirm_retrain_unchanged", lambda _p, v: asked.append(v) or answer["yes"]
+    )
     retrain(window, qtbot)
     assert asked == []  # the first run: something to learn
     qtbot.mouseClick(window.model_panel.retrain_button, Qt.MouseButton.LeftButton)
@@ -66,7 +72,7 @@ def test_nothing_new_to_learn_asks_and_old_versions_lose_their_weights(
     assert "Nothing new to learn" in window.status.currentMessage()
     assert len(project.versions.get_all()) == 1
     answer["yes"] = True
-    retrain(window, qtbot)                 # "retrain anyway"
+    retrain(window, qtbot)  # "retrain anyway"
     retrain(window, qtbot)
     versions = {v.name: v for v in project.versions.get_all()}
     assert sorted(versions) == ["v0001", "v0002", "v0003"]

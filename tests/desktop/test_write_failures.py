@@ -78,8 +78,7 @@ def test_read_only_project_refuses_edits(make_window, make_project, qtbot) -> No
     assert editor.content.spans == ()
 
 
-def test_failed_undo_is_reported_and_dropped(make_window, make_project, qtbot,
-                                            monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_failed_undo_is_reported_and_dropped(make_window, make_project, qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     p = make_project()
     add_document(p, "Angela Merkel visited Paris.")
     window = make_window(p)

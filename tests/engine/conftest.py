@@ -22,15 +22,25 @@ def project(tmp_path: Path) -> Iterator[Project]:
         p.close()
 
 
-def add_document(project: Project, text: str, segments: list[tuple[int, int]] | None = None,
-                 spans: list[tuple[int, int, str]] = (), labelled: bool | None = None) -> int:
+def add_document(
+    project: Project,
+    text: str,
+    segments: list[tuple[int, int]] | None = None,
+    spans: list[tuple[int, int, str]] = (),
+    labelled: bool | None = None,
+) -> int:
     """Insert one document directly through the store (no file format involved)."""
     from engine.store.corpus import insert_documents
     from engine.types import DocumentData, SpanData
 
-    doc = DocumentData(text=text, segments=segments,
-                       spans=[SpanData(s, e, lab) for s, e, lab in spans], labelled=labelled)
+    doc = DocumentData(
+        text=text,
+        segments=segments,
+        spans=[SpanData(s, e, lab) for s, e, lab in spans],
+        labelled=labelled,
+    )
     with project.db.write() as conn:
-        insert_documents(conn, [doc], source="test", mode="sentences", as_suggestions=False,
-                         eval_share=0.0)
+        insert_documents(
+            conn, [doc], source="test", mode="sentences", as_suggestions=False, eval_share=0.0
+        )
         return int(conn.execute("SELECT max(id) FROM documents").fetchone()[0])

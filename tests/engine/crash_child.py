@@ -100,9 +100,16 @@ def rescore(project_dir: str) -> None:
         ack("rescored")
 
 
-SCENARIOS = {"spans": span_edits, "import": big_import, "migration": migration,
-             "training": training, "export": export, "backup": backups_loop,
-             "restore": restore, "rescore": rescore}
+SCENARIOS = {
+    "spans": span_edits,
+    "import": big_import,
+    "migration": migration,
+    "training": training,
+    "export": export,
+    "backup": backups_loop,
+    "restore": restore,
+    "rescore": rescore,
+}
 
 if __name__ == "__main__":
     SCENARIOS[sys.argv[1]](*sys.argv[2:])

@@ -45,9 +45,14 @@ class Outcome:
 def run_child(args: list[str], delay: float, timeout: float = 300) -> Trial:
     """Start the child, wait for its 'ready', kill it ``delay`` seconds later."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "tests.engine.crash_child", *args],
-                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.engine.crash_child", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     acks: list[str] = []
     ready = threading.Event()
 
@@ -96,8 +101,11 @@ def spans_trial(work: Path, rng: random.Random) -> str | None:
     if problem := check_integrity(project_dir / "project.sqlite"):
         return f"integrity: {problem}"
     with Project.open(project_dir) as project:
-        rows = project.db.connection().execute(
-            'SELECT id, segment_id, start, "end" FROM spans').fetchall()
+        rows = (
+            project.db.connection()
+            .execute('SELECT id, segment_id, start, "end" FROM spans')
+            .fetchall()
+        )
     stored = {r[0]: (r[1], r[2], r[3]) for r in rows}
     missing = [i for i in expected if i not in stored]
     extra = [i for i in stored if i not in expected]
@@ -144,7 +152,7 @@ def migration_trial(work: Path, rng: random.Random) -> str | None:
             if not {"rejected_suggestions", "patterns"} <= tables:
                 return "version bumped but the v3 tables are missing"
             wrong = conn.execute(
-                'SELECT COUNT(*) FROM segments s JOIN documents d ON d.id = s.document_id'
+                "SELECT COUNT(*) FROM segments s JOIN documents d ON d.id = s.document_id"
                 ' WHERE s.text IS NOT substr(d.text, s.start + 1, s."end" - s.start)'
             ).fetchone()[0]
             if wrong:
@@ -198,7 +206,7 @@ def backup_trial(work: Path, rng: random.Random) -> str | None:
         if problem := check_integrity(b):
             return f"listed backup {b.name} is damaged: {problem}"
     # the unacknowledged backup in flight may already have pruned the oldest of the last KEEP
-    missing = [b.name for b in acked[-(backups.KEEP - 1):] if b not in listed]
+    missing = [b.name for b in acked[-(backups.KEEP - 1) :] if b not in listed]
     if missing:
         return f"acknowledged backups missing: {missing}"
     with Project.open(project_dir):
@@ -237,8 +245,10 @@ def restore_trial(work: Path, rng: random.Random) -> str | None:
                 return "the pre-restore backup is not the replaced state"
         finally:
             conn.close()
-    left = [p.name for p in [*project_dir.glob("*.restore-tmp"),
-                             *(project_dir / "backups").glob("*.tmp")]]
+    left = [
+        p.name
+        for p in [*project_dir.glob("*.restore-tmp"), *(project_dir / "backups").glob("*.tmp")]
+    ]
     return f"after the next open: {left} left" if left else None
 
 
@@ -264,8 +274,15 @@ def rescore_trial(work: Path, rng: random.Random, trained_project: Path) -> str 
     return None
 
 
-_EXPORT_FILES = ("model.onnx", "config.json", "tokenizer.json", "spantune.json",
-                 "onnx/model.onnx", "onnx/model_quantized.onnx", "README.md")
+_EXPORT_FILES = (
+    "model.onnx",
+    "config.json",
+    "tokenizer.json",
+    "spantune.json",
+    "onnx/model.onnx",
+    "onnx/model_quantized.onnx",
+    "README.md",
+)
 
 
 def _export_problem(out: Path) -> str | None:
@@ -279,8 +296,9 @@ def _export_problem(out: Path) -> str | None:
     return None
 
 
-def export_trial(work: Path, rng: random.Random, trained_project: Path,
-                 previous_export: Path | None = None) -> str | None:
+def export_trial(
+    work: Path, rng: random.Random, trained_project: Path, previous_export: Path | None = None
+) -> str | None:
     """Kill an export; with ``previous_export`` it overwrites that folder (rename-aside path).
 
     Invariants: the target is a complete export or (only without a previous one) absent; after
@@ -387,8 +405,13 @@ def write_big_file(path: Path, lines: int) -> Path:
     return path
 
 
-def run_trials(name: str, trial: Callable[[Path, random.Random], str | None], n: int,
-               work_root: Path, seed: int = 0) -> Outcome:
+def run_trials(
+    name: str,
+    trial: Callable[[Path, random.Random], str | None],
+    n: int,
+    work_root: Path,
+    seed: int = 0,
+) -> Outcome:
     import shutil
 
     outcome = Outcome(name)

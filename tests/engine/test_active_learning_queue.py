@@ -47,10 +47,13 @@ def topic_corpus(project: Project, eval_every: int = 0) -> dict[int, str]:
             picked = rng.choice(words, size=6)
             docs.append(DocumentData(text=" ".join(picked) + f" n{i}{topic}", labelled=False))
     with project.db.write() as conn:
-        insert_documents(conn, docs, source="t", mode="document", as_suggestions=False,
-                         eval_share=0.0)
-        rows = conn.execute('SELECT s.id, d.text FROM segments s JOIN documents d'
-                            ' ON d.id = s.document_id ORDER BY s.id').fetchall()
+        insert_documents(
+            conn, docs, source="t", mode="document", as_suggestions=False, eval_share=0.0
+        )
+        rows = conn.execute(
+            "SELECT s.id, d.text FROM segments s JOIN documents d"
+            " ON d.id = s.document_id ORDER BY s.id"
+        ).fetchall()
         if eval_every:
             conn.execute("UPDATE segments SET split = 'eval' WHERE id % ? = 0", (eval_every,))
     return {seg_id: text.rsplit(" ", 1)[1].lstrip("n0123456789") for seg_id, text in rows}
@@ -64,7 +67,7 @@ def test_mix_eval_exact_rate_random_positions() -> None:
     assert [i for i in out if i < 1000] == train  # strategy order kept
     flags = np.array([i >= 1000 for i in out])
     for block in range(10):
-        assert flags[block * 100:(block + 1) * 100].sum() in (9, 10, 11)
+        assert flags[block * 100 : (block + 1) * 100].sum() in (9, 10, 11)
     positions = np.flatnonzero(flags)
     assert len(set(positions % 10)) > 5  # not a fixed stride
     again = mix_eval(train, evals, 0.1, np.random.default_rng(0))
@@ -95,8 +98,9 @@ def test_queue_page_follows_stored_order_and_filters(project: Project) -> None:
     assert queue_page(project, 0, 1, status="labelled")[0].segment_id == order[0]
     hits = queue_page(project, 0, 500, search="ROCKET")
     assert hits and all("rocket" in it.text for it in hits)
-    assert [it.segment_id for it in hits] == [i for i in order if i in
-                                              {it.segment_id for it in hits}]
+    assert [it.segment_id for it in hits] == [
+        i for i in order if i in {it.segment_id for it in hits}
+    ]
     with pytest.raises(ValidationError):
         queue_page(project, 0, 5, status="done")
 
@@ -121,8 +125,9 @@ def test_cursor_paging_matches_offset_paging(project: Project) -> None:
     walked: list[int] = []
     last = None
     while True:
-        page = queue_page(project, len(walked) if last is None and walked else 0, 7,
-                          status="todo", after=last)
+        page = queue_page(
+            project, len(walked) if last is None and walked else 0, 7, status="todo", after=last
+        )
         if not page:
             break
         walked += [it.segment_id for it in page]
@@ -197,7 +202,8 @@ def test_read_only_project_gets_the_cold_start_order_without_storing(project: Pr
         ro.close()
     stored = next_segments(project, 8, embedder=fake_embedder)
     assert [(it.segment_id, it.score, it.is_eval) for it in shown] == [
-        (it.segment_id, it.score, it.is_eval) for it in stored]
+        (it.segment_id, it.score, it.is_eval) for it in stored
+    ]
 
 
 def test_order_rng_is_stable() -> None:
@@ -218,8 +224,9 @@ def test_cold_start_with_the_bundled_encoder(project: Project) -> None:
     assert len({topics[it.segment_id] for it in first}) >= 4  # real sentences, real encoder
 
 
-def test_project_cold_start_and_strategy_names(project: Project,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_project_cold_start_and_strategy_names(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import sys
 
     cold = sys.modules["engine.active_learning.cold_start"]  # the package re-exports the function

@@ -21,19 +21,33 @@ from engine.types import DocumentData
 from tests.engine.tiny_model import build_tiny_model
 
 SENTENCES = [
-    "john smith visited paris", "mary jones works at google", "the bank of london said",
-    "angela merkel met the president", "apple company in new york", "the river in berlin",
-    "the club visited tokyo today", "a minister of france said", "john lives in china",
-    "the university of paris", "google bank said yesterday", "mary visited the cafe",
+    "john smith visited paris",
+    "mary jones works at google",
+    "the bank of london said",
+    "angela merkel met the president",
+    "apple company in new york",
+    "the river in berlin",
+    "the club visited tokyo today",
+    "a minister of france said",
+    "john lives in china",
+    "the university of paris",
+    "google bank said yesterday",
+    "mary visited the cafe",
 ]
 
 
 @pytest.fixture(scope="module")
 def tiny_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny model version folder with its ONNX export, built once for the module."""
-    meta = {"labels": ["PER", "LOC", "ORG"], "max_length": 32, "stride": 8,
-            "base_model": "tiny", "counts": {}, "metrics": {},
-            "decoding": "first-subtoken-bio"}
+    meta = {
+        "labels": ["PER", "LOC", "ORG"],
+        "max_length": 32,
+        "stride": 8,
+        "base_model": "tiny",
+        "counts": {},
+        "metrics": {},
+        "decoding": "first-subtoken-bio",
+    }
     folder = build_tiny_model(tmp_path_factory.mktemp("tiny") / "v0001", spantune=meta)
     from engine.export.exporter import export_model
 
@@ -45,11 +59,11 @@ def tiny_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def scored_project(project: Project, tiny_export: Path) -> Iterator[Project]:
     shutil.copytree(tiny_export, project.models_dir / "v0001")
     project.versions.register("v0001", base_model="tiny", metrics={}, counts={}, config={})
-    docs = [DocumentData(text=f"{s} {i}", labelled=False) for i in range(4)
-            for s in SENTENCES]
+    docs = [DocumentData(text=f"{s} {i}", labelled=False) for i in range(4) for s in SENTENCES]
     with project.db.write() as conn:
-        insert_documents(conn, docs, source="t", mode="document", as_suggestions=False,
-                         eval_share=0.0)
+        insert_documents(
+            conn, docs, source="t", mode="document", as_suggestions=False, eval_share=0.0
+        )
         conn.execute("UPDATE segments SET split = 'eval' WHERE id % 6 = 0")
     project.set_setting("eval_share", 0.15)
     yield project
@@ -66,11 +80,15 @@ def test_rescore_stores_order_and_suggestions(scored_project: Project) -> None:
     assert queue_key(p) == ("v0001", "mnlp")
     assert {e.stage for e in events} >= {"score", "store"}
     conn = p.db.connection()
-    assert conn.execute("SELECT count(*) FROM al_scores WHERE model_version = 'v0001'"
-                        ).fetchone()[0] == 48
+    assert (
+        conn.execute("SELECT count(*) FROM al_scores WHERE model_version = 'v0001'").fetchone()[0]
+        == 48
+    )
     # suggestions lie inside their segments, on eval segments too
-    rows = conn.execute('SELECT g.start, g."end", s.start, s."end", g.split FROM suggestions s'
-                        " JOIN segments g ON g.id = s.segment_id").fetchall()
+    rows = conn.execute(
+        'SELECT g.start, g."end", s.start, s."end", g.split FROM suggestions s'
+        " JOIN segments g ON g.id = s.segment_id"
+    ).fetchall()
     assert all(gs <= s < e <= ge for gs, ge, s, e, _ in rows)
     assert {r[4] for r in rows} == {"train", "eval"}
     items = next_segments(p, 20)
@@ -113,33 +131,37 @@ def test_rescore_bald_and_random(scored_project: Project) -> None:
 def test_rescore_keeps_imported_suggestions(scored_project: Project) -> None:
     p = scored_project
     conn = p.db.connection()
-    seg = conn.execute('SELECT id, start FROM segments WHERE split = \'train\' LIMIT 1'
-                       ).fetchone()
+    seg = conn.execute("SELECT id, start FROM segments WHERE split = 'train' LIMIT 1").fetchone()
     with p.db.write() as w:
-        w.execute('INSERT INTO suggestions (segment_id, start, "end", label, score,'
-                  " model_version) VALUES (?, ?, ?, 'PER', NULL, NULL)",
-                  (seg[0], seg[1], seg[1] + 4))
+        w.execute(
+            'INSERT INTO suggestions (segment_id, start, "end", label, score,'
+            " model_version) VALUES (?, ?, ?, 'PER', NULL, NULL)",
+            (seg[0], seg[1], seg[1] + 4),
+        )
     rescore(p)
-    rows = conn.execute("SELECT model_version FROM suggestions WHERE segment_id = ?",
-                        (seg[0],)).fetchall()
+    rows = conn.execute(
+        "SELECT model_version FROM suggestions WHERE segment_id = ?", (seg[0],)
+    ).fetchall()
     assert rows == [(None,)]
 
 
-def test_rescore_without_model_runs_cold_start(project: Project,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rescore_without_model_runs_cold_start(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
     docs = [DocumentData(text=s, labelled=False) for s in SENTENCES]
     with project.db.write() as conn:
-        insert_documents(conn, docs, source="t", mode="document", as_suggestions=False,
-                         eval_share=0.0)
+        insert_documents(
+            conn, docs, source="t", mode="document", as_suggestions=False, eval_share=0.0
+        )
     module = importlib.import_module("engine.active_learning.cold_start")
-    monkeypatch.setattr(module, "project_encoder",
-                        lambda *a: (lambda texts: np.eye(len(texts), 16)))
+    monkeypatch.setattr(module, "project_encoder", lambda *a: lambda texts: np.eye(len(texts), 16))
     result = rescore(project)
     assert result.version == COLD_START and queue_key(project) == (COLD_START, COLD_START)
 
 
-def test_rescore_spares_segments_touched_meanwhile(scored_project: Project,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rescore_spares_segments_touched_meanwhile(
+    scored_project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
     p = scored_project
     conn = p.db.connection()
     seg_id = conn.execute("SELECT id FROM segments WHERE split = 'train' LIMIT 1").fetchone()[0]
@@ -153,8 +175,12 @@ def test_rescore_spares_segments_touched_meanwhile(scored_project: Project,
 
     monkeypatch.setattr(module, "predict_pool", predict_then_label)
     rescore(p)
-    assert conn.execute("SELECT count(*) FROM suggestions WHERE segment_id = ?",
-                        (seg_id,)).fetchone()[0] == 0
+    assert (
+        conn.execute("SELECT count(*) FROM suggestions WHERE segment_id = ?", (seg_id,)).fetchone()[
+            0
+        ]
+        == 0
+    )
     assert seg_id not in {it.segment_id for it in queue_page(p, 0, 100, status="todo")}
 
 

@@ -19,8 +19,12 @@ PEOPLE = [["john", "smith"], ["mary", "jones"], ["angela", "merkel"], ["john"], 
 PLACES = [["paris"], ["london"], ["berlin"], ["tokyo"], ["new", "york"], ["china"]]
 ORGS = [["google"], ["apple"], ["the", "bank"]]
 TEMPLATES = [
-    ("P visited L", None), ("P works at O in L", None), ("the president of L said", None),
-    ("P met P today", None), ("O said yesterday", None), ("the river in L", None),
+    ("P visited L", None),
+    ("P works at O in L", None),
+    ("the president of L said", None),
+    ("P met P today", None),
+    ("O said yesterday", None),
+    ("the river in L", None),
 ]
 
 
@@ -62,13 +66,28 @@ def test_tiny_simulation_end_to_end_and_resume(tmp_path: Path, tiny_base: Path) 
     test = write_conll(tmp_path / "test.conll", 20, 1)
     out = tmp_path / "sim"
     events: list[ProgressEvent] = []
-    result = simulate(train, test, ["mnlp", "random"], 1, seed_size=10, batch_size=8, rounds=2,
-                      out_dir=out, base_model=str(tiny_base), on_event=events.append,
-                      train_config=_config())
+    result = simulate(
+        train,
+        test,
+        ["mnlp", "random"],
+        1,
+        seed_size=10,
+        batch_size=8,
+        rounds=2,
+        out_dir=out,
+        base_model=str(tiny_base),
+        on_event=events.append,
+        train_config=_config(),
+    )
     rows = list(csv.DictReader((out / "results.csv").open()))
     assert [(r["strategy"], r["round"]) for r in rows] == [
-        ("mnlp", "0"), ("mnlp", "1"), ("mnlp", "2"), ("random", "0"), ("random", "1"),
-        ("random", "2")]
+        ("mnlp", "0"),
+        ("mnlp", "1"),
+        ("mnlp", "2"),
+        ("random", "0"),
+        ("random", "1"),
+        ("random", "2"),
+    ]
     assert [int(r["labelled_sentences"]) for r in rows] == [10, 18, 26] * 2
     assert rows[0]["f1"] == rows[3]["f1"]  # round 0 is shared
     assert all(0.0 <= float(r["f1"]) <= 1.0 for r in rows)
@@ -79,8 +98,18 @@ def test_tiny_simulation_end_to_end_and_resume(tmp_path: Path, tiny_base: Path) 
     assert any(e.stage == "simulate" for e in events)
     assert not (out / ".work").exists()
     # a rerun finds every row done: nothing is trained, nothing is appended
-    again = simulate(train, test, ["mnlp", "random"], 1, seed_size=10, batch_size=8, rounds=2,
-                     out_dir=out, base_model=str(tiny_base), train_config=_config())
+    again = simulate(
+        train,
+        test,
+        ["mnlp", "random"],
+        1,
+        seed_size=10,
+        batch_size=8,
+        rounds=2,
+        out_dir=out,
+        base_model=str(tiny_base),
+        train_config=_config(),
+    )
     assert again.rows == 6
 
 
@@ -94,15 +123,27 @@ def test_simulation_cancel_keeps_finished_rounds(tmp_path: Path, tiny_base: Path
             token.cancel()
 
     with pytest.raises(Cancelled):
-        simulate(train, test, ["random"], 1, seed_size=8, batch_size=4, rounds=3,
-                 out_dir=tmp_path / "sim", base_model=str(tiny_base),
-                 on_event=stop_after_first_row, cancel=token, train_config=_config())
+        simulate(
+            train,
+            test,
+            ["random"],
+            1,
+            seed_size=8,
+            batch_size=4,
+            rounds=3,
+            out_dir=tmp_path / "sim",
+            base_model=str(tiny_base),
+            on_event=stop_after_first_row,
+            cancel=token,
+            train_config=_config(),
+        )
     rows = list(csv.DictReader((tmp_path / "sim" / "results.csv").open()))
     assert [r["round"] for r in rows] == ["0"]
 
 
 def test_simulation_scores_with_torch_when_export_is_refused(
-        tmp_path: Path, tiny_base: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, tiny_base: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import engine.export.exporter as export
 
     def refuse(*args: object, **kwargs: object) -> None:
@@ -111,9 +152,18 @@ def test_simulation_scores_with_torch_when_export_is_refused(
     monkeypatch.setattr(export, "export_model", refuse)
     train = write_conll(tmp_path / "train.conll", 30, 0)
     test = write_conll(tmp_path / "test.conll", 10, 1)
-    result = simulate(train, test, ["mnlp"], [3], seed_size=8, batch_size=4, rounds=1,
-                      out_dir=tmp_path / "sim", base_model=str(tiny_base),
-                      train_config=_config())
+    result = simulate(
+        train,
+        test,
+        ["mnlp"],
+        [3],
+        seed_size=8,
+        batch_size=4,
+        rounds=1,
+        out_dir=tmp_path / "sim",
+        base_model=str(tiny_base),
+        train_config=_config(),
+    )
     assert result.rows == 2
     picked = json.loads((tmp_path / "sim" / "selections.jsonl").read_text())
     assert picked["seed"] == 3 and len(picked["indices"]) == 4
@@ -127,10 +177,16 @@ def test_tokens_to_reach_interpolates() -> None:
 
 
 def test_summary_compares_with_random() -> None:
-    rows = [Row("random", s, r, 100 * (r + 1), 1000 * (r + 1), 0.3 + 0.1 * r, 0, 0, 1)
-            for s in (0, 1) for r in range(3)]
-    rows += [Row("mnlp", s, r, 100 * (r + 1), 800 * (r + 1), 0.3 + 0.15 * r, 0, 0, 1)
-             for s in (0, 1) for r in range(3)]
+    rows = [
+        Row("random", s, r, 100 * (r + 1), 1000 * (r + 1), 0.3 + 0.1 * r, 0, 0, 1)
+        for s in (0, 1)
+        for r in range(3)
+    ]
+    rows += [
+        Row("mnlp", s, r, 100 * (r + 1), 800 * (r + 1), 0.3 + 0.15 * r, 0, 0, 1)
+        for s in (0, 1)
+        for r in range(3)
+    ]
     summary = summarise(rows)
     assert summary["target_f1"] == pytest.approx(0.5)
     mnlp = summary["strategies"]["mnlp"]

@@ -122,8 +122,9 @@ def test_bald_with_dropout_disagrees_and_is_seeded() -> None:
 
 def test_bald_mutual_information_of_confident_agreement_is_small() -> None:
     agree = np.tile(np.array([[[0.98, 0.01, 0.01]]]), (8, 1, 1))
-    split = np.concatenate([np.tile([[[0.98, 0.01, 0.01]]], (4, 1, 1)),
-                            np.tile([[[0.01, 0.98, 0.01]]], (4, 1, 1))])
+    split = np.concatenate(
+        [np.tile([[[0.98, 0.01, 0.01]]], (4, 1, 1)), np.tile([[[0.01, 0.98, 0.01]]], (4, 1, 1))]
+    )
     mi = word_mutual_information(np.concatenate([agree, split], axis=1))
     assert mi[0] == pytest.approx(0.0, abs=1e-12) and mi[1] > 0.5
 

@@ -29,7 +29,8 @@ def test_no_engine_source_mentions_qt_or_desktop() -> None:
             for name in names:
                 root = name.split(".")[0]
                 assert root not in {"PySide6", "PyQt5", "PyQt6", "shiboken6", "desktop"}, (
-                    f"{path.relative_to(REPO)} imports {name}")
+                    f"{path.relative_to(REPO)} imports {name}"
+                )
 
 
 def test_every_engine_module_imports_with_qt_unavailable() -> None:
@@ -37,8 +38,9 @@ def test_every_engine_module_imports_with_qt_unavailable() -> None:
     assert out.returncode == 0, out.stderr[-3000:]
 
 
-def _import_without(blocked: tuple[str, ...], modules: list[str], then: str = "",
-                    timeout: int = 120) -> subprocess.CompletedProcess[str]:
+def _import_without(
+    blocked: tuple[str, ...], modules: list[str], then: str = "", timeout: int = 120
+) -> subprocess.CompletedProcess[str]:
     """Import ``modules`` in a fresh interpreter where importing ``blocked`` raises."""
     code = (
         "import sys, importlib\n"
@@ -46,18 +48,23 @@ def _import_without(blocked: tuple[str, ...], modules: list[str], then: str = ""
         "    sys.modules[name] = None  # importing them now raises ImportError\n"
         f"for mod in {modules!r}:\n"
         "    importlib.import_module(mod)\n"
-        f"{then}print('ok')\n")
-    return subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
-                          text=True, timeout=timeout)
+        f"{then}print('ok')\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_cli_help_does_not_import_torch_or_qt() -> None:
-    code = ("import sys\nfrom engine.cli.main import build_parser\nbuild_parser()\n"
-            "import engine.api\n"
-            "bad = [m for m in ('torch', 'transformers', 'onnxruntime', 'PySide6')"
-            " if m in sys.modules]\nprint(bad)\nsys.exit(1 if bad else 0)\n")
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
-                         text=True, timeout=120)
+    code = (
+        "import sys\nfrom engine.cli.main import build_parser\nbuild_parser()\n"
+        "import engine.api\n"
+        "bad = [m for m in ('torch', 'transformers', 'onnxruntime', 'PySide6')"
+        " if m in sys.modules]\nprint(bad)\nsys.exit(1 if bad else 0)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stdout + out.stderr
 
 
@@ -65,10 +72,11 @@ def test_inference_imports_no_torch_or_transformers() -> None:
     """engine.inference runs exported folders on onnxruntime + tokenizers + numpy alone."""
     inference = [m for m in _engine_modules() if m.startswith("engine.inference")]
     assert "engine.inference.predictor" in inference
-    out = _import_without(("torch", "transformers", "PySide6"), inference,
-                          then="import engine.inference as inf\n"
-                               "for name in inf.__all__:\n"
-                               "    getattr(inf, name)\n")
+    out = _import_without(
+        ("torch", "transformers", "PySide6"),
+        inference,
+        then="import engine.inference as inf\nfor name in inf.__all__:\n    getattr(inf, name)\n",
+    )
     assert out.returncode == 0, out.stderr[-3000:]
 
 
@@ -87,7 +95,8 @@ def test_inference_source_never_imports_torch_or_the_exporter() -> None:
                 where = path.relative_to(REPO)
                 assert name.split(".")[0] not in forbidden, f"{where} imports {name}"
                 assert not name.startswith(("engine.export", "engine.training")), (
-                    f"{where} imports {name}")
+                    f"{where} imports {name}"
+                )
 
 
 def _imports(path: Path) -> list[str]:
@@ -121,13 +130,20 @@ def test_desktop_reaches_the_engine_only_through_the_facade() -> None:
             if name.startswith(DESKTOP_MAY_IMPORT) or (rel, name) in DESKTOP_IMPORT_EXCEPTIONS:
                 continue
             bad.append(f"{rel} imports {name}")
-    assert not bad, ("the desktop imports only " + ", ".join(DESKTOP_MAY_IMPORT)
-                     + " (re-export what it needs from engine.api):\n" + "\n".join(bad))
+    assert not bad, (
+        "the desktop imports only "
+        + ", ".join(DESKTOP_MAY_IMPORT)
+        + " (re-export what it needs from engine.api):\n"
+        + "\n".join(bad)
+    )
 
 
 def test_the_desktop_never_touches_sqlite() -> None:
-    bad = [path.relative_to(REPO).as_posix() for path in (REPO / "desktop").rglob("*.py")
-           if "sqlite3" in _imports(path)]
+    bad = [
+        path.relative_to(REPO).as_posix()
+        for path in (REPO / "desktop").rglob("*.py")
+        if "sqlite3" in _imports(path)
+    ]
     assert not bad, f"the store translates sqlite3 errors; the desktop must not see them: {bad}"
 
 
@@ -147,8 +163,11 @@ def test_only_the_store_runs_sql() -> None:
         if rel.startswith("engine/store/") or rel in SQL_OUTSIDE_STORE:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                    and node.func.attr in _SQL_CALLS:
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in _SQL_CALLS
+            ):
                 bad.append(f"{rel}:{node.lineno} calls .{node.func.attr}()")
     assert not bad, "SQL lives in engine/store:\n" + "\n".join(bad)
 
@@ -158,8 +177,8 @@ MAX_FUNCTION_LINES = 80
 # "path" or "path::function": reason. Shrink the list, do not grow it without a reason.
 SIZE_EXCEPTIONS: dict[str, str] = {
     "engine/api.py": "the facade grew with bundles, review, label-all and version import (issue "
-                     "16 left it at 391 lines before they merged); split by topic into modules "
-                     "the Project class delegates to",
+    "16 left it at 391 lines before they merged); split by topic into modules "
+    "the Project class delegates to",
 }
 
 
@@ -183,8 +202,9 @@ def _size_problems() -> list[str]:
 
 def test_no_module_or_function_grows_past_the_limits() -> None:
     problems = _size_problems()
-    assert not problems, ("split these, or add an entry with a reason to SIZE_EXCEPTIONS:\n"
-                          + "\n".join(problems))
+    assert not problems, (
+        "split these, or add an entry with a reason to SIZE_EXCEPTIONS:\n" + "\n".join(problems)
+    )
     for key, reason in SIZE_EXCEPTIONS.items():
         assert reason.strip(), f"{key}: an exception needs a reason"
 
@@ -195,9 +215,13 @@ def test_cli_commands_take_the_shared_arguments_from_one_place() -> None:
         if path.name == "args.py":
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                    and node.func.attr == "add_argument" and node.args \
-                    and isinstance(node.args[0], ast.Constant) \
-                    and node.args[0].value in ("project", "--json"):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "add_argument"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and node.args[0].value in ("project", "--json")
+            ):
                 bad.append(f"{path.name}:{node.lineno} adds {node.args[0].value!r}")
     assert not bad, "use engine.cli.args.add_command(project=..., json=...):\n" + "\n".join(bad)

@@ -62,8 +62,14 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def held(trained: Path) -> Iterator[Path]:
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(trained)], cwd=REPO, env=env,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(trained)],
+        cwd=REPO,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
         yield trained
@@ -81,7 +87,8 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def test_read_only_commands_and_backup_work_beside_the_app(
-        held: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    held: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     proj = str(held)
     code, out, err = run(capsys, "stats", proj, "--json")
     assert code == 0, err
@@ -113,7 +120,8 @@ def test_read_only_commands_and_backup_work_beside_the_app(
 
 
 def test_writers_and_restore_are_refused_beside_the_app(
-        held: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    held: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, _, err = run(capsys, "labels", str(held), "add", "ORG")
     assert code == 1 and "is open in another Spantune by pid" in err
     code, _, err = run(capsys, "restore", str(held))

@@ -25,7 +25,7 @@ def _data(n: int, miss_every: int, seed: int = 0) -> tuple[list[list[str]], list
 
 def test_summed_counts_give_seqeval_f1() -> None:
     gold, pred = _data(50, 3)
-    pred[4] = ["B-PER", "O", "O", "B-ORG"][:len(pred[4])]
+    pred[4] = ["B-PER", "O", "O", "B-ORG"][: len(pred[4])]
     counts = sentence_counts(gold, pred, ["PER", "LOC", "ORG"]).sum(axis=(0, 1))
     tp, fp, fn = (int(x) for x in counts)
     m = entity_metrics(gold, pred, ["PER", "LOC", "ORG"], "t")
@@ -52,8 +52,14 @@ def test_label_without_entities_has_no_interval() -> None:
 
 
 def test_describe_says_what_was_held_out() -> None:
-    m = {"f1": 0.714, "f1_ci": [0.641, 0.772], "sentences": 45, "documents": 3, "groups": 3,
-         "split": "documents"}
+    m = {
+        "f1": 0.714,
+        "f1_ci": [0.641, 0.772],
+        "sentences": 45,
+        "documents": 3,
+        "groups": 3,
+        "split": "documents",
+    }
     assert describe(m) == "0.71 (0.64\u20130.77) on 45 sentences from 3 documents"
     m.update(documents=1, groups=3, split="blocks")
     assert describe(m) == "0.71 (0.64\u20130.77) on 45 sentences in 3 blocks of 1 document"

@@ -28,8 +28,15 @@ def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def tiny_config(base: Path, **overrides) -> TrainConfig:
-    values = {"base_model": str(base), "epochs": 2, "batch_size": 4, "threads": 1,
-              "max_length": 32, "stride": 8, "seed": 3}
+    values = {
+        "base_model": str(base),
+        "epochs": 2,
+        "batch_size": 4,
+        "threads": 1,
+        "max_length": 32,
+        "stride": 8,
+        "seed": 3,
+    }
     return TrainConfig(**{**values, **overrides})
 
 
@@ -47,8 +54,9 @@ def labelled(tmp_path: Path) -> Iterator[Project]:
         project.close()
 
 
-def test_bundle_round_trip_trains_the_same_model(labelled: Project, tiny_base: Path,
-                                                  tmp_path: Path) -> None:
+def test_bundle_round_trip_trains_the_same_model(
+    labelled: Project, tiny_base: Path, tmp_path: Path
+) -> None:
     bundle = labelled.write_bundle(tmp_path / "bundle", tiny_config(tiny_base))
     names = sorted(p.name for p in bundle.rglob("*"))
     assert not [n for n in names if "sqlite" in n]
@@ -61,8 +69,13 @@ def test_bundle_round_trip_trains_the_same_model(labelled: Project, tiny_base: P
 
     meta = train_bundle(bundle, tmp_path / "v-remote", device="cpu")
     folder = tmp_path / "v-remote"
-    assert {"model.safetensors", "config.json", "tokenizer.json", "spantune.json",
-            "metrics.json"} <= {p.name for p in folder.iterdir()}
+    assert {
+        "model.safetensors",
+        "config.json",
+        "tokenizer.json",
+        "spantune.json",
+        "metrics.json",
+    } <= {p.name for p in folder.iterdir()}
     assert meta["config"]["device"] == "cpu" and meta["device"] == "cpu"
     assert meta["base_model"] == str(tiny_base)
 
@@ -76,8 +89,9 @@ def test_bundle_round_trip_trains_the_same_model(labelled: Project, tiny_base: P
     assert labelled.evaluate(imported.name)["f1"] == pytest.approx(meta["metrics"]["f1"])
 
 
-def test_bundle_and_train_bundle_refuse_bad_input(labelled: Project, tiny_base: Path,
-                                                  tmp_path: Path) -> None:
+def test_bundle_and_train_bundle_refuse_bad_input(
+    labelled: Project, tiny_base: Path, tmp_path: Path
+) -> None:
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "x").write_text("x")
     with pytest.raises(ValidationError, match="not empty"):
@@ -100,8 +114,9 @@ def _version(tmp_path: Path, tiny_base: Path, labels: list[str], name: str) -> P
     records = sentences(12)
     if labels != ["PER", "LOC"]:
         for r in records:
-            r["spans"] = [{**s, "label": "ORG" if s["label"] == "LOC" else s["label"]}
-                          for s in r["spans"]]
+            r["spans"] = [
+                {**s, "label": "ORG" if s["label"] == "LOC" else s["label"]} for s in r["spans"]
+            ]
     base = tiny_base if labels == ["PER", "LOC"] else build_tiny_model(tmp_path / "b2", labels)
     out = tmp_path / name
     train_examples(as_examples(records), [], labels, tiny_config(base, epochs=1), out)
@@ -109,7 +124,8 @@ def _version(tmp_path: Path, tiny_base: Path, labels: list[str], name: str) -> P
 
 
 def test_import_refuses_wrong_labels_pickles_and_missing_files(
-        labelled: Project, tiny_base: Path, tmp_path: Path) -> None:
+    labelled: Project, tiny_base: Path, tmp_path: Path
+) -> None:
     before = sorted(p.name for p in labelled.models_dir.iterdir())
     wrong = _version(tmp_path, tiny_base, ["PER", "ORG"], "wrong")
     with pytest.raises(ValidationError, match="LOC missing; ORG not in the project"):
@@ -136,36 +152,62 @@ def test_import_refuses_wrong_labels_pickles_and_missing_files(
     assert sorted(p.name for p in labelled.models_dir.iterdir()) == before
 
 
-def test_cli_bundle_train_bundle_import(labelled: Project, tiny_base: Path, tmp_path: Path,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_bundle_train_bundle_import(
+    labelled: Project, tiny_base: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     labelled.set_settings({"base_model": str(tiny_base)})
     path = str(labelled.path)
     labelled.close()
     assert main(["bundle", path, str(tmp_path / "b"), "--epochs", "1"]) == 0
-    assert main(["train-bundle", str(tmp_path / "b"), str(tmp_path / "v"), "--device", "cpu",
-                 "--json"]) == 0
+    assert (
+        main(
+            ["train-bundle", str(tmp_path / "b"), str(tmp_path / "v"), "--device", "cpu", "--json"]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
-    meta = json.loads(out[out.index("{"):])
+    meta = json.loads(out[out.index("{") :])
     assert meta["config"]["epochs"] == 1 and meta["config"]["processes"] == 1
     assert main(["versions", path, "import", str(tmp_path / "v")]) == 0
     assert "as v0001 (active)" in capsys.readouterr().out
-    assert main(["train-bundle", str(tmp_path / "b"), str(tmp_path / "v2"),
-                 "--device", "cuda:7"]) == 1
+    assert (
+        main(["train-bundle", str(tmp_path / "b"), str(tmp_path / "v2"), "--device", "cuda:7"]) == 1
+    )
     assert "device cuda:7 is not available" in capsys.readouterr().err
 
 
 @pytest.mark.slow  # about 45 s on 2 shared cores: three interpreters import torch
-def test_two_gloo_processes_train_one_version(labelled: Project, tiny_base: Path,
-                                              tmp_path: Path) -> None:
+def test_two_gloo_processes_train_one_version(
+    labelled: Project, tiny_base: Path, tmp_path: Path
+) -> None:
     pytest.importorskip("accelerate")
-    bundle = labelled.write_bundle(tmp_path / "b", tiny_config(tiny_base, batch_size=8,
-                                                                threads=None))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(REPO), os.environ.get("PYTHONPATH", "")])}
+    bundle = labelled.write_bundle(
+        tmp_path / "b", tiny_config(tiny_base, batch_size=8, threads=None)
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    }
     proc = subprocess.run(
-        [sys.executable, "-m", "engine.cli.main", "train-bundle", str(bundle),
-         str(tmp_path / "v"), "--device", "cpu", "--processes", "2", "--json"],
-        capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
+        [
+            sys.executable,
+            "-m",
+            "engine.cli.main",
+            "train-bundle",
+            str(bundle),
+            str(tmp_path / "v"),
+            "--device",
+            "cpu",
+            "--processes",
+            "2",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     meta = json.loads((tmp_path / "v" / "spantune.json").read_text(encoding="utf-8"))
     assert meta["config"]["processes"] == 2 and meta["config"]["device"] == "cpu"

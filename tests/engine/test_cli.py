@@ -30,9 +30,17 @@ def write_jsonl(path: Path, n: int, broken_line: int | None = None) -> Path:
         if i == broken_line:
             lines.append('{"text": "broken", "spans": [')
         else:
-            lines.append(json.dumps({"text": f"Ana Lopez visited Oslo on day {i}.",
-                                     "spans": [{"start": 0, "end": 9, "label": "PER"},
-                                               {"start": 18, "end": 22, "label": "LOC"}]}))
+            lines.append(
+                json.dumps(
+                    {
+                        "text": f"Ana Lopez visited Oslo on day {i}.",
+                        "spans": [
+                            {"start": 0, "end": 9, "label": "PER"},
+                            {"start": 18, "end": 22, "label": "LOC"},
+                        ],
+                    }
+                )
+            )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -55,7 +63,8 @@ def test_init_import_stats_json(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 
 def test_broken_line_57_names_the_line_and_changes_nothing(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     proj = str(tmp_path / "P")
     run(capsys, "init", proj, "--labels", "PER")
     run(capsys, "import", proj, str(write_jsonl(tmp_path / "ok.jsonl", 3)))
@@ -71,8 +80,22 @@ def test_exit_codes_and_help(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert run(capsys, "stats")[0] == 2  # usage error
     assert run(capsys, "stats", str(tmp_path / "missing"))[0] == 1
     assert run(capsys, "labels", str(tmp_path / "missing"), "add", "X")[0] == 1
-    for cmd in ("init", "import", "export", "stats", "labels", "train", "evaluate",
-                "export-model", "predict", "next", "rescore", "simulate", "backup", "restore"):
+    for cmd in (
+        "init",
+        "import",
+        "export",
+        "stats",
+        "labels",
+        "train",
+        "evaluate",
+        "export-model",
+        "predict",
+        "next",
+        "rescore",
+        "simulate",
+        "backup",
+        "restore",
+    ):
         with pytest.raises(SystemExit) as info:
             main([cmd, "--help"])
         assert info.value.code == 0
@@ -92,12 +115,16 @@ def test_labels_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert run(capsys, "labels", proj, "remove", "PER", "--yes")[0] == 0
     labels = json.loads(run(capsys, "labels", proj, "--json")[1])
     assert [(x["name"], x["hotkey"], x["color"]) for x in labels] == [
-        ("ORG", "2", "#56B4E9"), ("LOC", "3", "#009E73"), ("COUNTRY", "9", "#ABCDEF")]
+        ("ORG", "2", "#56B4E9"),
+        ("LOC", "3", "#009E73"),
+        ("COUNTRY", "9", "#ABCDEF"),
+    ]
     assert run(capsys, "labels", proj, "color", "ORG", "blue")[0] == 1
 
 
-def test_settings_show_change_and_refuse(tmp_path: Path,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_settings_show_change_and_refuse(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     proj = str(tmp_path / "P")
     run(capsys, "init", proj, "--labels", "PER")
     settings = json.loads(run(capsys, "settings", proj, "--json")[1])
@@ -105,11 +132,13 @@ def test_settings_show_change_and_refuse(tmp_path: Path,
     assert run(capsys, "settings", proj, "strategy", "bald")[0] == 0
     assert run(capsys, "settings", proj, "eval_share", "0.2")[0] == 0
     assert json.loads(run(capsys, "settings", proj, "--json")[1])["eval_share"] == 0.2
-    for key, value, words in (("strategy", "smartest", "unknown strategy"),
-                              ("eval_share", "0.9", "between 0 and 0.5"),
-                              ("seed", "1.5", "whole number"),
-                              ("snap_mode", "wide", "unknown snap mode"),
-                              ("colour", "red", "unknown setting")):
+    for key, value, words in (
+        ("strategy", "smartest", "unknown strategy"),
+        ("eval_share", "0.9", "between 0 and 0.5"),
+        ("seed", "1.5", "whole number"),
+        ("snap_mode", "wide", "unknown snap mode"),
+        ("colour", "red", "unknown setting"),
+    ):
         code, _, err = run(capsys, "settings", proj, key, value)
         assert code != 0 and words in err, (key, err)
     assert run(capsys, "settings", proj, "strategy")[1].strip() == "bald"
@@ -124,10 +153,12 @@ def test_backup_and_restore(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert json.loads(run(capsys, "stats", proj, "--json")[1])["documents"] == 0
 
 
-@pytest.mark.parametrize("fmt,ext", [("jsonl", ".jsonl"), ("doccano", ".doccano.jsonl"),
-                                     ("conll", ".conll")])
-def test_round_trip_through_each_format(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                        fmt: str, ext: str) -> None:
+@pytest.mark.parametrize(
+    "fmt,ext", [("jsonl", ".jsonl"), ("doccano", ".doccano.jsonl"), ("conll", ".conll")]
+)
+def test_round_trip_through_each_format(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str, ext: str
+) -> None:
     src = write_jsonl(tmp_path / "src.jsonl", 5)
     run(capsys, "init", str(tmp_path / "A"), "--labels", "PER,LOC")
     run(capsys, "import", str(tmp_path / "A"), str(src))
@@ -171,7 +202,12 @@ def test_conll2003_test_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def test_entry_point_dispatches_to_cli() -> None:
-    out = subprocess.run([sys.executable, "-m", "desktop.launcher", "--help"], cwd=REPO,
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "desktop.launcher", "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0 and "export-model" in out.stdout
     assert "PySide6" not in out.stderr

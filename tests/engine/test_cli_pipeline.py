@@ -22,9 +22,19 @@ def corpus(n: int, seed: int) -> list[dict]:
     for i in range(n):
         who, where = rng.choice(PEOPLE), rng.choice(PLACES)
         text = f"{who} went to {where} on day {i} ."
-        out.append({"text": text, "spans": [
-            {"start": 0, "end": len(who), "label": "PER"},
-            {"start": text.index(where), "end": text.index(where) + len(where), "label": "LOC"}]})
+        out.append(
+            {
+                "text": text,
+                "spans": [
+                    {"start": 0, "end": len(who), "label": "PER"},
+                    {
+                        "start": text.index(where),
+                        "end": text.index(where) + len(where),
+                        "label": "LOC",
+                    },
+                ],
+            }
+        )
     return out
 
 
@@ -71,8 +81,15 @@ def test_headless_loop(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     model_dir = tmp_path / "exported"
     code, out, err = run(capsys, "export-model", proj, str(model_dir))
     assert code == 0, err
-    for name in ("model.onnx", "onnx/model.onnx", "onnx/model_quantized.onnx", "config.json",
-                 "tokenizer.json", "spantune.json", "README.md"):
+    for name in (
+        "model.onnx",
+        "onnx/model.onnx",
+        "onnx/model_quantized.onnx",
+        "config.json",
+        "tokenizer.json",
+        "spantune.json",
+        "README.md",
+    ):
         assert (model_dir / name).is_file(), name
 
     code, out, _ = run(capsys, "predict", str(model_dir), str(raw), "--format", "jsonl")

@@ -12,8 +12,12 @@ from engine.errors import ValidationError
 from engine.training import device as dev
 
 
-def fake_cuda(monkeypatch: pytest.MonkeyPatch, count: int, bf16: bool = True,
-              capability: tuple[int, int] = (8, 0)) -> None:
+def fake_cuda(
+    monkeypatch: pytest.MonkeyPatch,
+    count: int,
+    bf16: bool = True,
+    capability: tuple[int, int] = (8, 0),
+) -> None:
     monkeypatch.setattr(torch.cuda, "is_available", lambda: count > 0)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: count)
     monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
@@ -106,7 +110,8 @@ def test_device_setting_is_checked(tmp_path) -> None:
 
 
 def test_onnx_providers_fall_back_to_cpu_with_one_log_line(
-        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     import onnxruntime as ort
 
     from engine.inference import predictor
@@ -117,8 +122,9 @@ def test_onnx_providers_fall_back_to_cpu_with_one_log_line(
         assert predictor.choose_providers() == ["CPUExecutionProvider"]
         assert predictor.choose_providers() == ["CPUExecutionProvider"]
     assert sum("onnxruntime-gpu" in r.message for r in caplog.records) == 1
-    monkeypatch.setattr(ort, "get_available_providers",
-                        lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    monkeypatch.setattr(
+        ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    )
     assert predictor.choose_providers() == ["CUDAExecutionProvider", "CPUExecutionProvider"]
 
 
@@ -129,12 +135,25 @@ def test_fp16_with_gradient_scaler_trains(monkeypatch: pytest.MonkeyPatch, tmp_p
     from tests.engine.tiny_model import build_tiny_model
 
     base = build_tiny_model(tmp_path / "base", ["PER", "LOC"])
-    monkeypatch.setattr(dev, "precision_for",
-                        lambda device, bf16: dev.Precision("fp16", torch.float16, True))
+    monkeypatch.setattr(
+        dev, "precision_for", lambda device, bf16: dev.Precision("fp16", torch.float16, True)
+    )
     data = as_examples(sentences(16))
-    outcome = train_examples(data[:12], data[12:], ["PER", "LOC"], TrainConfig(
-        base_model=str(base), epochs=2, batch_size=4, threads=1, max_length=32, stride=8,
-        device="cpu", seed=0))
+    outcome = train_examples(
+        data[:12],
+        data[12:],
+        ["PER", "LOC"],
+        TrainConfig(
+            base_model=str(base),
+            epochs=2,
+            batch_size=4,
+            threads=1,
+            max_length=32,
+            stride=8,
+            device="cpu",
+            seed=0,
+        ),
+    )
     assert outcome.config["precision"] == "fp16" and outcome.config["device"] == "cpu"
     assert outcome.metrics["training"]["steps"] == 6
     assert outcome.metrics["f1"] is not None

@@ -34,8 +34,15 @@ def spantune_limited(*argv: str, limit: int = LIMIT) -> subprocess.CompletedProc
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    return subprocess.run([sys.executable, "-c", CLI, *argv], cwd=REPO, env=env, text=True,
-                          capture_output=True, preexec_fn=cap, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", CLI, *argv],
+        cwd=REPO,
+        env=env,
+        text=True,
+        capture_output=True,
+        preexec_fn=cap,
+        timeout=300,
+    )
 
 
 def assert_one_error_line(result: subprocess.CompletedProcess[str], *names: str) -> str:
@@ -79,8 +86,11 @@ def project(trained: Path, tmp_path: Path) -> Path:
 
 def test_backup_on_a_full_disk(project: Path) -> None:
     before = backups.list_backups(project)
-    line = assert_one_error_line(spantune_limited("backup", str(project), limit=60_000),
-                                 "could not write the backup", str(project / "backups"))
+    line = assert_one_error_line(
+        spantune_limited("backup", str(project), limit=60_000),
+        "could not write the backup",
+        str(project / "backups"),
+    )
     # SQLite says "disk I/O error" for EFBIG (a size limit), "disk is full" for ENOSPC
     assert "disk is full" in line or "disk I/O error" in line
     assert backups.list_backups(project) == before
@@ -92,8 +102,11 @@ def test_restore_on_a_full_disk_changes_nothing(project: Path) -> None:
     db = project / "project.sqlite"
     with Project.open(project) as p:  # a change after the backup that a restore would undo
         p.labels.add("ORG")
-    assert_one_error_line(spantune_limited("restore", str(project), str(latest), limit=60_000),
-                          "could not write", str(project))
+    assert_one_error_line(
+        spantune_limited("restore", str(project), str(latest), limit=60_000),
+        "could not write",
+        str(project),
+    )
     with Project.open(project, read_only=True) as p:
         assert "ORG" in [lab.name for lab in p.labels.get_all()]
     assert integrity_problem(db, full=True) is None
@@ -103,13 +116,17 @@ def test_restore_on_a_full_disk_changes_nothing(project: Path) -> None:
 
 def test_import_on_a_full_disk_stores_nothing(project: Path, tmp_path: Path) -> None:
     big = tmp_path / "big.txt"
-    big.write_text("".join(f"line {i} of a long file about ana in lisbon .\n"
-                           for i in range(40_000)), encoding="utf-8")
+    big.write_text(
+        "".join(f"line {i} of a long file about ana in lisbon .\n" for i in range(40_000)),
+        encoding="utf-8",
+    )
     with Project.open(project, read_only=True) as p:
         docs = p.stats()["documents"]
-    assert_one_error_line(spantune_limited("import", str(project), str(big), "--format",
-                                           "text-lines"),
-                          "could not write the project database", str(project))
+    assert_one_error_line(
+        spantune_limited("import", str(project), str(big), "--format", "text-lines"),
+        "could not write the project database",
+        str(project),
+    )
     with Project.open(project, read_only=True) as p:
         assert p.stats()["documents"] == docs
 
@@ -118,9 +135,11 @@ def test_import_on_a_full_disk_stores_nothing(project: Path, tmp_path: Path) -> 
 def test_train_on_a_full_disk_registers_nothing(project: Path) -> None:
     with Project.open(project, read_only=True) as p:
         base = p.versions.get_all()[0].base_model
-    line = assert_one_error_line(spantune_limited("train", str(project), "--base-model", base,
-                                                  "--epochs", "1"),
-                                 "could not write the trained model", str(project / "models"))
+    line = assert_one_error_line(
+        spantune_limited("train", str(project), "--base-model", base, "--epochs", "1"),
+        "could not write the trained model",
+        str(project / "models"),
+    )
     assert "disk is full" in line
     with Project.open(project) as p:
         assert [v.name for v in p.versions.get_all()] == ["v0001"]
@@ -131,8 +150,11 @@ def test_train_on_a_full_disk_registers_nothing(project: Path) -> None:
 @pytest.mark.slow
 def test_export_model_on_a_full_disk(project: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    assert_one_error_line(spantune_limited("export-model", str(project), str(out)),
-                          "could not write the ONNX export", str(out))
+    assert_one_error_line(
+        spantune_limited("export-model", str(project), str(out)),
+        "could not write the ONNX export",
+        str(out),
+    )
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
 
@@ -140,8 +162,9 @@ def test_export_model_on_a_full_disk(project: Path, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_rescore_on_a_full_disk(project: Path) -> None:
     target = project / "models" / "v0001" / "onnx-export"
-    assert_one_error_line(spantune_limited("rescore", str(project)),
-                          "could not write the ONNX export", str(target))
+    assert_one_error_line(
+        spantune_limited("rescore", str(project)), "could not write the ONNX export", str(target)
+    )
     assert not target.exists()
     assert not [p for p in target.parent.iterdir() if ".staging-" in p.name]
 
@@ -160,13 +183,14 @@ def test_scheduled_backup_on_a_full_disk_warns_and_opens(project: Path) -> None:
     assert not list((project / "backups").glob("*.tmp"))
 
 
-
 def test_reading_on_a_full_disk_is_not_called_damage(project: Path) -> None:
     """Reading a WAL database creates its -shm file; when even that cannot be written the
     error says so (it used to call the project "damaged")."""
     for suffix in ("-shm", "-wal"):
         Path(str(project / "project.sqlite") + suffix).unlink(missing_ok=True)
-    line = assert_one_error_line(spantune_limited("stats", str(project), limit=1000),
-                                 "could not write the shared-memory file",
-                                 str(project / "project.sqlite-shm"))
+    line = assert_one_error_line(
+        spantune_limited("stats", str(project), limit=1000),
+        "could not write the shared-memory file",
+        str(project / "project.sqlite-shm"),
+    )
     assert "damaged" not in line

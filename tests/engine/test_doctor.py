@@ -21,10 +21,12 @@ def linux_with_plugin(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return plugin
 
 
-def test_doctor_names_missing_libraries_and_packages(linux_with_plugin, monkeypatch,
-                                                     capsys) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(doctor, "ldd_missing",
-                        lambda _p: ["libxcb-icccm.so.4", "libxcb-keysyms.so.1"])
+def test_doctor_names_missing_libraries_and_packages(
+    linux_with_plugin, monkeypatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(
+        doctor, "ldd_missing", lambda _p: ["libxcb-icccm.so.4", "libxcb-keysyms.so.1"]
+    )
     monkeypatch.setattr(doctor.ctypes.util, "find_library", lambda _name: None)
     assert main(["doctor"]) == 1
     out = capsys.readouterr().out
@@ -54,6 +56,8 @@ def test_doctor_refuses_the_broken_binding(monkeypatch, capsys) -> None:  # type
 
 
 def test_ldd_output_is_parsed() -> None:
-    text = ("\tlibxcb.so.1 => /lib/libxcb.so.1 (0x1)\n\tlibxcb-icccm.so.4 => not found\n"
-            "\tlibxcb-icccm.so.4 => not found\n")
+    text = (
+        "\tlibxcb.so.1 => /lib/libxcb.so.1 (0x1)\n\tlibxcb-icccm.so.4 => not found\n"
+        "\tlibxcb-icccm.so.4 => not found\n"
+    )
     assert sorted(set(doctor._NOT_FOUND_RE.findall(text))) == ["libxcb-icccm.so.4"]

@@ -65,8 +65,10 @@ def test_export_layout_and_metadata(exported: tuple[ExportResult, list[ProgressE
     assert export["validation"]["windows"] > export["validation"]["texts"]  # long text windowed
     quant = export["quantization"]
     assert quant["per_channel"] is True and quant["weight_type"] == "QInt8"
-    assert quant["nodes_excluded"] == ["/model/classifier/MatMul", *(
-        f"/model/bert/encoder/layer.{i}/output/dense/MatMul" for i in range(2))]  # after GELU
+    assert quant["nodes_excluded"] == [
+        "/model/classifier/MatMul",
+        *(f"/model/bert/encoder/layer.{i}/output/dense/MatMul" for i in range(2)),
+    ]  # after GELU
     assert 0.9 <= quant["token_argmax_agreement"] <= 1 and 0.8 <= quant["entity_agreement"] <= 1
     assert result.max_abs_logit_diff <= 1e-4 and result.quantized
     assert result.token_argmax_agreement == quant["token_argmax_agreement"]
@@ -91,8 +93,9 @@ def test_onnx_graph_interface(exported: tuple[ExportResult, list[ProgressEvent]]
     ops = {n.op_type for n in quant.node}
     # static QDQ: fixed activation scales (no DynamicQuantizeLinear), int8 embedding table
     assert {"QuantizeLinear", "DequantizeLinear"} <= ops and "DynamicQuantizeLinear" not in ops
-    table = next(i for i in quant.initializer
-                 if i.name.endswith("word_embeddings.weight_quantized"))
+    table = next(
+        i for i in quant.initializer if i.name.endswith("word_embeddings.weight_quantized")
+    )
     assert table.data_type in (onnx.TensorProto.INT8, onnx.TensorProto.UINT8)
     assert any(n.name == "/model/classifier/MatMul" and n.op_type == "MatMul" for n in quant.node)
 
@@ -105,23 +108,31 @@ def test_reference_decode_reproduces_the_predictor_from_any_cwd(
 
     folder = exported[0].path
     readme = (folder / "README.md").read_text()
-    assert "dtype: \"q8\"" in readme and 'subfolder="onnx", file_name="model_quantized.onnx"' \
-        in readme and "U.S." in readme
+    assert (
+        'dtype: "q8"' in readme
+        and 'subfolder="onnx", file_name="model_quantized.onnx"' in readme
+        and "U.S." in readme
+    )
     meta = json.loads((folder / "spantune.json").read_text())
     assert set(meta["words"]["rules"]) == {"whitespace", "spantune"}
     texts = ["Mary Jones visited Paris", "C$ 3M AL-AIN U.S.", "Google staff , Berlin ."]
     int8 = Predictor(folder, quantized=True)
     assert all(len(ids) <= int8.max_length - 2 for ids in int8.encode(texts)[0])  # one window
-    blocker = ("import runpy, sys\nfor m in ('torch', 'transformers', 'engine'):\n"
-               "    sys.modules[m] = None\n"
-               f"sys.argv = ['example.py', *{texts!r}]\n"
-               f"runpy.run_path({str(folder / 'example.py')!r}, run_name='__main__')\n")
-    done = subprocess.run([sys.executable, "-c", blocker], cwd=tmp_path, capture_output=True,
-                          text=True, check=True)
+    blocker = (
+        "import runpy, sys\nfor m in ('torch', 'transformers', 'engine'):\n"
+        "    sys.modules[m] = None\n"
+        f"sys.argv = ['example.py', *{texts!r}]\n"
+        f"runpy.run_path({str(folder / 'example.py')!r}, run_name='__main__')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", blocker], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
     got = [json.loads(line)["spans"] for line in done.stdout.splitlines()]
     want = int8.predict(texts, pretokenized=True)
-    assert got == [[{"start": e.start, "end": e.end, "label": e.label, "text": e.text}
-                    for e in es] for es in want]
+    assert got == [
+        [{"start": e.start, "end": e.end, "label": e.label, "text": e.text} for e in es]
+        for es in want
+    ]
     assert any(got)
     snippet = re.search(r"```python\n(.*?)```", readme, re.S)
     assert snippet is not None and "example.py" in snippet.group(1)
@@ -211,8 +222,9 @@ class _FixedPredictor:
         (0.01, 5e-5, True),
     ],
 )
-def test_parity_tolerance_is_relative_to_the_logit(scale: float, drift: float,
-                                                   passes: bool) -> None:
+def test_parity_tolerance_is_relative_to_the_logit(
+    scale: float, drift: float, passes: bool
+) -> None:
     from engine.export.validate import check_parity
 
     want = np.full((1, 3, 5), scale, dtype=np.float64)
@@ -255,12 +267,16 @@ def test_two_writers_of_one_export_folder_are_refused(tmp_path: Path) -> None:
 
     target = tmp_path / "out"
     with target_lock(target):
-        code = ("import sys; from pathlib import Path; sys.path.insert(0, sys.argv[2]); "
-                "from engine.export.folder import target_lock\n"
-                "with target_lock(Path(sys.argv[1])): pass")
-        done = subprocess.run([sys.executable, "-c", code, str(target),
-                               str(Path(__file__).resolve().parents[2])],
-                              capture_output=True, text=True)
+        code = (
+            "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[2]); "
+            "from engine.export.folder import target_lock\n"
+            "with target_lock(Path(sys.argv[1])): pass"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(target), str(Path(__file__).resolve().parents[2])],
+            capture_output=True,
+            text=True,
+        )
         assert done.returncode != 0 and "another process is writing" in done.stderr
     with target_lock(target):  # free again once released
         pass
@@ -276,8 +292,10 @@ def test_int8_entities_do_not_depend_on_the_batch(
     runs = {}
     for size in (1, 8, 32):
         preds = int8.predict_arrays(texts, batch_size=size)
-        runs[size] = ([[(e.start, e.end, e.label) for e in p.entities] for p in preds],
-                      [p.word_probs.argmax(-1).tolist() for p in preds])
+        runs[size] = (
+            [[(e.start, e.end, e.label) for e in p.entities] for p in preds],
+            [p.word_probs.argmax(-1).tolist() for p in preds],
+        )
     assert runs[1] == runs[8] == runs[32]
     assert any(runs[1][0])  # the tiny model does find entities, so the check has teeth
     quant = json.loads((folder / "spantune.json").read_text())["export"]["quantization"]
@@ -287,7 +305,8 @@ def test_int8_entities_do_not_depend_on_the_batch(
 
 
 def test_predict_words_whitespace_and_conll_io(
-    exported: tuple[ExportResult, list[ProgressEvent]], tmp_path: Path,
+    exported: tuple[ExportResult, list[ProgressEvent]],
+    tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     from engine.cli.main import main
@@ -299,16 +318,21 @@ def test_predict_words_whitespace_and_conll_io(
     assert main(["predict", str(folder), str(raw), "--words", "whitespace"]) == 0
     got = [json.loads(line)["spans"] for line in capsys.readouterr().out.splitlines()]
     want = Predictor(folder).predict(texts, pretokenized=True)
-    assert [[(s["start"], s["end"], s["label"]) for s in g] for g in got] == \
-        [[(e.start, e.end, e.label) for e in es] for es in want]
+    assert [[(s["start"], s["end"], s["label"]) for s in g] for g in got] == [
+        [(e.start, e.end, e.label) for e in es] for es in want
+    ]
     conll = tmp_path / "in.conll"
-    conll.write_text("-DOCSTART- -X- O\n\n" + "\n\n".join(
-        "\n".join(f"{tok} NNP O" for tok in t.split()) for t in texts) + "\n", encoding="utf-8")
-    assert main(["predict", str(folder), str(conll), "--input", "conll", "--format",
-                 "conll"]) == 0
+    conll.write_text(
+        "-DOCSTART- -X- O\n\n"
+        + "\n\n".join("\n".join(f"{tok} NNP O" for tok in t.split()) for t in texts)
+        + "\n",
+        encoding="utf-8",
+    )
+    assert main(["predict", str(folder), str(conll), "--input", "conll", "--format", "conll"]) == 0
     blocks = capsys.readouterr().out.strip("\n").split("\n\n")
-    assert [[line.split()[0] for line in b.splitlines()] for b in blocks] == \
-        [t.split() for t in texts]  # one line per input token, in order
+    assert [[line.split()[0] for line in b.splitlines()] for b in blocks] == [
+        t.split() for t in texts
+    ]  # one line per input token, in order
     for block, ents in zip(blocks, want, strict=True):
         tags = [line.split()[1] for line in block.splitlines()]
         assert sum(t.startswith("B-") for t in tags) == len(ents)
@@ -326,10 +350,22 @@ def test_modernbert_head_reads_what_the_classifier_reads(tmp_path: Path) -> None
     bert = build_tiny_model(tmp_path / "bert", ["PER"])
     labels = json.loads((bert / "config.json").read_text())
     config = transformers.ModernBertConfig(
-        vocab_size=len(tiny_vocab()), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-        num_attention_heads=2, max_position_embeddings=128, pad_token_id=0, cls_token_id=2,
-        sep_token_id=3, bos_token_id=2, eos_token_id=3, global_attn_every_n_layers=1,
-        local_attention=16, id2label=labels["id2label"], label2id=labels["label2id"])
+        vocab_size=len(tiny_vocab()),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        max_position_embeddings=128,
+        pad_token_id=0,
+        cls_token_id=2,
+        sep_token_id=3,
+        bos_token_id=2,
+        eos_token_id=3,
+        global_attn_every_n_layers=1,
+        local_attention=16,
+        id2label=labels["id2label"],
+        label2id=labels["label2id"],
+    )
     folder = tmp_path / "modernbert"
     transformers.ModernBertForTokenClassification(config).save_pretrained(folder)
     for f in bert.iterdir():
@@ -342,5 +378,6 @@ def test_modernbert_head_reads_what_the_classifier_reads(tmp_path: Path) -> None
     predictor = Predictor(result.path, quantized=False)
     batch = predictor.model_inputs(["john smith visited paris"])[0]
     out = predictor.run(batch, hidden=True)
-    np.testing.assert_allclose(out["last_hidden_state"] @ saved["weight"].T + saved["bias"],
-                               out["logits"], atol=1e-4)
+    np.testing.assert_allclose(
+        out["last_hidden_state"] @ saved["weight"].T + saved["bias"], out["logits"], atol=1e-4
+    )

@@ -24,7 +24,7 @@ DATA = Path(__file__).parent / "data"
 
 
 def spans_text(doc: DocumentData) -> list[tuple[str, str]]:
-    return [(doc.text[s.start:s.end], s.label) for s in doc.spans]
+    return [(doc.text[s.start : s.end], s.label) for s in doc.spans]
 
 
 def write_bytes(tmp_path: Path, name: str, data: bytes | str) -> Path:
@@ -49,11 +49,31 @@ def format_error(path: Path, fmt: str | None = None, **kw: object) -> FormatErro
 
 
 def test_registries_hold_every_format() -> None:
-    assert set(reader_names()) == {"text", "text-lines", "jsonl", "doccano", "labelstudio",
-                                   "conll", "conllu", "hf", "brat", "webanno", "pdf", "docx",
-                                   "html", "markdown"}
-    assert set(writer_names()) == {"jsonl", "doccano", "conll", "hf", "labelstudio", "brat",
-                                   "webanno"}
+    assert set(reader_names()) == {
+        "text",
+        "text-lines",
+        "jsonl",
+        "doccano",
+        "labelstudio",
+        "conll",
+        "conllu",
+        "hf",
+        "brat",
+        "webanno",
+        "pdf",
+        "docx",
+        "html",
+        "markdown",
+    }
+    assert set(writer_names()) == {
+        "jsonl",
+        "doccano",
+        "conll",
+        "hf",
+        "labelstudio",
+        "brat",
+        "webanno",
+    }
     assert reader_names() == list(READERS) and writer_names() == list(WRITERS)
 
 
@@ -62,21 +82,33 @@ def test_a_name_registers_once() -> None:
         register_reader("jsonl")(lambda text, ctx: [])
 
 
-@pytest.mark.parametrize(("name", "fmt"), [
-    ("spans.jsonl", "jsonl"), ("doccano_label.jsonl", "doccano"),
-    ("doccano_entities.jsonl", "doccano"), ("labelstudio.json", "labelstudio"),
-    ("scheme_iob2.conll", "conll"), ("columns_tabs.conll", "conll"),
-    ("tagged.txt", "conll"), ("plain.txt", "text"), ("lines.txt", "text"),
-])
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [
+        ("spans.jsonl", "jsonl"),
+        ("doccano_label.jsonl", "doccano"),
+        ("doccano_entities.jsonl", "doccano"),
+        ("labelstudio.json", "labelstudio"),
+        ("scheme_iob2.conll", "conll"),
+        ("columns_tabs.conll", "conll"),
+        ("tagged.txt", "conll"),
+        ("plain.txt", "text"),
+        ("lines.txt", "text"),
+    ],
+)
 def test_detect_format(name: str, fmt: str) -> None:
     assert detect_format(DATA / name) == fmt
 
 
 def test_detect_by_content_when_the_extension_is_unknown(tmp_path: Path) -> None:
-    assert detect_format(write_bytes(tmp_path, "a.data", (DATA / "spans.jsonl").read_bytes())) \
+    assert (
+        detect_format(write_bytes(tmp_path, "a.data", (DATA / "spans.jsonl").read_bytes()))
         == "jsonl"
-    assert detect_format(write_bytes(tmp_path, "b", (DATA / "scheme_iob1.conll").read_bytes())) \
+    )
+    assert (
+        detect_format(write_bytes(tmp_path, "b", (DATA / "scheme_iob1.conll").read_bytes()))
         == "conll"
+    )
     assert detect_format(write_bytes(tmp_path, "c.json", '{"text": "x"}\n')) == "jsonl"
     with pytest.raises(FormatError, match="unknown file format"):
         detect_format(write_bytes(tmp_path, "d.bin", b"\x00\x01\x02"))
@@ -111,8 +143,10 @@ def test_text_is_one_document_kept_exactly(tmp_path: Path) -> None:
 def test_text_lines_is_one_document_per_non_empty_line(tmp_path: Path) -> None:
     docs = read_file(DATA / "lines.txt", "text-lines")
     assert [(d.text, d.line) for d in docs] == [
-        ("First line about Kestrel Ltd.", 1), ("Second line, with a tab\there.", 4),
-        ("Third line", 5)]
+        ("First line about Kestrel Ltd.", 1),
+        ("Second line, with a tab\there.", 4),
+        ("Third line", 5),
+    ]
     crlf = write_bytes(tmp_path, "b.txt", "one\r\n\r\n two \r\n")
     assert [d.text for d in read_file(crlf, "text-lines")] == ["one", " two "]
 
@@ -162,21 +196,43 @@ def test_labelstudio_converts_old_utf16_offsets() -> None:
 
 
 def test_labelstudio_errors_name_the_task(tmp_path: Path) -> None:
-    tasks = [{"data": {"text": "ok"}},
-             {"data": {"text": "abc"}, "annotations": [{"result": [
-                 {"type": "labels", "value": {"start": 0, "end": 9, "labels": ["X"]}}]}]}]
+    tasks = [
+        {"data": {"text": "ok"}},
+        {
+            "data": {"text": "abc"},
+            "annotations": [
+                {"result": [{"type": "labels", "value": {"start": 0, "end": 9, "labels": ["X"]}}]}
+            ],
+        },
+    ]
     path = write_bytes(tmp_path, "ls.json", json.dumps(tasks, indent=1))
     err = format_error(path)
     assert "task 2" in str(err) and "outside the text" in str(err)
     assert err.line == 7
-    mismatch = [{"data": {"text": "abc"}, "annotations": [{"result": [
-        {"type": "labels", "value": {"start": 0, "end": 1, "text": "zz", "labels": ["X"]}}]}]}]
+    mismatch = [
+        {
+            "data": {"text": "abc"},
+            "annotations": [
+                {
+                    "result": [
+                        {
+                            "type": "labels",
+                            "value": {"start": 0, "end": 1, "text": "zz", "labels": ["X"]},
+                        }
+                    ]
+                }
+            ],
+        }
+    ]
     mismatch_path = write_bytes(tmp_path, "m.json", json.dumps(mismatch))
     assert "export says" in str(format_error(mismatch_path))
-    assert format_error(write_bytes(tmp_path, "e.json", "[]"), "labelstudio").reason \
-        .startswith("no documents")
-    assert format_error(write_bytes(tmp_path, "t.json", '[{"data": {}}, 1 2]'),
-                        "labelstudio").line == 1
+    assert format_error(write_bytes(tmp_path, "e.json", "[]"), "labelstudio").reason.startswith(
+        "no documents"
+    )
+    assert (
+        format_error(write_bytes(tmp_path, "t.json", '[{"data": {}}, 1 2]'), "labelstudio").line
+        == 1
+    )
 
 
 # ---- errors -------------------------------------------------------------------------------------
@@ -190,20 +246,23 @@ def test_broken_json_on_line_57_names_line_57(tmp_path: Path) -> None:
     assert str(err).startswith(f"{tmp_path / 'in.jsonl'}:57: ")
 
 
-@pytest.mark.parametrize(("span", "message"), [
-    ({"start": 0, "end": 99, "label": "X"}, "outside the text"),
-    ({"start": -1, "end": 2, "label": "X"}, "outside the text"),
-    ({"start": 3, "end": 1, "label": "X"}, "empty or reversed"),
-    ({"start": 2, "end": 2, "label": "X"}, "empty or reversed"),
-    ({"start": 0.0, "end": 2, "label": "X"}, "must be an integer"),
-    ({"start": "0", "end": 2, "label": "X"}, "must be an integer"),
-    ({"start": True, "end": 2, "label": "X"}, "must be an integer"),
-    ({"start": 10**40, "end": 10**41, "label": "X"}, "outside the text"),
-    ({"start": 0, "end": 2, "label": 5}, "label must be a string"),
-    ({"start": 0, "end": 2, "label": " "}, "label is empty"),
-    ({"start": 0, "end": 2}, "has no \"label\""),
-    ("not a span", "is not an object"),
-])
+@pytest.mark.parametrize(
+    ("span", "message"),
+    [
+        ({"start": 0, "end": 99, "label": "X"}, "outside the text"),
+        ({"start": -1, "end": 2, "label": "X"}, "outside the text"),
+        ({"start": 3, "end": 1, "label": "X"}, "empty or reversed"),
+        ({"start": 2, "end": 2, "label": "X"}, "empty or reversed"),
+        ({"start": 0.0, "end": 2, "label": "X"}, "must be an integer"),
+        ({"start": "0", "end": 2, "label": "X"}, "must be an integer"),
+        ({"start": True, "end": 2, "label": "X"}, "must be an integer"),
+        ({"start": 10**40, "end": 10**41, "label": "X"}, "outside the text"),
+        ({"start": 0, "end": 2, "label": 5}, "label must be a string"),
+        ({"start": 0, "end": 2, "label": " "}, "label is empty"),
+        ({"start": 0, "end": 2}, 'has no "label"'),
+        ("not a span", "is not an object"),
+    ],
+)
 def test_bad_spans_name_the_record_line(tmp_path: Path, span: object, message: str) -> None:
     path = jsonl_file(tmp_path, {"text": "fine"}, {"text": "Hello world", "spans": [span]})
     err = format_error(path)
@@ -218,30 +277,36 @@ def test_overlapping_spans_are_refused(tmp_path: Path) -> None:
     assert "overlap" in str(format_error(doccano, "doccano"))
 
 
-@pytest.mark.parametrize(("line", "message"), [
-    ('{"text": "a", "spans": [{"start": NaN, "end": 1, "label": "X"}]}', "NaN"),
-    ('{"text": "a", "score": Infinity}', "Infinity"),
-    ('{"text": "\\ud800"}', "lone surrogate"),
-    ('{"text": "ok", "meta": "\\udfff"}', "cannot be stored"),
-    ('{"text": "ok", "spans": [{"start": 0, "end": 1, "label": "\\ud800"}]}', "lone surrogate"),
-    ('{"text": 5}', '"text" is not a string'),
-    ('{"spans": []}', 'no "text" key'),
-    ('["text"]', "expected a JSON object"),
-    ('{"text": "a", "spans": {}}', '"spans" must be a list'),
-    ('{"text": "a", "n": 1' + "0" * 5000 + "}", "invalid JSON"),
-    ("[" * 100_000 + "]" * 100_000, "invalid JSON"),
-])
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{"text": "a", "spans": [{"start": NaN, "end": 1, "label": "X"}]}', "NaN"),
+        ('{"text": "a", "score": Infinity}', "Infinity"),
+        ('{"text": "\\ud800"}', "lone surrogate"),
+        ('{"text": "ok", "meta": "\\udfff"}', "cannot be stored"),
+        ('{"text": "ok", "spans": [{"start": 0, "end": 1, "label": "\\ud800"}]}', "lone surrogate"),
+        ('{"text": 5}', '"text" is not a string'),
+        ('{"spans": []}', 'no "text" key'),
+        ('["text"]', "expected a JSON object"),
+        ('{"text": "a", "spans": {}}', '"spans" must be a list'),
+        ('{"text": "a", "n": 1' + "0" * 5000 + "}", "invalid JSON"),
+        ("[" * 100_000 + "]" * 100_000, "invalid JSON"),
+    ],
+)
 def test_bad_values_become_format_errors(tmp_path: Path, line: str, message: str) -> None:
     err = format_error(jsonl_file(tmp_path, {"text": "first"}, line), "jsonl")
     assert err.line == 2 and message in str(err)
 
 
-@pytest.mark.parametrize(("record", "message"), [
-    ({"text": "abc", "label": [[0, 1]]}, "must be [start, end, label]"),
-    ({"text": "abc", "label": "PER"}, "must be a list"),
-    ({"text": "abc", "entities": [{"start_offset": 0, "label": "X"}]}, "no \"end_offset\""),
-    ({"text": "abc", "label": [[0, 1, None]]}, "label must be a string"),
-])
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        ({"text": "abc", "label": [[0, 1]]}, "must be [start, end, label]"),
+        ({"text": "abc", "label": "PER"}, "must be a list"),
+        ({"text": "abc", "entities": [{"start_offset": 0, "label": "X"}]}, 'no "end_offset"'),
+        ({"text": "abc", "label": [[0, 1, None]]}, "label must be a string"),
+    ],
+)
 def test_bad_doccano_records(tmp_path: Path, record: object, message: str) -> None:
     assert message in str(format_error(jsonl_file(tmp_path, record), "doccano"))
 
@@ -279,14 +344,18 @@ def test_jsonl_and_doccano_writers_restore_metadata(tmp_path: Path) -> None:
     docs = read_file(DATA / "spans.jsonl")
     assert write_file(docs, tmp_path / "o.jsonl", "jsonl") == 4
     lines = [json.loads(x) for x in (tmp_path / "o.jsonl").read_text("utf-8").splitlines()]
-    assert lines[0] == {"text": "Ada Quist visited Tromsø.", "spans": [
-        {"start": 0, "end": 9, "label": "PER"}, {"start": 18, "end": 24, "label": "LOC"}],
-        "meta": {"source": "notes"}, "id": 7}
+    assert lines[0] == {
+        "text": "Ada Quist visited Tromsø.",
+        "spans": [{"start": 0, "end": 9, "label": "PER"}, {"start": 18, "end": 24, "label": "LOC"}],
+        "meta": {"source": "notes"},
+        "id": 7,
+    }
     assert "spans" not in lines[2]  # unlabelled stays unlabelled
     assert write_file(docs, tmp_path / "o.doccano", "doccano") == 4
     again = read_file(tmp_path / "o.doccano", "doccano")
-    assert [(d.text, d.spans, d.metadata, d.labelled) for d in again] == \
-        [(d.text, d.spans, d.metadata, d.labelled) for d in docs]
+    assert [(d.text, d.spans, d.metadata, d.labelled) for d in again] == [
+        (d.text, d.spans, d.metadata, d.labelled) for d in docs
+    ]
 
 
 def test_written_jsonl_escapes_unicode_line_separators(tmp_path: Path) -> None:
@@ -298,17 +367,26 @@ def test_written_jsonl_escapes_unicode_line_separators(tmp_path: Path) -> None:
 
 
 def test_hf_writer_writes_records_and_a_labels_file(tmp_path: Path) -> None:
-    doc = DocumentData(text="Ada Quist met Bo at Kiri Labs.",
-                       spans=[SpanData(0, 9, "PER"), SpanData(14, 16, "PER"),
-                              SpanData(20, 29, "ORG")])
+    doc = DocumentData(
+        text="Ada Quist met Bo at Kiri Labs.",
+        spans=[SpanData(0, 9, "PER"), SpanData(14, 16, "PER"), SpanData(20, 29, "ORG")],
+    )
     assert write_file([doc], tmp_path / "train.jsonl", "hf", labels=["LOC", "PER"]) == 1
     [record] = [json.loads(x) for x in (tmp_path / "train.jsonl").read_text().splitlines()]
     side = json.loads((tmp_path / "train.labels.json").read_text())
     assert side["names"] == ["O", "B-LOC", "I-LOC", "B-PER", "I-PER", "B-ORG", "I-ORG"]
     assert side["label2id"]["B-ORG"] == 5
     assert record["tokens"] == ["Ada", "Quist", "met", "Bo", "at", "Kiri", "Labs", "."]
-    assert [side["names"][i] for i in record["ner_tags"]] == \
-        ["B-PER", "I-PER", "O", "B-PER", "O", "B-ORG", "I-ORG", "O"]
+    assert [side["names"][i] for i in record["ner_tags"]] == [
+        "B-PER",
+        "I-PER",
+        "O",
+        "B-PER",
+        "O",
+        "B-ORG",
+        "I-ORG",
+        "O",
+    ]
 
 
 def test_a_failed_write_leaves_the_old_file(tmp_path: Path) -> None:

@@ -15,13 +15,20 @@ from engine.types import DocumentData, SpanData
 DATA = Path(__file__).parent / "data"
 CONLL2003 = Path(__file__).parents[3] / "shared/data/conll2003"
 
-EXPECTED_SPANS = [("Maren Olsen", "PER"), ("Tromsø", "LOC"), ("Kettle Works Guild", "ORG"),
-                  ("Ada Quist", "PER"), ("Bo Lind", "PER"), ("Oslo", "LOC"), ("Rome", "LOC"),
-                  ("Lima", "LOC")]
+EXPECTED_SPANS = [
+    ("Maren Olsen", "PER"),
+    ("Tromsø", "LOC"),
+    ("Kettle Works Guild", "ORG"),
+    ("Ada Quist", "PER"),
+    ("Bo Lind", "PER"),
+    ("Oslo", "LOC"),
+    ("Rome", "LOC"),
+    ("Lima", "LOC"),
+]
 
 
 def spans_text(doc: DocumentData) -> list[tuple[str, str]]:
-    return [(doc.text[s.start:s.end], s.label) for s in doc.spans]
+    return [(doc.text[s.start : s.end], s.label) for s in doc.spans]
 
 
 def conll(tmp_path: Path, text: str | bytes, name: str = "in.conll") -> Path:
@@ -69,10 +76,14 @@ def test_crlf_bom_and_tabs_read_the_same(tmp_path: Path, scheme: str) -> None:
 
 def test_docstart_splits_documents_and_middle_columns_are_ignored() -> None:
     docs = read_file(DATA / "columns_tabs.conll")
-    assert [d.text for d in docs] == ["Lotte Brandt sings .",
-                                      "Kiri Labs opened in Dunedin\nIt rained"]
+    assert [d.text for d in docs] == [
+        "Lotte Brandt sings .",
+        "Kiri Labs opened in Dunedin\nIt rained",
+    ]
     assert [spans_text(d) for d in docs] == [
-        [("Lotte Brandt", "PER")], [("Kiri Labs", "ORG"), ("Dunedin", "LOC")]]
+        [("Lotte Brandt", "PER")],
+        [("Kiri Labs", "ORG"), ("Dunedin", "LOC")],
+    ]
     assert [d.line for d in docs] == [1, 8]
     assert docs[1].segments == [(0, 27), (28, 37)]
 
@@ -99,18 +110,23 @@ def test_stray_i_in_iob2_is_an_error_naming_its_line(tmp_path: Path) -> None:
 def test_i_after_another_type_is_stray_in_iob2(tmp_path: Path) -> None:
     path = conll(tmp_path, "Ada B-PER\nLabs I-ORG\n")
     assert error(path).line == 2
-    assert spans_text(read_file(path, "conll", strict=False)[0]) == [("Ada", "PER"),
-                                                                     ("Labs", "ORG")]
+    assert spans_text(read_file(path, "conll", strict=False)[0]) == [
+        ("Ada", "PER"),
+        ("Labs", "ORG"),
+    ]
 
 
-@pytest.mark.parametrize(("text", "line", "message"), [
-    ("Ada S-PER\nBo I-PER\n", 2, "stray I-PER"),
-    ("Ada S-PER\nBo E-PER\n", 2, "stray E-PER"),
-    ("Ada B-PER\nBo O\n\nx S-X\n", 2, "not closed"),
-    ("Ada B-PER\nBo B-PER\nLind E-PER\n", 2, "not closed"),
-    ("Ada B-PER\nBo I-PER\n\nx S-X\n", 2, "before the sentence ends"),
-    ("Ada B-PER\nLabs E-ORG\n", 2, "not closed"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("Ada S-PER\nBo I-PER\n", 2, "stray I-PER"),
+        ("Ada S-PER\nBo E-PER\n", 2, "stray E-PER"),
+        ("Ada B-PER\nBo O\n\nx S-X\n", 2, "not closed"),
+        ("Ada B-PER\nBo B-PER\nLind E-PER\n", 2, "not closed"),
+        ("Ada B-PER\nBo I-PER\n\nx S-X\n", 2, "before the sentence ends"),
+        ("Ada B-PER\nLabs E-ORG\n", 2, "not closed"),
+    ],
+)
 def test_bioes_errors(tmp_path: Path, text: str, line: int, message: str) -> None:
     path = conll(tmp_path, text)
     err = error(path)
@@ -124,23 +140,27 @@ def test_lenient_bioes_closes_and_starts_entities(tmp_path: Path) -> None:
     assert spans_text(doc) == [("a", "X"), ("c d", "Y"), ("e", "Z")]
 
 
-@pytest.mark.parametrize(("text", "line", "message"), [
-    ("Ada B-PER\nBo PER\n", 2, "unknown tag scheme"),
-    ("Ada B-PER\nBo b-per\n", 2, "unknown tag scheme"),
-    ("Ada B-\n", 1, "unknown tag scheme"),
-    ("Ada B-PER\n\nlonely\n", 3, "expected a token and a tag"),
-    ("Ada B-PER\n10\u00a0000 O\n", 2, "U+00A0"),
-    ("Ada O\nB\u2028c O\n", 2, "U+2028"),
-    ("Ada O\nB\rc O\n", 2, "U+000D"),
-    ("-DOCSTART- -X- -X- O\n\n", None, "no sentences"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("Ada B-PER\nBo PER\n", 2, "unknown tag scheme"),
+        ("Ada B-PER\nBo b-per\n", 2, "unknown tag scheme"),
+        ("Ada B-\n", 1, "unknown tag scheme"),
+        ("Ada B-PER\n\nlonely\n", 3, "expected a token and a tag"),
+        ("Ada B-PER\n10\u00a0000 O\n", 2, "U+00A0"),
+        ("Ada O\nB\u2028c O\n", 2, "U+2028"),
+        ("Ada O\nB\rc O\n", 2, "U+000D"),
+        ("-DOCSTART- -X- -X- O\n\n", None, "no sentences"),
+    ],
+)
 def test_malformed_files(tmp_path: Path, text: str, line: int | None, message: str) -> None:
     err = error(conll(tmp_path, text))
     assert err.line == line and message in str(err)
 
 
 def test_tabs_separate_columns_and_unicode_spaces_in_middle_columns_are_fine(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     [doc] = read_file(conll(tmp_path, "Ada\tx\u00a0y\tB-PER\nQuist\t\tI-PER\n"))
     assert spans_text(doc) == [("Ada Quist", "PER")]
 
@@ -154,12 +174,17 @@ def test_export_of_an_import_is_byte_identical(tmp_path: Path) -> None:
         out = tmp_path / name
         assert write_file(docs, out, "conll") == len(docs)
         again = read_file(out)
-        assert [(d.text, d.spans, d.segments) for d in again] == \
-            [(d.text, d.spans, d.segments) for d in docs]
-    assert (tmp_path / "scheme_iob2.conll").read_bytes() == \
-        (DATA / "scheme_iob2.conll").read_bytes()
-    assert (tmp_path / "columns_tabs.conll").read_text().startswith(
-        "-DOCSTART- -X- -X- O\n\nLotte B-PER\nBrandt I-PER\nsings O\n. O\n\n-DOCSTART-")
+        assert [(d.text, d.spans, d.segments) for d in again] == [
+            (d.text, d.spans, d.segments) for d in docs
+        ]
+    assert (tmp_path / "scheme_iob2.conll").read_bytes() == (
+        DATA / "scheme_iob2.conll"
+    ).read_bytes()
+    assert (
+        (tmp_path / "columns_tabs.conll")
+        .read_text()
+        .startswith("-DOCSTART- -X- -X- O\n\nLotte B-PER\nBrandt I-PER\nsings O\n. O\n\n-DOCSTART-")
+    )
 
 
 def test_untokenized_text_is_cut_into_words_and_at_span_edges(tmp_path: Path) -> None:
@@ -169,27 +194,39 @@ def test_untokenized_text_is_cut_into_words_and_at_span_edges(tmp_path: Path) ->
         start = text.index(word)
         return SpanData(start, start + (cut or len(word)), label)
 
-    spans = [at("Kiri Labs", "ORG"), at("Dunedin", "LOC"), at("Mrs. Falk", "PER"),
-             at("KiriLabs", "ORG", 4)]
+    spans = [
+        at("Kiri Labs", "ORG"),
+        at("Dunedin", "LOC"),
+        at("Mrs. Falk", "PER"),
+        at("KiriLabs", "ORG", 4),
+    ]
     doc = DocumentData(text=text, spans=spans)
     assert document_sentences(doc) == [
-        (["Kiri", "Labs", "'", "new", "office", "(", "in", "Dunedin", ")", "opened", "."],
-         ["B-ORG", "I-ORG", "O", "O", "O", "O", "O", "B-LOC", "O", "O", "O"]),
-        (["Mrs", ".", "Falk", "of", "Kiri", "Labs", "smiled", "!"],
-         ["B-PER", "I-PER", "I-PER", "O", "B-ORG", "O", "O", "O"]),
+        (
+            ["Kiri", "Labs", "'", "new", "office", "(", "in", "Dunedin", ")", "opened", "."],
+            ["B-ORG", "I-ORG", "O", "O", "O", "O", "O", "B-LOC", "O", "O", "O"],
+        ),
+        (
+            ["Mrs", ".", "Falk", "of", "Kiri", "Labs", "smiled", "!"],
+            ["B-PER", "I-PER", "I-PER", "O", "B-ORG", "O", "O", "O"],
+        ),
     ]
 
 
 def test_a_span_across_a_sentence_boundary_keeps_the_sentences_together() -> None:
     doc = DocumentData(text="It ended. Then it began.", spans=[SpanData(3, 14, "EVENT")])
     assert document_sentences(doc) == [
-        (["It", "ended", ".", "Then", "it", "began", "."],
-         ["O", "B-EVENT", "I-EVENT", "I-EVENT", "O", "O", "O"])]
+        (
+            ["It", "ended", ".", "Then", "it", "began", "."],
+            ["O", "B-EVENT", "I-EVENT", "I-EVENT", "O", "O", "O"],
+        )
+    ]
 
 
 def test_adjacent_spans_of_one_label_stay_apart() -> None:
-    doc = DocumentData(text="Oslo Rome", spans=[SpanData(0, 4, "LOC"), SpanData(5, 9, "LOC")],
-                       tokenized=True)
+    doc = DocumentData(
+        text="Oslo Rome", spans=[SpanData(0, 4, "LOC"), SpanData(5, 9, "LOC")], tokenized=True
+    )
     assert document_sentences(doc) == [(["Oslo", "Rome"], ["B-LOC", "B-LOC"])]
 
 

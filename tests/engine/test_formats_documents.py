@@ -25,10 +25,11 @@ def pdf_with_text(pages: list[str]) -> bytes:
     font = 3 + 2 * len(pages)
     for i, text in enumerate(pages):
         stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources "
-                       f"<< /Font << /F1 {font} 0 R >> >> /Contents {4 + 2 * i} 0 R >>".encode())
-        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream
-                       + b"\nendstream")
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources "
+            f"<< /Font << /F1 {font} 0 R >> >> /Contents {4 + 2 * i} 0 R >>".encode()
+        )
+        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
@@ -40,8 +41,9 @@ def pdf_with_text(pages: list[str]) -> bytes:
     out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
     for off in offsets:
         out.write(b"%010d 00000 n \n" % off)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-              % (len(objects) + 1, xref))
+    out.write(
+        b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    )
     return out.getvalue()
 
 
@@ -55,7 +57,7 @@ def test_pdf_text_layer_with_page_origin(tmp_path: Path, project: Project) -> No
     assert "Ana Lee visited Oslo." in doc.text
     origin = doc.metadata["origin"]
     assert [o[2] for o in origin] == [1, 2]
-    assert doc.text[origin[1][0]:origin[1][1]] == expected[1]
+    assert doc.text[origin[1][0] : origin[1][1]] == expected[1]
     assert doc.metadata["source_format"] == "pdf" and doc.labelled is False
     report = project.import_files([path])
     assert report.documents == 1 and report.segments >= 2
@@ -133,8 +135,9 @@ def test_html_main_content_without_menus(tmp_path: Path) -> None:
     path.write_text(HTML, encoding="utf-8")
     assert detect_format(path) == "html"
     [doc] = read_file(path)
-    assert doc.text == ("Ana Lee visits Oslo\nAna Lee, CEO of Acme, arrived in Oslo on "
-                        "Monday.\nBo met Cy\nin Rome")
+    assert doc.text == (
+        "Ana Lee visits Oslo\nAna Lee, CEO of Acme, arrived in Oslo on Monday.\nBo met Cy\nin Rome"
+    )
     for junk in ("Home", "About", "cookies", "2026", "track", "color"):
         assert junk not in doc.text
     assert doc.metadata["title"] == "News"
@@ -143,8 +146,11 @@ def test_html_main_content_without_menus(tmp_path: Path) -> None:
 
 def test_markdown_text_without_markup(tmp_path: Path) -> None:
     path = tmp_path / "notes.md"
-    path.write_text("# Visit\n\nAna **Lee** went to [Oslo](http://x.org).\n\n"
-                    "- Bo met *Cy*\n- in `Rome`\n\n```\ncode here\n```\n", encoding="utf-8")
+    path.write_text(
+        "# Visit\n\nAna **Lee** went to [Oslo](http://x.org).\n\n"
+        "- Bo met *Cy*\n- in `Rome`\n\n```\ncode here\n```\n",
+        encoding="utf-8",
+    )
     assert detect_format(path) == "markdown"
     [doc] = read_file(path)
     assert doc.text == "Visit\nAna Lee went to Oslo.\nBo met Cy\nin Rome\ncode here"

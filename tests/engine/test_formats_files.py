@@ -44,6 +44,7 @@ def alarm():
 
 # ---- import: only regular files, capped reads ------------------------------------------------
 
+
 def test_import_refuses_a_fifo_without_hanging(tmp_path: Path, alarm: None) -> None:
     fifo = tmp_path / "pipe.jsonl"
     os.mkfifo(fifo)
@@ -90,6 +91,7 @@ def test_streamed_jsonl_reports_bad_utf8_line_and_empty_file(tmp_path: Path) -> 
 
 # ---- export targets --------------------------------------------------------------------------
 
+
 def test_export_dash_is_stdout(tmp_path: Path) -> None:
     proj = tmp_path / "p"
     with Project.create(proj, ["PER"]) as p:
@@ -97,16 +99,34 @@ def test_export_dash_is_stdout(tmp_path: Path) -> None:
         write_file(DOCS, src, "jsonl")
         p.import_files([src])
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    done = subprocess.run([sys.executable, "-m", "engine.cli.main", "export", str(proj), "-"],
-                          capture_output=True, text=True, env=env, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "engine.cli.main", "export", str(proj), "-"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
     assert json.loads(done.stdout.strip())["text"] == "Ana in Oslo"
     assert "wrote 1 records to standard output" in done.stderr
     assert not (Path.cwd() / "-").exists()
     # /dev/stdout (a symlink to the process's fd 1, here a pipe) stays what it is
     if Path("/dev/stdout").is_symlink():
-        done = subprocess.run([sys.executable, "-m", "engine.cli.main", "export", str(proj),
-                               "/dev/stdout", "--format", "conll"],
-                              capture_output=True, text=True, env=env, check=True)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "engine.cli.main",
+                "export",
+                str(proj),
+                "/dev/stdout",
+                "--format",
+                "conll",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        )
         assert "Ana B-PER" in done.stdout
         assert Path("/dev/stdout").is_symlink()
 
@@ -148,21 +168,28 @@ def test_multi_file_writers_refuse_stdout() -> None:
 
 # ---- re-import: duplicates, --update ---------------------------------------------------------
 
+
 def records(label: str) -> str:
-    return "".join(json.dumps({"text": f"Ana Lee visited Oslo on day {i}.",
-                               "spans": [{"start": 0, "end": 7, "label": label}]}) + "\n"
-                   for i in range(5))
+    return "".join(
+        json.dumps(
+            {
+                "text": f"Ana Lee visited Oslo on day {i}.",
+                "spans": [{"start": 0, "end": 7, "label": label}],
+            }
+        )
+        + "\n"
+        for i in range(5)
+    )
 
 
-def test_reimport_reports_skipped_and_update_replaces(tmp_path: Path,
-                                                      capsys: pytest.CaptureFixture[str]
-                                                      ) -> None:
+def test_reimport_reports_skipped_and_update_replaces(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     proj = str(tmp_path / "p")
     assert run(capsys, "init", proj, "--labels", "PER,ORG")[0] == 0
     first, fixed = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     first.write_text(records("ORG"), encoding="utf-8")
-    fixed.write_text(records("PER") + json.dumps({"text": "New one."}) + "\n",
-                     encoding="utf-8")
+    fixed.write_text(records("PER") + json.dumps({"text": "New one."}) + "\n", encoding="utf-8")
     assert run(capsys, "import", proj, str(first))[0] == 0
     code, out, _ = run(capsys, "import", proj, str(fixed))
     assert code == 0 and "skipped 5 duplicate document(s)" in out and "--update" in out
@@ -186,8 +213,7 @@ def test_update_is_one_transaction(tmp_path: Path, project: Project) -> None:
     good.write_text(records("ORG"), encoding="utf-8")
     project.import_files([good])
     bad = tmp_path / "b.jsonl"
-    bad.write_text(records("PER") + '{"text": "x", "spans": [{"start": 0}]}\n',
-                   encoding="utf-8")
+    bad.write_text(records("PER") + '{"text": "x", "spans": [{"start": 0}]}\n', encoding="utf-8")
     with pytest.raises(FormatError) as info:
         project.import_files([bad], update=True)
     assert info.value.line == 6
@@ -196,28 +222,41 @@ def test_update_is_one_transaction(tmp_path: Path, project: Project) -> None:
 
 # ---- label names -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ["PER", "B-ORG_x", "Ü-Straße", "東京", "a.b/c", "x" * 64])
 def test_allowed_label_names(name: str) -> None:
     assert is_label_name(name) and check_label_name(name) == name
 
 
-@pytest.mark.parametrize("name", ["", "A B", "A,B", "A\nB", "A\tB", "\u2028", "A\u00a0B",
-                                  "A\x00", "x" * 65, " PER"])
+@pytest.mark.parametrize(
+    "name", ["", "A B", "A,B", "A\nB", "A\tB", "\u2028", "A\u00a0B", "A\x00", "x" * 65, " PER"]
+)
 def test_refused_label_names(name: str, project: Project) -> None:
     assert not is_label_name(name)
     with pytest.raises(ValidationError):
         project.labels.add(name)
 
 
-def test_label_names_are_mapped_on_import(tmp_path: Path, project: Project,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_label_names_are_mapped_on_import(
+    tmp_path: Path, project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert map_label_name("Named Person") == "Named_Person"
     assert map_label_name(" a , b ") == "a_b"
     assert map_label_name("\x00\x01") is None
     path = tmp_path / "l.jsonl"
-    path.write_text(json.dumps({"text": "Ana in Oslo", "spans": [
-        {"start": 0, "end": 3, "label": "Named Person"},
-        {"start": 7, "end": 11, "label": "City,Town"}]}) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "text": "Ana in Oslo",
+                "spans": [
+                    {"start": 0, "end": 3, "label": "Named Person"},
+                    {"start": 7, "end": 11, "label": "City,Town"},
+                ],
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     report = project.import_files([path])
     assert set(report.new_labels) == {"Named_Person", "City_Town"}
     assert any("'Named Person' stored as 'Named_Person'" in w for w in report.warnings)
@@ -225,14 +264,17 @@ def test_label_names_are_mapped_on_import(tmp_path: Path, project: Project,
     project.export(out, "conll")
     assert "Ana B-Named_Person" in out.read_text()
     bad = tmp_path / "bad.jsonl"
-    bad.write_text(json.dumps({"text": "Ana", "spans": [
-        {"start": 0, "end": 3, "label": "\x01"}]}) + "\n", encoding="utf-8")
+    bad.write_text(
+        json.dumps({"text": "Ana", "spans": [{"start": 0, "end": 3, "label": "\x01"}]}) + "\n",
+        encoding="utf-8",
+    )
     with pytest.raises(FormatError, match="cannot be used"):
         read_file(bad)
 
 
-def test_cli_reimports_its_own_hf_export(tmp_path: Path,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_reimports_its_own_hf_export(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     src = tmp_path / "a.jsonl"
     src.write_text(records("PER"), encoding="utf-8")
     p, q, r = (str(tmp_path / n) for n in "pqr")
@@ -248,8 +290,7 @@ def test_cli_reimports_its_own_hf_export(tmp_path: Path,
     run(capsys, "init", r)
     code, _, err = run(capsys, "import", r, str(out))
     assert code == 1 and "--tag-names" in err
-    code, text, _ = run(capsys, "import", r, str(out), "--tag-names", ",".join(names),
-                        "--json")
+    code, text, _ = run(capsys, "import", r, str(out), "--tag-names", ",".join(names), "--json")
     assert code == 0 and json.loads(text)["spans"] == 5
     code, text, _ = run(capsys, "stats", r, "--json")
     assert json.loads(text)["spans_by_label"]["PER"] == 5
@@ -257,8 +298,12 @@ def test_cli_reimports_its_own_hf_export(tmp_path: Path,
 
 def test_streamed_jsonl_crlf_bom_and_unicode_line_separators(tmp_path: Path) -> None:
     path = tmp_path / "w.jsonl"
-    path.write_bytes('\ufeff{"text": "Ana\u2028in Oslo", "spans": [{"start": 0, "end": 3, '
-                     '"label": "PER"}]}\r\n\r\n{"text": "Bo"}\r\n'.encode())
+    path.write_bytes(
+        '\ufeff{"text": "Ana\u2028in Oslo", "spans": [{"start": 0, "end": 3, '
+        '"label": "PER"}]}\r\n\r\n{"text": "Bo"}\r\n'.encode()
+    )
     docs = read_file(path)
-    assert [(d.text, d.line, d.labelled) for d in docs] == [("Ana\u2028in Oslo", 1, True),
-                                                            ("Bo", 3, False)]
+    assert [(d.text, d.line, d.labelled) for d in docs] == [
+        ("Ana\u2028in Oslo", 1, True),
+        ("Bo", 3, False),
+    ]

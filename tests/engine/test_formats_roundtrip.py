@@ -19,19 +19,42 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 
 # Pieces that tend to break offset code: CRLF, tabs, NBSP, Unicode line breaks, emoji with
 # modifiers and joiners, CJK, combining marks.
-TRICKY = ["\r\n", "\r", "\n", "\t", "\xa0", "\u2028", "\x85", "\x1c", "🙂", "👍🏽", "👩‍👩‍👧",
-          "東京", "é", "e\u0301", "\ufeff", "\"", "\\", " "]
+TRICKY = [
+    "\r\n",
+    "\r",
+    "\n",
+    "\t",
+    "\xa0",
+    "\u2028",
+    "\x85",
+    "\x1c",
+    "🙂",
+    "👍🏽",
+    "👩‍👩‍👧",
+    "東京",
+    "é",
+    "e\u0301",
+    "\ufeff",
+    '"',
+    "\\",
+    " ",
+]
 chars = st.characters(exclude_categories=("Cs",))
 texts = st.lists(st.one_of(chars, st.sampled_from(TRICKY)), max_size=40).map("".join)
 # Allowed label names only (engine.label_names): readers map other names, which is tested in
 # test_formats_labels.py.
 labels = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=8).filter(
-    is_label_name)
+    is_label_name
+)
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | texts
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | texts
     | st.floats(allow_nan=False, allow_infinity=False),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(texts, inner, max_size=3),
-    max_leaves=6)
+    max_leaves=6,
+)
 
 
 @contextmanager
@@ -81,10 +104,18 @@ def test_doccano_round_trip(docs: list[DocumentData]) -> None:
 # ---- CoNLL ---------------------------------------------------------------------------------
 
 token_chars = st.characters(exclude_categories=("Cs", "Zs", "Zl", "Zp", "Cc"))
-tokens = st.lists(st.one_of(token_chars, st.sampled_from(["🙂", "👍🏽", "東京", "e\u0301", "\x1c",
-                                                          "\u0301", "-", "O"])),
-                  min_size=1, max_size=4).map("".join).filter(
-    lambda t: t != "-DOCSTART-" and not regex.search(r"\s", t))
+tokens = (
+    st.lists(
+        st.one_of(
+            token_chars,
+            st.sampled_from(["🙂", "👍🏽", "東京", "e\u0301", "\x1c", "\u0301", "-", "O"]),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+    .map("".join)
+    .filter(lambda t: t != "-DOCSTART-" and not regex.search(r"\s", t))
+)
 types = st.sampled_from(["PER", "ORG", "LOC", "MISC", "a-b", "Ü"])
 Entity = tuple[int, int, str]
 Sentence = tuple[list[str], list[Entity]]
@@ -122,8 +153,9 @@ def conll_text(docs: list[list[Sentence]], scheme: str) -> str:
         if len(docs) > 1:
             out.append("-DOCSTART- -X- -X- O\n\n")
         for sentence in doc:
-            out.extend(f"{w} {t}\n" for w, t in zip(sentence[0], encode(sentence, scheme),
-                                                     strict=True))
+            out.extend(
+                f"{w} {t}\n" for w, t in zip(sentence[0], encode(sentence, scheme), strict=True)
+            )
             out.append("\n")
     return "".join(out)
 
@@ -146,8 +178,9 @@ def test_conll_round_trip_is_byte_identical(docs: list[list[Sentence]]) -> None:
         write_file(imported, folder / "out.conll", "conll")
         assert (folder / "out.conll").read_text("utf-8") == source
         again = read_file(folder / "out.conll")
-        assert [(d.text, d.spans, d.segments) for d in again] == \
-            [(d.text, d.spans, d.segments) for d in imported]
+        assert [(d.text, d.spans, d.segments) for d in again] == [
+            (d.text, d.spans, d.segments) for d in imported
+        ]
 
 
 @SETTINGS
@@ -168,7 +201,7 @@ def test_conll_export_of_plain_text_keeps_every_entity(doc: DocumentData) -> Non
     # U+001C..U+001F count as spaces for str.isspace (segment trimming) but not for regex \s
     # (tokens): at a segment's edge they are trimmed, inside one they are tokens.
     assume(not regex.search("[\x1c-\x1f]", doc.text))
-    expected = [(regex.sub(r"\s", "", doc.text[s.start:s.end]), s.label) for s in doc.spans]
+    expected = [(regex.sub(r"\s", "", doc.text[s.start : s.end]), s.label) for s in doc.spans]
     expected = [(t, lab) for t, lab in expected if t]  # whitespace-only spans have no token
     doc.spans = [s for s in doc.spans if not regex.search(r"\s", s.label)]
     expected = [(t, lab) for t, lab in expected if not regex.search(r"\s", lab)]
@@ -177,12 +210,15 @@ def test_conll_export_of_plain_text_keeps_every_entity(doc: DocumentData) -> Non
             assert not expected
             return
         [again] = read_file(folder / "o.conll")
-        got = [(again.text[s.start:s.end].replace(" ", "").replace("\n", ""), s.label)
-               for s in again.spans]
+        got = [
+            (again.text[s.start : s.end].replace(" ", "").replace("\n", ""), s.label)
+            for s in again.spans
+        ]
         assert got == expected
 
 
 # ---- Label Studio, Hugging Face, brat ------------------------------------------------------
+
 
 @SETTINGS
 @given(st.lists(documents(("text", "id")), min_size=1, max_size=4))
@@ -206,13 +242,18 @@ def test_hf_round_trip(docs: list[list[Sentence]]) -> None:
         assert write_file(sentences, folder / "a.jsonl", "hf") == sum(map(len, docs))
         first = read_file(folder / "a.jsonl")  # integer tags, names from a.labels.json
         assert [(d.text, d.spans) for d in first] == [
-            (d.text[a:b], [SpanData(s.start - a, s.end - a, s.label)
-                           for s in d.spans if a <= s.start < b])
-            for d in sentences for a, b in d.segments or []]
+            (
+                d.text[a:b],
+                [SpanData(s.start - a, s.end - a, s.label) for s in d.spans if a <= s.start < b],
+            )
+            for d in sentences
+            for a, b in d.segments or []
+        ]
         write_file(first, folder / "b.jsonl", "hf")
         again = read_file(folder / "b.jsonl", "hf")
-        assert [(d.text, d.spans, d.segments) for d in again] == \
-            [(d.text, d.spans, d.segments) for d in first]
+        assert [(d.text, d.spans, d.segments) for d in again] == [
+            (d.text, d.spans, d.segments) for d in first
+        ]
         assert (folder / "b.jsonl").read_bytes() == (folder / "a.jsonl").read_bytes()
 
 
@@ -226,8 +267,9 @@ def test_brat_round_trip(docs: list[DocumentData]) -> None:
         assert [(d.text, d.spans) for d in first] == [(d.text, d.spans) for d in docs]
         write_file(first, folder / "b", "brat")
         again = read_file(folder / "b")
-        assert [(d.text, d.spans, d.metadata) for d in again] == \
-            [(d.text, d.spans, d.metadata) for d in first]
+        assert [(d.text, d.spans, d.metadata) for d in again] == [
+            (d.text, d.spans, d.metadata) for d in first
+        ]
 
 
 @SETTINGS
@@ -239,7 +281,8 @@ def test_webanno_round_trip(docs: list[DocumentData]) -> None:
         first = read_file(folder / "a")
         write_file(first, folder / "b", "webanno")
         again = read_file(folder / "b")
-        assert [(d.text, d.spans, d.segments, d.metadata) for d in again] == \
-            [(d.text, d.spans, d.segments, d.metadata) for d in first]
+        assert [(d.text, d.spans, d.segments, d.metadata) for d in again] == [
+            (d.text, d.spans, d.segments, d.metadata) for d in first
+        ]
         for a in sorted((folder / "a").glob("*.tsv")):
             assert (folder / "b" / a.name).read_bytes() == a.read_bytes()

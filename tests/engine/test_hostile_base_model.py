@@ -40,10 +40,12 @@ def test_huge_config_is_refused_by_size(tiny: Path, tmp_path: Path) -> None:
     assert time.perf_counter() - t0 < 2
 
 
-@pytest.mark.parametrize("name", ["config.json", "tokenizer_config.json",
-                                  "special_tokens_map.json"])
-def test_deeply_nested_json_is_refused_naming_the_file(tiny: Path, tmp_path: Path,
-                                                       name: str) -> None:
+@pytest.mark.parametrize(
+    "name", ["config.json", "tokenizer_config.json", "special_tokens_map.json"]
+)
+def test_deeply_nested_json_is_refused_naming_the_file(
+    tiny: Path, tmp_path: Path, name: str
+) -> None:
     folder = copy(tiny, tmp_path)
     path = folder / name
     if name == "config.json":
@@ -58,8 +60,9 @@ def test_deeply_nested_json_is_refused_naming_the_file(tiny: Path, tmp_path: Pat
     assert "recursion" not in str(info.value)
 
 
-def test_oversized_tokenizer_is_refused(tiny: Path, tmp_path: Path,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_oversized_tokenizer_is_refused(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = copy(tiny, tmp_path)
     size = (folder / "tokenizer.json").stat().st_size
     monkeypatch.setattr(base, "MAX_TOKENIZER_BYTES", size - 1)

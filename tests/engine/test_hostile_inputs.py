@@ -21,23 +21,45 @@ NASTY: dict[str, tuple[str, bytes, int | None]] = {
     "bom_jsonl": ("jsonl", '\ufeff{"text": "Ana", "spans": []}\n'.encode(), None),
     "truncated_last_line": ("jsonl", b'{"text": "a", "spans": []}\n{"text": "b", "sp', 2),
     "lone_surrogate": ("jsonl", b'{"text": "bad \\ud800 here", "spans": []}\n', 1),
-    "nan_offset": ("jsonl", b'{"text": "abc", "spans": [{"start": NaN, "end": 2, '
-                            b'"label": "X"}]}\n', 1),
-    "huge_int": ("jsonl", b'{"text": "abc", "spans": [{"start": 0, "end": '
-                          + b"9" * 5000 + b', "label": "X"}]}\n', 1),
-    "float_offset": ("jsonl", b'{"text": "abc", "spans": [{"start": 0.5, "end": 2, '
-                              b'"label": "X"}]}\n', 1),
+    "nan_offset": (
+        "jsonl",
+        b'{"text": "abc", "spans": [{"start": NaN, "end": 2, "label": "X"}]}\n',
+        1,
+    ),
+    "huge_int": (
+        "jsonl",
+        b'{"text": "abc", "spans": [{"start": 0, "end": ' + b"9" * 5000 + b', "label": "X"}]}\n',
+        1,
+    ),
+    "float_offset": (
+        "jsonl",
+        b'{"text": "abc", "spans": [{"start": 0.5, "end": 2, "label": "X"}]}\n',
+        1,
+    ),
     "text_not_string": ("jsonl", b'{"text": 12, "spans": []}\n', 1),
     "spans_not_list": ("jsonl", b'{"text": "abc", "spans": "0-2"}\n', 1),
-    "label_not_string": ("jsonl", b'{"text": "abc", "spans": [{"start": 0, "end": 2, '
-                                  b'"label": 5}]}\n', 1),
-    "span_outside": ("jsonl", b'{"text": "ok"}\n{"text": "abc", "spans": [{"start": 1, '
-                              b'"end": 9, "label": "X"}]}\n', 2),
-    "start_after_end": ("jsonl", b'{"text": "abcdef", "spans": [{"start": 4, "end": 2, '
-                                 b'"label": "X"}]}\n', 1),
-    "overlap": ("jsonl", b'{"text": "abcdef", "spans": [{"start": 0, "end": 3, "label": "X"},'
-                         b' {"start": 2, "end": 5, "label": "Y"}]}\n', 1),
-    "array_line": ("jsonl", b'[1, 2, 3]\n', 1),
+    "label_not_string": (
+        "jsonl",
+        b'{"text": "abc", "spans": [{"start": 0, "end": 2, "label": 5}]}\n',
+        1,
+    ),
+    "span_outside": (
+        "jsonl",
+        b'{"text": "ok"}\n{"text": "abc", "spans": [{"start": 1, "end": 9, "label": "X"}]}\n',
+        2,
+    ),
+    "start_after_end": (
+        "jsonl",
+        b'{"text": "abcdef", "spans": [{"start": 4, "end": 2, "label": "X"}]}\n',
+        1,
+    ),
+    "overlap": (
+        "jsonl",
+        b'{"text": "abcdef", "spans": [{"start": 0, "end": 3, "label": "X"},'
+        b' {"start": 2, "end": 5, "label": "Y"}]}\n',
+        1,
+    ),
+    "array_line": ("jsonl", b"[1, 2, 3]\n", 1),
     "doccano_bad_triple": ("doccano", b'{"text": "abc", "label": [[0, "x", "L"]]}\n', 1),
     "stray_i_tag": ("conll", b"EU B-ORG\nrejects O\n\nGerman O\ncall I-MISC\n", 5),
     "unknown_tag": ("conll", b"EU B-ORG\nrejects Q-X\n", 2),
@@ -47,16 +69,20 @@ NASTY: dict[str, tuple[str, bytes, int | None]] = {
     "only_whitespace": ("text", b"  \n\t\n", None),
     "bad_utf8": ("text", b"fine line\nbad \xff\xfe byte\n", 2),
     "labelstudio_not_list": ("labelstudio", b'{"data": {"text": "x"}}', None),
-    "labelstudio_bad_result": ("labelstudio", b'[{"data": {"text": "abc"}, "annotations": '
-                                              b'[{"result": [{"type": "labels", "value": '
-                                              b'{"start": 0, "end": 99, "labels": ["X"]}}]}]}]',
-                               None),
+    "labelstudio_bad_result": (
+        "labelstudio",
+        b'[{"data": {"text": "abc"}, "annotations": '
+        b'[{"result": [{"type": "labels", "value": '
+        b'{"start": 0, "end": 99, "labels": ["X"]}}]}]}]',
+        None,
+    ),
 }
 
 
 @pytest.mark.parametrize("name", sorted(NASTY))
-def test_nasty_file_is_rejected_cleanly_or_imported(tmp_path: Path, name: str,
-                                                   project: Project) -> None:
+def test_nasty_file_is_rejected_cleanly_or_imported(
+    tmp_path: Path, name: str, project: Project
+) -> None:
     fmt, content, line = NASTY[name]
     path = tmp_path / f"{name}.dat"
     path.write_bytes(content)
@@ -70,8 +96,9 @@ def test_nasty_file_is_rejected_cleanly_or_imported(tmp_path: Path, name: str,
         assert project.stats() == before, "nothing stored from a rejected file"
         assert "Traceback" not in str(exc)
         return
-    assert name in ("bom_jsonl", "mixed_tabs_spaces", "labelstudio_not_list"), \
+    assert name in ("bom_jsonl", "mixed_tabs_spaces", "labelstudio_not_list"), (
         f"{name} should have been rejected"
+    )
     assert report.documents == 1
     seg = project.segments()[0]
     assert not seg.text.startswith("\ufeff")
@@ -116,8 +143,7 @@ VERBATIM = [
 
 
 @pytest.mark.parametrize("value", VERBATIM, ids=["sql", "html", "shell", "rtl", "nul", "long"])
-def test_names_and_texts_are_stored_verbatim(tmp_path: Path, project: Project,
-                                             value: str) -> None:
+def test_names_and_texts_are_stored_verbatim(tmp_path: Path, project: Project, value: str) -> None:
     path = tmp_path / "v.jsonl"
     text = f"{value} and more"
     record = {"text": text, "spans": [{"start": 0, "end": len(value.rstrip()), "label": value}]}
@@ -135,17 +161,41 @@ def test_names_and_texts_are_stored_verbatim(tmp_path: Path, project: Project,
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.sampled_from(["text", "spans", "label", "start", "end", "data",
-                                       "annotations", "result", "value", "labels", "meta"]),
-                      children, max_size=5),
-    max_leaves=20)
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "text",
+                    "spans",
+                    "label",
+                    "start",
+                    "end",
+                    "data",
+                    "annotations",
+                    "result",
+                    "value",
+                    "labels",
+                    "meta",
+                ]
+            ),
+            children,
+            max_size=5,
+        )
+    ),
+    max_leaves=20,
+)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                   HealthCheck.function_scoped_fixture])
-@given(records=st.lists(json_values, min_size=1, max_size=4),
-       fmt=st.sampled_from(["jsonl", "doccano", "labelstudio"]))
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    records=st.lists(json_values, min_size=1, max_size=4),
+    fmt=st.sampled_from(["jsonl", "doccano", "labelstudio"]),
+)
 def test_fuzzed_json_records_never_crash(tmp_path: Path, records: list, fmt: str) -> None:
     path = tmp_path / "fuzz.json"
     if fmt == "labelstudio":
@@ -163,10 +213,15 @@ def test_fuzzed_json_records_never_crash(tmp_path: Path, records: list, fmt: str
             assert 0 <= span.start < span.end <= len(doc.text)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                   HealthCheck.function_scoped_fixture])
-@given(data=st.binary(max_size=300), fmt=st.sampled_from(["jsonl", "doccano", "labelstudio",
-                                                          "conll", "text", "text-lines", None]))
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    data=st.binary(max_size=300),
+    fmt=st.sampled_from(["jsonl", "doccano", "labelstudio", "conll", "text", "text-lines", None]),
+)
 def test_fuzzed_bytes_never_crash(tmp_path: Path, data: bytes, fmt: str | None) -> None:
     path = tmp_path / "fuzz.bin"
     path.write_bytes(data)

@@ -53,33 +53,47 @@ def test_token_patterns_keys_and_ops() -> None:
     assert token_pattern_matches("a b", [{"lower": {"IN": ["b", "c"]}}]) == [(2, 3)]
 
 
-@pytest.mark.parametrize("bad", [[], [{"lemma": "x"}], [{"lower": "a", "op": "{2}"}],
-                                 [{"op": "?"}], ["x"], [{"lower": 3}]])
+@pytest.mark.parametrize(
+    "bad",
+    [[], [{"lemma": "x"}], [{"lower": "a", "op": "{2}"}], [{"op": "?"}], ["x"], [{"lower": 3}]],
+)
 def test_bad_token_patterns_are_refused(bad: list) -> None:
     with pytest.raises(ValidationError):
         token_pattern_matches("a", bad)
 
 
 def test_pattern_set_flat_longest_first() -> None:
-    ps = PatternSet([LabelledPattern("LOC", "New York"), LabelledPattern("LOC", "York"),
-                     LabelledPattern("ORG", "New York Times"),
-                     LabelledPattern("ORG", [{"lower": "apple"}])])
+    ps = PatternSet(
+        [
+            LabelledPattern("LOC", "New York"),
+            LabelledPattern("LOC", "York"),
+            LabelledPattern("ORG", "New York Times"),
+            LabelledPattern("ORG", [{"lower": "apple"}]),
+        ]
+    )
     assert ps.matches("The New York Times, York and APPLE") == [
-        (4, 18, "ORG"), (20, 24, "LOC"), (29, 34, "ORG")]
+        (4, 18, "ORG"),
+        (20, 24, "LOC"),
+        (29, 34, "ORG"),
+    ]
 
 
 def test_read_pattern_file_jsonl_terms_and_errors(tmp_path: Path) -> None:
     f = tmp_path / "p.jsonl"
-    f.write_text('{"label": "ORG", "pattern": "Apple"}\n\n'
-                 '{"label": "LOC", "pattern": [{"lower": "european"}, {"lower": "union"}]}\n',
-                 encoding="utf-8")
+    f.write_text(
+        '{"label": "ORG", "pattern": "Apple"}\n\n'
+        '{"label": "LOC", "pattern": [{"lower": "european"}, {"lower": "union"}]}\n',
+        encoding="utf-8",
+    )
     got = read_pattern_file(f)
     assert [p.label for p in got] == ["ORG", "LOC"] and got[1].pattern[0] == {"lower": "european"}
     terms = tmp_path / "t.txt"
     terms.write_text("# people\nAngela Merkel\n\nJohn Smith\n", encoding="utf-8")
     assert [p.pattern for p in read_pattern_file(terms, "PER")] == ["Angela Merkel", "John Smith"]
-    f.write_text('{"label": "ORG", "pattern": "Apple"}\n{"label": "ORG", "pattern": '
-                 '[{"pos": "NOUN"}]}\n', encoding="utf-8")
+    f.write_text(
+        '{"label": "ORG", "pattern": "Apple"}\n{"label": "ORG", "pattern": [{"pos": "NOUN"}]}\n',
+        encoding="utf-8",
+    )
     with pytest.raises(FormatError) as err:
         read_pattern_file(f)
     assert err.value.line == 2 and "pos" in str(err.value)
@@ -92,8 +106,11 @@ def test_read_pattern_file_jsonl_terms_and_errors(tmp_path: Path) -> None:
 
 
 def _corpus(project: Project) -> None:
-    add_document(project, "Paris is big. I met Paris Hilton in Paris. parisian paris.",
-                 spans=[(20, 32, "PER")])
+    add_document(
+        project,
+        "Paris is big. I met Paris Hilton in Paris. parisian paris.",
+        spans=[(20, 32, "PER")],
+    )
     add_document(project, "Flights to Paris. Paris, Texas.")
 
 
@@ -104,9 +121,12 @@ def test_label_all_counts_skips_overlaps_and_keeps_status(project: Project) -> N
     assert (result.matches, result.labelled, result.skipped_overlap) == (5, 4, 1)
     assert result.segments == 4 and result.already_labelled == 0
     assert {s.id: s.status for s in project.segments(limit=100)} == before
-    texts = sorted(project.document_text(s.document_id)[s.start:s.end]
-                   for seg in project.segments(limit=100)
-                   for s in project.annotations.spans(seg.id) if s.label == "LOC")
+    texts = sorted(
+        project.document_text(s.document_id)[s.start : s.end]
+        for seg in project.segments(limit=100)
+        for s in project.annotations.spans(seg.id)
+        if s.label == "LOC"
+    )
     assert texts == ["Paris"] * 4
     again = project.label_all("Paris", "LOC")
     assert (again.labelled, again.already_labelled, again.skipped_overlap) == (0, 4, 1)
@@ -119,17 +139,20 @@ def test_label_all_undo_redo_and_mark_labelled(project: Project) -> None:
     before = {s.id: s.status for s in project.segments(limit=100)}
     result = project.label_all("Paris", "LOC", mark_labelled=True)
     segs = project.segments(limit=100)
-    assert {s.status for s in segs if any(sp.label == "LOC"
-                                          for sp in project.annotations.spans(s.id))} == \
-        {"labelled"}
+    assert {
+        s.status for s in segs if any(sp.label == "LOC" for sp in project.annotations.spans(s.id))
+    } == {"labelled"}
     project.undo_label_all(result)
     assert project.stats()["spans_by_label"]["LOC"] == 0
     assert {s.id: s.status for s in project.segments(limit=100)} == before
     project.redo_label_all(result)
     assert project.stats()["spans_by_label"]["LOC"] == 4
-    assert sorted(sp.id for s in project.segments(limit=100)
-                  for sp in project.annotations.spans(s.id) if sp.label == "LOC") == \
-        sorted(s.id for s in result.spans)
+    assert sorted(
+        sp.id
+        for s in project.segments(limit=100)
+        for sp in project.annotations.spans(s.id)
+        if sp.label == "LOC"
+    ) == sorted(s.id for s in result.spans)
 
 
 def test_label_all_unknown_label_changes_nothing(project: Project) -> None:
@@ -163,9 +186,13 @@ def test_cli_label_all_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 
 def test_patterns_become_suggestions_rejections_remembered(project: Project) -> None:
     _corpus(project)
-    added, n = project.add_patterns([LabelledPattern("LOC", "Paris"),
-                                     LabelledPattern("LOC", [{"lower": "texas"}]),
-                                     LabelledPattern("CITY", "Flights")])
+    added, n = project.add_patterns(
+        [
+            LabelledPattern("LOC", "Paris"),
+            LabelledPattern("LOC", [{"lower": "texas"}]),
+            LabelledPattern("CITY", "Flights"),
+        ]
+    )
     assert added == 3 and "CITY" in [lab.name for lab in project.labels.get_all()]
     assert n == 4  # to-do segments only: Flights, Paris, Paris, Texas
     assert project.stats()["suggestions_by_source"] == {"model": 0, "pattern": 4, "imported": 0}
@@ -198,8 +225,10 @@ def test_cold_start_prefers_segments_with_matches(project: Project) -> None:
         def __call__(self, texts: list[str]) -> np.ndarray:
             import zlib
 
-            return np.asarray([np.random.default_rng(zlib.crc32(t.encode())).normal(size=8)
-                               for t in texts], dtype=np.float32)
+            return np.asarray(
+                [np.random.default_rng(zlib.crc32(t.encode())).normal(size=8) for t in texts],
+                dtype=np.float32,
+            )
 
     from engine.active_learning.cold_start import cold_start
 
@@ -219,8 +248,11 @@ def test_cli_patterns_load_list_remove(tmp_path: Path, capsys: pytest.CaptureFix
     src.write_text("Apple hired Ana Lopez. The European Union agreed.", encoding="utf-8")
     run(capsys, "import", proj, str(src))
     pats = tmp_path / "p.jsonl"
-    pats.write_text('{"label": "ORG", "pattern": "Apple"}\n{"label": "ORG", "pattern": '
-                    '[{"lower": "european"}, {"lower": "union"}]}\n', encoding="utf-8")
+    pats.write_text(
+        '{"label": "ORG", "pattern": "Apple"}\n{"label": "ORG", "pattern": '
+        '[{"lower": "european"}, {"lower": "union"}]}\n',
+        encoding="utf-8",
+    )
     code, out, _ = run(capsys, "patterns", proj, str(pats), "--json")
     data = json.loads(out)
     assert code == 0 and data["added"] == 2 and data["suggestions"] == 2
@@ -246,14 +278,23 @@ def test_cli_patterns_load_list_remove(tmp_path: Path, capsys: pytest.CaptureFix
 def test_label_all_settles_suggestions_and_undo_brings_them_back(project: Project) -> None:
     _corpus(project)
     project.add_patterns([LabelledPattern("CITY", "Paris")])
-    before = sorted((s.segment_id, s.start, s.label) for seg in project.segments(limit=100)
-                    for s in project.annotations.suggestions(seg.id))
+    before = sorted(
+        (s.segment_id, s.start, s.label)
+        for seg in project.segments(limit=100)
+        for s in project.annotations.suggestions(seg.id)
+    )
     assert len(before) == 2
     result = project.label_all("Paris", "LOC")
     assert project.suggestions_by_source()["pattern"] == 0
     project.undo_label_all(result)
-    assert sorted((s.segment_id, s.start, s.label) for seg in project.segments(limit=100)
-                  for s in project.annotations.suggestions(seg.id)) == before
+    assert (
+        sorted(
+            (s.segment_id, s.start, s.label)
+            for seg in project.segments(limit=100)
+            for s in project.annotations.suggestions(seg.id)
+        )
+        == before
+    )
     project.redo_label_all(result)
     assert project.suggestions_by_source()["pattern"] == 0
 

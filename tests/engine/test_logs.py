@@ -15,8 +15,9 @@ from engine.logs import LOG_NAME, configure_logging
 
 
 @pytest.fixture
-def configured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[io.StringIO,
-                                                                                    Path]]:
+def configured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[io.StringIO, Path]]:
     for key in ("HF_HUB_DISABLE_PROGRESS_BARS", "TRANSFORMERS_VERBOSITY"):
         monkeypatch.delenv(key, raising=False)
     root = logging.getLogger()
@@ -52,8 +53,7 @@ def test_an_expected_error_is_one_line_without_traceback(configured) -> None:  #
     try:
         raise FormatError("not a CoNLL file", path="bad.txt", line=3)
     except FormatError:
-        logging.getLogger("desktop.services.workers").warning("job import failed",
-                                                               exc_info=True)
+        logging.getLogger("desktop.services.workers").warning("job import failed", exc_info=True)
     out = stream.getvalue()
     assert out.count("\n") == 1 and "Traceback" not in out
     assert out.startswith("spantune: warning: job import failed (FormatError:")

@@ -26,8 +26,10 @@ def _long_examples(n: int) -> list[LabelledExample]:
 
 def test_position_limit() -> None:
     assert position_limit({"max_position_embeddings": 128, "model_type": "bert"}) == 128
-    assert position_limit({"max_position_embeddings": 514, "model_type": "roberta",
-                           "pad_token_id": 1}) == 512
+    assert (
+        position_limit({"max_position_embeddings": 514, "model_type": "roberta", "pad_token_id": 1})
+        == 512
+    )
     assert position_limit({"model_type": "bert"}) is None
     assert clamp_window(256, {"max_position_embeddings": 128}) == 128
 
@@ -38,14 +40,22 @@ def test_training_evaluation_and_export_stay_inside_the_positions(tmp_path: Path
 
     base = build_tiny_model(tmp_path / "base", ["PER"], max_position_embeddings=24)
     examples = _long_examples(8)  # ~40 sub-tokens each: longer than 24 positions
-    config = TrainConfig(base_model=str(base), epochs=1, batch_size=4, threads=1,
-                         max_length=64, stride=8, seed=0)
+    config = TrainConfig(
+        base_model=str(base), epochs=1, batch_size=4, threads=1, max_length=64, stride=8, seed=0
+    )
     outcome = train_examples(examples[:6], examples[6:], ["PER"], config, tmp_path / "v")
     assert outcome.config["max_length"] == 24 and outcome.metrics["f1"] is not None
     meta = json.loads((tmp_path / "v" / "spantune.json").read_text())
     assert meta["max_length"] == 24
-    scored = score_model(outcome.model, outcome.tokenizer, examples, outcome.tags,
-                         source="gold", max_length=256, stride=32)
+    scored = score_model(
+        outcome.model,
+        outcome.tokenizer,
+        examples,
+        outcome.tags,
+        source="gold",
+        max_length=256,
+        stride=32,
+    )
     assert scored["sentences"] == 8
     meta["max_length"] = 256  # an older version's metadata: export must still clamp
     (tmp_path / "v" / "spantune.json").write_text(json.dumps(meta))
@@ -71,8 +81,9 @@ def test_unusable_base_models_are_refused_at_init_and_settings(tmp_path: Path) -
     (custom / "config.json").write_text(json.dumps(cfg))
     for folder, message in ((pickled, "safetensors"), (custom, "custom code")):
         with pytest.raises(ValidationError, match=message):
-            Project.create(tmp_path / f"p-{folder.name}", ["PER"],
-                           settings={"base_model": str(folder)})
+            Project.create(
+                tmp_path / f"p-{folder.name}", ["PER"], settings={"base_model": str(folder)}
+            )
         with Project.create(tmp_path / f"q-{folder.name}", ["PER"]) as project:
             with pytest.raises(ValidationError, match=message):
                 project.set_setting("base_model", str(folder))

@@ -102,10 +102,13 @@ def test_custom_code_is_never_run(tiny: Path, tmp_path: Path) -> None:
     shutil.copytree(tiny, folder)
     canary = tmp_path / "imported"
     (folder / "modeling_evil.py").write_text(
-        f"from pathlib import Path\nPath({str(canary)!r}).touch()\n", encoding="utf-8")
+        f"from pathlib import Path\nPath({str(canary)!r}).touch()\n", encoding="utf-8"
+    )
     config = json.loads((folder / "config.json").read_text())
-    config["auto_map"] = {"AutoModelForTokenClassification": "modeling_evil.EvilModel",
-                          "AutoConfig": "modeling_evil.EvilConfig"}
+    config["auto_map"] = {
+        "AutoModelForTokenClassification": "modeling_evil.EvilModel",
+        "AutoConfig": "modeling_evil.EvilConfig",
+    }
     (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
     model = load_token_classifier(folder)  # a known architecture: auto_map is ignored
     assert type(model).__name__ == "BertForTokenClassification"
@@ -135,8 +138,9 @@ def test_architecture_without_token_classification(tmp_path: Path) -> None:
 
     folder = tmp_path / "vit"
     folder.mkdir()
-    (folder / "config.json").write_text(json.dumps({"model_type": "vit", "hidden_size": 8}),
-                                        encoding="utf-8")
+    (folder / "config.json").write_text(
+        json.dumps({"model_type": "vit", "hidden_size": 8}), encoding="utf-8"
+    )
     save_file({"w": torch.zeros(1)}, str(folder / "model.safetensors"))
     (folder / "vocab.txt").write_text("[PAD]\n[UNK]\n", encoding="utf-8")
     with pytest.raises(ModelLoadError, match="token classification"):
@@ -175,8 +179,15 @@ def test_load_report_is_silenced(tmp_path: Path, capfd: pytest.CaptureFixture[st
     folder = build_tiny_model(tmp_path / "tok", ["PER"])
     (folder / "model.safetensors").unlink()
     vocab = tiny_vocab()
-    BertModel(BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1,
-                         num_attention_heads=2, intermediate_size=32)).save_pretrained(folder)
+    BertModel(
+        BertConfig(
+            vocab_size=len(vocab),
+            hidden_size=16,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=32,
+        )
+    ).save_pretrained(folder)
     capfd.readouterr()
     model = load_token_classifier(folder)
     assert type(model).__name__ == "BertForTokenClassification"

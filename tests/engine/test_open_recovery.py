@@ -19,8 +19,9 @@ from engine.store.lifecycle import INTERRUPTED
 from engine.store.lock import ProjectLock
 
 
-def fake_version(project: Project, name: str, *, register: bool = True,
-                 truncate: bool = False) -> Path:
+def fake_version(
+    project: Project, name: str, *, register: bool = True, truncate: bool = False
+) -> Path:
     """A complete version folder as the trainer writes it (tiny weights), optionally registered."""
     folder = project.models_dir / name
     folder.mkdir(parents=True)
@@ -28,15 +29,23 @@ def fake_version(project: Project, name: str, *, register: bool = True,
     if truncate:
         data = (folder / "model.safetensors").read_bytes()
         (folder / "model.safetensors").write_bytes(data[:-10])
-    (folder / "config.json").write_text(json.dumps(
-        {"model_type": "bert", "id2label": {"0": "O", "1": "B-PER", "2": "I-PER"}}))
+    (folder / "config.json").write_text(
+        json.dumps({"model_type": "bert", "id2label": {"0": "O", "1": "B-PER", "2": "I-PER"}})
+    )
     (folder / "tokenizer.json").write_text("{}")
-    meta = {"labels": ["PER"], "tags": ["O", "B-PER", "I-PER"], "base_model": "tiny",
-            "counts": {"train_sentences": 7}, "metrics": {"f1": 0.5}, "config": {"epochs": 1}}
+    meta = {
+        "labels": ["PER"],
+        "tags": ["O", "B-PER", "I-PER"],
+        "base_model": "tiny",
+        "counts": {"train_sentences": 7},
+        "metrics": {"f1": 0.5},
+        "config": {"epochs": 1},
+    }
     (folder / "spantune.json").write_text(json.dumps(meta))
     if register:
-        project.versions.register(name, base_model="tiny", metrics={"f1": 0.5},
-                                  counts={"train_sentences": 7}, config={})
+        project.versions.register(
+            name, base_model="tiny", metrics={"f1": 0.5}, counts={"train_sentences": 7}, config={}
+        )
     return folder
 
 
@@ -97,12 +106,16 @@ def test_leftovers_are_removed_at_open(tmp_path: Path) -> None:
     with Project.create(tmp_path / "p", ["PER"]) as project:
         version = fake_version(project, "v0001")
         path = project.path
-    stale = [path / "backups" / "project-20250101T000000000000Z-manual.sqlite.tmp",
-             path / "backups" / "x.tmp"]
+    stale = [
+        path / "backups" / "project-20250101T000000000000Z-manual.sqlite.tmp",
+        path / "backups" / "x.tmp",
+    ]
     for f in stale:
         f.write_bytes(b"\0" * 100)
-    staging = [version / ".onnx-export.staging-abc123.tmp", path / "exports" /
-               ".out.staging-zz.tmp"]
+    staging = [
+        version / ".onnx-export.staging-abc123.tmp",
+        path / "exports" / ".out.staging-zz.tmp",
+    ]
     for d in staging:
         d.mkdir()
         (d / "model.onnx").write_bytes(b"half")
@@ -142,8 +155,9 @@ def test_restore_needs_the_project_closed_and_says_so(tmp_path: Path) -> None:
             Project.restore(project.path, b)
 
 
-def test_failed_scheduled_backup_warns_and_opens(tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_scheduled_backup_warns_and_opens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The disk fills while the scheduled backup is written (tests/engine/test_disk_full.py
     does it for real in a subprocess): the project opens anyway, and no .tmp is left."""
     with Project.create(tmp_path / "p", ["PER"]) as project:

@@ -15,17 +15,23 @@ from tests.engine.test_active_learning_rescore import scored_project, tiny_expor
 
 def stored_queue(project: Project) -> tuple[list, list]:
     conn = project.db.connection()
-    scores = conn.execute("SELECT segment_id, model_version, strategy, score FROM al_scores"
-                          " ORDER BY score, segment_id").fetchall()
-    suggestions = conn.execute('SELECT segment_id, start, "end", label, round(score, 5)'
-                               " FROM suggestions ORDER BY segment_id, start").fetchall()
+    scores = conn.execute(
+        "SELECT segment_id, model_version, strategy, score FROM al_scores"
+        " ORDER BY score, segment_id"
+    ).fetchall()
+    suggestions = conn.execute(
+        'SELECT segment_id, start, "end", label, round(score, 5)'
+        " FROM suggestions ORDER BY segment_id, start"
+    ).fetchall()
     return scores, suggestions
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("strategy", ["mnlp", "bald"])
-def test_ray_queue_equals_local_queue(scored_project: Project,  # noqa: F811
-                                      strategy: str) -> None:
+def test_ray_queue_equals_local_queue(
+    scored_project: Project,  # noqa: F811
+    strategy: str,
+) -> None:
     pytest.importorskip("ray")
     from engine.active_learning.ray_rescore import ray_rescore
 
@@ -37,12 +43,17 @@ def test_ray_queue_equals_local_queue(scored_project: Project,  # noqa: F811
     remote = ray_rescore(scored_project, "local", strategy=strategy, workers=2)
     assert stored_queue(scored_project) == expected
     assert (remote.scored, remote.suggestions, remote.mean_score) == (
-        local.scored, local.suggestions, local.mean_score)
+        local.scored,
+        local.suggestions,
+        local.mean_score,
+    )
 
 
-def test_without_ray_the_flag_says_how_to_install(monkeypatch: pytest.MonkeyPatch,
-                                                  scored_project: Project,  # noqa: F811
-                                                  tmp_path: Path) -> None:
+def test_without_ray_the_flag_says_how_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+    scored_project: Project,  # noqa: F811
+    tmp_path: Path,
+) -> None:
     from engine.active_learning import ray_rescore as module
 
     real = builtins.__import__

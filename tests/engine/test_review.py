@@ -38,17 +38,29 @@ def example(text: str, spans: list[tuple[int, int, str]]) -> LabelledExample:
 TEXT = "john smith visited paris today"  # words: john smith visited paris today
 
 
-@pytest.mark.parametrize(("stored", "predicted", "kind", "where"), [
-    ([(0, 10, "PER"), (19, 24, "LOC")], ["B-PER", "I-PER", "O", "B-LOC", "O"], None, None),
-    ([(0, 10, "PER"), (19, 24, "PER")], ["B-PER", "I-PER", "O", "B-LOC", "O"], "wrong_label",
-     (19, 24)),
-    ([(0, 4, "PER"), (19, 24, "LOC")], ["B-PER", "I-PER", "O", "B-LOC", "O"], "wrong_boundary",
-     (0, 4)),
-    ([(0, 10, "PER")], ["B-PER", "I-PER", "O", "B-LOC", "O"], "missing", (19, 24)),
-    ([(0, 10, "PER"), (25, 30, "LOC")], ["B-PER", "I-PER", "O", "O", "O"], "extra", (25, 30)),
-])
-def test_compare_finds_each_kind(stored: list, predicted: list[str], kind: str | None,
-                                 where: tuple[int, int] | None) -> None:
+@pytest.mark.parametrize(
+    ("stored", "predicted", "kind", "where"),
+    [
+        ([(0, 10, "PER"), (19, 24, "LOC")], ["B-PER", "I-PER", "O", "B-LOC", "O"], None, None),
+        (
+            [(0, 10, "PER"), (19, 24, "PER")],
+            ["B-PER", "I-PER", "O", "B-LOC", "O"],
+            "wrong_label",
+            (19, 24),
+        ),
+        (
+            [(0, 4, "PER"), (19, 24, "LOC")],
+            ["B-PER", "I-PER", "O", "B-LOC", "O"],
+            "wrong_boundary",
+            (0, 4),
+        ),
+        ([(0, 10, "PER")], ["B-PER", "I-PER", "O", "B-LOC", "O"], "missing", (19, 24)),
+        ([(0, 10, "PER"), (25, 30, "LOC")], ["B-PER", "I-PER", "O", "O", "O"], "extra", (25, 30)),
+    ],
+)
+def test_compare_finds_each_kind(
+    stored: list, predicted: list[str], kind: str | None, where: tuple[int, int] | None
+) -> None:
     ex = example(TEXT, stored)
     item = compare(ex, word_tokens(TEXT), probs_for(predicted), TAGS, document=3)
     if kind is None:
@@ -66,10 +78,12 @@ def test_compare_finds_each_kind(stored: list, predicted: list[str], kind: str |
 
 def test_confidence_follows_the_model() -> None:
     ex = example(TEXT, [(0, 10, "PER")])
-    sure = compare(ex, word_tokens(TEXT), probs_for(["B-PER", "I-PER", "O", "B-LOC", "O"], 0.95),
-                   TAGS)
-    unsure = compare(ex, word_tokens(TEXT), probs_for(["B-PER", "I-PER", "O", "B-LOC", "O"],
-                                                      0.5), TAGS)
+    sure = compare(
+        ex, word_tokens(TEXT), probs_for(["B-PER", "I-PER", "O", "B-LOC", "O"], 0.95), TAGS
+    )
+    unsure = compare(
+        ex, word_tokens(TEXT), probs_for(["B-PER", "I-PER", "O", "B-LOC", "O"], 0.5), TAGS
+    )
     assert sure.score > unsure.score > 0
 
 
@@ -107,8 +121,16 @@ def noisy_project(tmp_path: Path) -> Iterator[Project]:
 
 
 def cfg(base: Path, **kw: object) -> TrainConfig:
-    values = {"base_model": str(base), "epochs": 12, "batch_size": 4, "threads": 1,
-              "max_length": 32, "stride": 8, "seed": 0, "lr": 1e-3}
+    values = {
+        "base_model": str(base),
+        "epochs": 12,
+        "batch_size": 4,
+        "threads": 1,
+        "max_length": 32,
+        "stride": 8,
+        "seed": 0,
+        "lr": 1e-3,
+    }
     values.update(kw)
     return TrainConfig(**values)
 
@@ -123,8 +145,10 @@ def test_review_ranks_corrupted_segments_first(noisy_project: Project, tiny_base
     ranks = sorted(n for n, i in enumerate(result.items) if i.segment_id in corrupted)
     assert sum(r < 5 for r in ranks) >= 2, ranks
     flagged = result.items[ranks[0]]
-    assert any(x.kind == "wrong_label" and x.stored_label == "LOC"
-               and x.predicted_label == "PER" for x in flagged.issues)
+    assert any(
+        x.kind == "wrong_label" and x.stored_label == "LOC" and x.predicted_label == "PER"
+        for x in flagged.issues
+    )
     progress = [e for e in events if isinstance(e, ProgressEvent)]
     assert progress[-1].done == 1000 and all(e.stage == "review" for e in progress)
     assert [e.done for e in progress] == sorted(e.done for e in progress)
@@ -136,10 +160,13 @@ def test_review_ranks_corrupted_segments_first(noisy_project: Project, tiny_base
     assert first not in {p["segment_id"] for p in noisy_project.review_items()}
 
 
-def test_review_needs_enough_data_and_can_be_cancelled(tmp_path: Path, tiny_base: Path,
-                                                       noisy_project: Project) -> None:
-    with Project.create(tmp_path / "small", ["PER"]) as small, \
-            pytest.raises(ValidationError, match="at least 10"):
+def test_review_needs_enough_data_and_can_be_cancelled(
+    tmp_path: Path, tiny_base: Path, noisy_project: Project
+) -> None:
+    with (
+        Project.create(tmp_path / "small", ["PER"]) as small,
+        pytest.raises(ValidationError, match="at least 10"),
+    ):
         small.review(5, cfg(tiny_base))
     with pytest.raises(ValidationError):
         noisy_project.review(1, cfg(tiny_base))
@@ -154,23 +181,41 @@ def test_review_needs_enough_data_and_can_be_cancelled(tmp_path: Path, tiny_base
     assert noisy_project.review_items() == []  # nothing stored
 
 
-def test_cli_review_json(noisy_project: Project, tiny_base: Path,
-                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_review_json(
+    noisy_project: Project, tiny_base: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = str(noisy_project.path)
     noisy_project.close()
-    code, out, _ = run(capsys, "review", path, "--folds", "2", "--epochs", "2",
-                       "--base-model", str(tiny_base), "--json")
+    code, out, _ = run(
+        capsys,
+        "review",
+        path,
+        "--folds",
+        "2",
+        "--epochs",
+        "2",
+        "--base-model",
+        str(tiny_base),
+        "--json",
+    )
     assert code == 0
     data = json.loads(out)
     assert set(data) == {"items"}
     for item in data["items"]:
         assert set(item) == {"segment_id", "document", "text", "score", "issues"}
         for issue in item["issues"]:
-            assert set(issue) == {"kind", "start", "end", "stored_label", "predicted_label",
-                                  "confidence"}
+            assert set(issue) == {
+                "kind",
+                "start",
+                "end",
+                "stored_label",
+                "predicted_label",
+                "confidence",
+            }
             assert 0 <= issue["start"] < issue["end"] <= len(item["text"])
     scores = [i["score"] for i in data["items"]]
     assert scores == sorted(scores, reverse=True)
-    code, out, _ = run(capsys, "review", path, "--folds", "2", "--epochs", "1",
-                       "--base-model", str(tiny_base))
+    code, out, _ = run(
+        capsys, "review", path, "--folds", "2", "--epochs", "1", "--base-model", str(tiny_base)
+    )
     assert code == 0 and "reviewed 40 labelled segments with 2 fold models" in out

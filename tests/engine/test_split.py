@@ -21,15 +21,19 @@ def _conll(path: Path, n_sentences: int, offset: int = 0) -> Path:
 
 
 def _lines(path: Path, n: int, offset: int = 0) -> Path:
-    path.write_text("".join(f"tweet number {i} about things\n" for i in range(offset,
-                                                                               offset + n)),
-                    encoding="utf-8")
+    path.write_text(
+        "".join(f"tweet number {i} about things\n" for i in range(offset, offset + n)),
+        encoding="utf-8",
+    )
     return path
 
 
 def _splits(project: Project) -> dict[int, tuple[int, int, str]]:
-    rows = project.db.connection().execute(
-        "SELECT s.id, s.document_id, s.position, s.split FROM segments s").fetchall()
+    rows = (
+        project.db.connection()
+        .execute("SELECT s.id, s.document_id, s.position, s.split FROM segments s")
+        .fetchall()
+    )
     return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
 
@@ -49,8 +53,10 @@ def test_blocks_are_contiguous_and_near_the_share() -> None:
     long = document_split("abc", 3000, 0.15, 0, "blocks")
     assert 400 <= sum(long) <= 500 and 8 <= runs(long) <= 10  # blocks of 50 spread out
     assert document_split("abc", 300, 0.15, 0, "blocks") == member  # a pure function
-    assert any(document_split("abc", 300, 0.15, seed, "blocks") != member  # the seed moves it
-               for seed in (1, 2, 3))
+    assert any(
+        document_split("abc", 300, 0.15, seed, "blocks") != member  # the seed moves it
+        for seed in (1, 2, 3)
+    )
 
 
 def test_one_big_document_is_split_in_blocks(tmp_path: Path) -> None:
@@ -58,8 +64,12 @@ def test_one_big_document_is_split_in_blocks(tmp_path: Path) -> None:
         project.import_files([_conll(tmp_path / "a.conll", 300)], "conll")
         splits = _splits(project)
         groups = eval_groups(project.db.connection())
-        assert project.db.connection().execute(
-            "SELECT value FROM settings WHERE key = ?", (USED_KEY,)).fetchone()[0] == '"blocks"'
+        assert (
+            project.db.connection()
+            .execute("SELECT value FROM settings WHERE key = ?", (USED_KEY,))
+            .fetchone()[0]
+            == '"blocks"'
+        )
     evals = sorted(pos for _, pos, s in splits.values() if s == "eval")
     assert 30 <= len(evals) <= 60
     runs = sum(1 for i, p in enumerate(evals) if i == 0 or evals[i - 1] != p - 1)
@@ -73,8 +83,11 @@ def test_text_lines_hold_out_whole_lines_and_stay_stable(tmp_path: Path) -> None
         before = _splits(project)
         project.import_files([_lines(tmp_path / "b.txt", 100, offset=100)], "text-lines")
         after = _splits(project)
-        used = project.db.connection().execute(
-            "SELECT value FROM settings WHERE key = ?", (USED_KEY,)).fetchone()[0]
+        used = (
+            project.db.connection()
+            .execute("SELECT value FROM settings WHERE key = ?", (USED_KEY,))
+            .fetchone()[0]
+        )
     assert used == '"documents"'
     assert all(after[k] == v for k, v in before.items())  # adding documents moves none
     n_eval = sum(s == "eval" for _, _, s in after.values())
@@ -83,8 +96,13 @@ def test_text_lines_hold_out_whole_lines_and_stay_stable(tmp_path: Path) -> None
 
 def test_documents_rule_holds_out_every_segment_of_a_document(tmp_path: Path) -> None:
     docs = tmp_path / "d.jsonl"
-    docs.write_text("".join(json.dumps({"text": f"Ana met Bo {i}. Then Cy left {i}. End {i}."})
-                            + "\n" for i in range(60)), encoding="utf-8")
+    docs.write_text(
+        "".join(
+            json.dumps({"text": f"Ana met Bo {i}. Then Cy left {i}. End {i}."}) + "\n"
+            for i in range(60)
+        ),
+        encoding="utf-8",
+    )
     with Project.create(tmp_path / "p", ["PER"], settings={"split": "documents"}) as project:
         project.import_files([docs], "jsonl")
         splits = _splits(project)
@@ -101,10 +119,17 @@ def test_legacy_project_keeps_its_split_until_resplit(tmp_path: Path) -> None:
         conn = project.db.connection()
         with project.db.write() as w:  # what a project made before the group split looks like
             w.execute("DELETE FROM settings WHERE key = ?", (USED_KEY,))
-            member = document_split(w.execute("SELECT content_hash FROM documents")
-                                    .fetchone()[0], 200, 0.15, 0, "segments")
-            w.executemany("UPDATE segments SET split = ? WHERE position = ?",
-                          [("eval" if m else "train", i) for i, m in enumerate(member)])
+            member = document_split(
+                w.execute("SELECT content_hash FROM documents").fetchone()[0],
+                200,
+                0.15,
+                0,
+                "segments",
+            )
+            w.executemany(
+                "UPDATE segments SET split = ? WHERE position = ?",
+                [("eval" if m else "train", i) for i, m in enumerate(member)],
+            )
         legacy = _splits(project)
         project.import_files([_conll(tmp_path / "b.conll", 50, offset=500)], "conll")
         assert all(_splits(project)[k] == v for k, v in legacy.items())
@@ -126,14 +151,19 @@ def test_resplit_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
 
     proj = str(tmp_path / "P")
     assert main(["init", proj, "--labels", "PER"]) == 0
-    assert main(["import", proj, str(_conll(tmp_path / "a.conll", 100)), "--format",
-                 "conll"]) == 0
+    assert main(["import", proj, str(_conll(tmp_path / "a.conll", 100)), "--format", "conll"]) == 0
     capsys.readouterr()
     assert main(["resplit", proj, "--rule", "segments", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["rule"] == "segments" and report["segments"] == 100
-    assert {"rule", "documents", "eval_documents", "eval_segments", "moved",
-            "moved_labelled"} <= report.keys()
+    assert {
+        "rule",
+        "documents",
+        "eval_documents",
+        "eval_segments",
+        "moved",
+        "moved_labelled",
+    } <= report.keys()
     assert main(["resplit", proj]) == 0
     assert "split rule: segments" in capsys.readouterr().out
 

@@ -39,8 +39,17 @@ def test_create_layout_pragmas_and_schema(project: Project) -> None:
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"labels", "documents", "segments", "spans", "suggestions", "model_versions",
-            "training_runs", "al_scores", "settings"} <= tables
+    assert {
+        "labels",
+        "documents",
+        "segments",
+        "spans",
+        "suggestions",
+        "model_versions",
+        "training_runs",
+        "al_scores",
+        "settings",
+    } <= tables
 
 
 def test_create_refuses_existing_and_open_refuses_non_project(tmp_path: Path) -> None:
@@ -130,8 +139,11 @@ def test_writer_and_reader_threads_never_see_locked(project: Project) -> None:
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
 
-    threads = [threading.Thread(target=writer), threading.Thread(target=reader),
-               threading.Thread(target=reader)]
+    threads = [
+        threading.Thread(target=writer),
+        threading.Thread(target=reader),
+        threading.Thread(target=reader),
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -140,12 +152,19 @@ def test_writer_and_reader_threads_never_see_locked(project: Project) -> None:
 
 
 def test_second_process_is_refused_by_the_lock(project: Project) -> None:
-    code = ("import sys; from engine.api import Project\n"
-            "from engine.errors import ProjectLockedError\n"
-            "try:\n    Project.open(sys.argv[1])\nexcept ProjectLockedError as e:\n"
-            "    print('LOCKED', e); sys.exit(3)\n")
-    out = subprocess.run([sys.executable, "-c", code, str(project.path)], cwd=REPO,
-                         capture_output=True, text=True, timeout=60)
+    code = (
+        "import sys; from engine.api import Project\n"
+        "from engine.errors import ProjectLockedError\n"
+        "try:\n    Project.open(sys.argv[1])\nexcept ProjectLockedError as e:\n"
+        "    print('LOCKED', e); sys.exit(3)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(project.path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 3, out.stderr
     assert "open in another Spantune" in out.stdout and "pid" in out.stdout
     with Project.open(project.path, read_only=True) as ro:  # read-only needs no lock
@@ -262,7 +281,8 @@ def test_suggestions_accept_reject_restore(project: Project) -> None:
     add_document(project, "Ana lives in Rome.")
     seg = project.segments()[0]
     project.annotations.replace_suggestions(
-        [seg.id], [(seg.id, 0, 3, "PER", 0.9, "v0001"), (seg.id, 13, 17, "GPE", 0.6, "v0001")])
+        [seg.id], [(seg.id, 0, 3, "PER", 0.9, "v0001"), (seg.id, 13, 17, "GPE", 0.6, "v0001")]
+    )
     sug = project.annotations.suggestions(seg.id)
     assert [s.label for s in sug] == ["PER", "GPE"]
     span = project.annotations.accept_suggestion(sug[0].id)
@@ -291,7 +311,9 @@ def test_a_rejected_suggestion_is_never_suggested_again(project: Project) -> Non
     ann.replace_suggestions([seg.id], [(seg.id, 13, 17, "ORG", 0.4, "v2")])
     ann.replace_suggestions([seg.id], [(seg.id, 0, 3, "PER", None, None)], source="pattern")
     assert [(s.label, s.source) for s in ann.suggestions(seg.id)] == [
-        ("PER", "pattern"), ("ORG", "model")]
+        ("PER", "pattern"),
+        ("ORG", "model"),
+    ]
     # undo of the rejection forgets it
     ann.restore_suggestion(rejected)
     assert ann.rejections(seg.id) == []
@@ -302,8 +324,7 @@ def test_version_registry_and_orphan_cleanup(project: Project) -> None:
     versions = project.versions
     assert versions.next_name() == "v0001"
     (project.models_dir / "v0001").mkdir()
-    versions.register("v0001", base_model="bundled", metrics={"f1": 0.5}, counts={},
-                      config={})
+    versions.register("v0001", base_model="bundled", metrics={"f1": 0.5}, counts={}, config={})
     assert versions.active() is not None and versions.active().name == "v0001"
     (project.models_dir / "v0002").mkdir()  # renamed into place, never registered
     (project.models_dir / ".tmp-v0003-abc").mkdir()

@@ -22,13 +22,27 @@ def sentences(text: str, mode: str = "sentences") -> list[str]:
 
 def test_tokens_split_punctuation_hyphens_and_keep_abbreviations() -> None:
     assert words("The York-based U.S. firm, Acme's unit, paid $3.5m.") == [
-        "The", "York", "-", "based", "U.S.", "firm", ",", "Acme", "'s", "unit", ",", "paid", "$",
-        "3.5", "m", "."]
+        "The",
+        "York",
+        "-",
+        "based",
+        "U.S.",
+        "firm",
+        ",",
+        "Acme",
+        "'s",
+        "unit",
+        ",",
+        "paid",
+        "$",
+        "3.5",
+        "m",
+        ".",
+    ]
 
 
 def test_tokens_contractions_and_names_with_apostrophes() -> None:
-    assert words("O'Neil's car isn't Okafor’s") == ["O'Neil", "'s", "car", "isn't", "Okafor",
-                                                    "’s"]
+    assert words("O'Neil's car isn't Okafor’s") == ["O'Neil", "'s", "car", "isn't", "Okafor", "’s"]
 
 
 def test_tokens_emoji_cjk_and_combining_marks() -> None:
@@ -54,17 +68,26 @@ def test_tokens_cover_every_visible_character_once(text: str) -> None:
 
 
 def test_sentences_abbreviations_initials_quotes_and_numbers() -> None:
-    text = ('Dr. Smith met J. R. Tolkien in the U.S. Army. He paid 3.5 dollars! '
-            '"Really?" she asked. It was Jan. 5.')
+    text = (
+        "Dr. Smith met J. R. Tolkien in the U.S. Army. He paid 3.5 dollars! "
+        '"Really?" she asked. It was Jan. 5.'
+    )
     assert sentences(text) == [
-        "Dr. Smith met J. R. Tolkien in the U.S. Army.", "He paid 3.5 dollars!",
-        '"Really?" she asked.', "It was Jan. 5."]
+        "Dr. Smith met J. R. Tolkien in the U.S. Army.",
+        "He paid 3.5 dollars!",
+        '"Really?" she asked.',
+        "It was Jan. 5.",
+    ]
 
 
 def test_sentences_newlines_paragraphs_and_wrapped_lines() -> None:
     text = "Title Line\nThis sentence is\nwrapped over lines. Next one.\n\nNew paragraph"
-    assert sentences(text) == ["Title Line", "This sentence is\nwrapped over lines.",
-                               "Next one.", "New paragraph"]
+    assert sentences(text) == [
+        "Title Line",
+        "This sentence is\nwrapped over lines.",
+        "Next one.",
+        "New paragraph",
+    ]
 
 
 def test_sentences_cjk_and_crlf() -> None:
@@ -119,8 +142,19 @@ def test_word_ranges_join_hyphens_and_drop_punctuation() -> None:
 
     text = "The Aurora-2 probe reached Jerez. al-Qarawiyyin and Merkel's (Paris) a - b 3.5km"
     assert [text[a:b] for a, b in word_ranges(text)] == [
-        "The", "Aurora-2", "probe", "reached", "Jerez", "al-Qarawiyyin", "and", "Merkel",
-        "Paris", "a", "b", "3.5km"]
+        "The",
+        "Aurora-2",
+        "probe",
+        "reached",
+        "Jerez",
+        "al-Qarawiyyin",
+        "and",
+        "Merkel",
+        "Paris",
+        "a",
+        "b",
+        "3.5km",
+    ]
     assert text[slice(*word_at(text, text.index("rora")))] == "Aurora-2"
     assert word_at(text, text.index(" - ") + 1) is None
 
@@ -130,11 +164,20 @@ def test_suggestions_snap_to_whole_words_and_never_overlap() -> None:
 
     text = "founded al-Qarawiyyin with al-Fihri - yes"
     q, f, dash = text.index("al-Q"), text.index("al-F"), text.index(" - ") + 1
-    got = snap_to_words(text, [(q, q + 2, "PER", 0.5), (q + 2, q + 3, "LOC", 0.99),
-                               (q + 3, q + 9, "ORG", 0.7), (f + 3, f + 6, "PER", 0.8),
-                               (dash, dash + 1, "LOC", 0.9)])
+    got = snap_to_words(
+        text,
+        [
+            (q, q + 2, "PER", 0.5),
+            (q + 2, q + 3, "LOC", 0.99),
+            (q + 3, q + 9, "ORG", 0.7),
+            (f + 3, f + 6, "PER", 0.8),
+            (dash, dash + 1, "LOC", 0.9),
+        ],
+    )
     assert [(text[a:b], label) for a, b, label, _ in got] == [
-        ("al-Qarawiyyin", "ORG"), ("al-Fihri", "PER")]
+        ("al-Qarawiyyin", "ORG"),
+        ("al-Fihri", "PER"),
+    ]
 
 
 @pytest.mark.parametrize("mode", ["sentences", "lines"])

@@ -20,8 +20,13 @@ from tests.engine.tiny_model import build_tiny_model
 
 PEOPLE = ["john smith", "mary jones", "angela merkel", "john", "mary"]
 PLACES = ["paris", "london", "berlin", "tokyo", "new york", "china", "germany", "france"]
-TEMPLATES = ["{p} visited {l} yesterday", "{p} lives in {l}", "{p} works at the bank in {l}",
-             "the president met {p} in {l} today", "in {l} , {p} said"]
+TEMPLATES = [
+    "{p} visited {l} yesterday",
+    "{p} lives in {l}",
+    "{p} works at the bank in {l}",
+    "the president met {p} in {l} today",
+    "in {l} , {p} said",
+]
 
 
 def sentences(n: int, seed: int = 0) -> list[dict]:
@@ -31,16 +36,27 @@ def sentences(n: int, seed: int = 0) -> list[dict]:
     for person, place, template in random.Random(seed).sample(combos, n):
         text = template.format(p=person, l=place)
         p, lo = text.index(person), text.index(place)
-        out.append({"text": text, "spans": [{"start": p, "end": p + len(person), "label": "PER"},
-                                            {"start": lo, "end": lo + len(place),
-                                             "label": "LOC"}]})
+        out.append(
+            {
+                "text": text,
+                "spans": [
+                    {"start": p, "end": p + len(person), "label": "PER"},
+                    {"start": lo, "end": lo + len(place), "label": "LOC"},
+                ],
+            }
+        )
     return out
 
 
 def as_examples(records: list[dict], first_id: int = 0) -> list[LabelledExample]:
-    return [LabelledExample(first_id + i, r["text"],
-                            tuple(SpanData(s["start"], s["end"], s["label"]) for s in r["spans"]))
-            for i, r in enumerate(records)]
+    return [
+        LabelledExample(
+            first_id + i,
+            r["text"],
+            tuple(SpanData(s["start"], s["end"], s["label"]) for s in r["spans"]),
+        )
+        for i, r in enumerate(records)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +65,15 @@ def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def config(base: Path, **overrides) -> TrainConfig:
-    values = {"base_model": str(base), "epochs": 2, "batch_size": 4, "threads": 1,
-              "max_length": 32, "stride": 8, "seed": 0}
+    values = {
+        "base_model": str(base),
+        "epochs": 2,
+        "batch_size": 4,
+        "threads": 1,
+        "max_length": 32,
+        "stride": 8,
+        "seed": 0,
+    }
     values.update(overrides)
     return TrainConfig(**values)
 
@@ -81,8 +104,14 @@ def test_train_writes_and_registers_a_version(labelled_project: Project, tiny_ba
     assert result.version == "v0001"
     folder = Path(result.path)
     assert folder == labelled_project.models_dir / "v0001"
-    for name in ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
-                 "spantune.json", "metrics.json"):
+    for name in (
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "spantune.json",
+        "metrics.json",
+    ):
         assert (folder / name).is_file(), name
     assert not list(folder.glob("*.bin"))
     cfg = json.loads((folder / "config.json").read_text())
@@ -109,8 +138,9 @@ def test_train_writes_and_registers_a_version(labelled_project: Project, tiny_ba
     assert result.to_dict()["counts"]["train_sentences"] == 30
 
 
-def test_train_from_a_worker_thread_while_labelling(labelled_project: Project,
-                                                    tiny_base: Path) -> None:
+def test_train_from_a_worker_thread_while_labelling(
+    labelled_project: Project, tiny_base: Path
+) -> None:
     box: dict = {}
 
     def work() -> None:
@@ -128,13 +158,23 @@ def test_train_from_a_worker_thread_while_labelling(labelled_project: Project,
     assert box["result"].version == "v0001"
 
 
-def test_warm_start_handles_a_new_label(labelled_project: Project, tiny_base: Path,
-                                        tmp_path: Path) -> None:
+def test_warm_start_handles_a_new_label(
+    labelled_project: Project, tiny_base: Path, tmp_path: Path
+) -> None:
     first = train(labelled_project, config(tiny_base))
     extra = tmp_path / "org.jsonl"
-    extra.write_text(json.dumps({"text": "mary works at google", "spans": [
-        {"start": 0, "end": 4, "label": "PER"}, {"start": 14, "end": 20, "label": "ORG"}]}),
-        encoding="utf-8")
+    extra.write_text(
+        json.dumps(
+            {
+                "text": "mary works at google",
+                "spans": [
+                    {"start": 0, "end": 4, "label": "PER"},
+                    {"start": 14, "end": 20, "label": "ORG"},
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     labelled_project.import_files([extra])
     second = train(labelled_project, config(tiny_base, warm_start=True))
     assert (first.version, second.version) == ("v0001", "v0002")
@@ -146,8 +186,7 @@ def test_warm_start_handles_a_new_label(labelled_project: Project, tiny_base: Pa
     assert labelled_project.versions.active().name == "v0002"
 
 
-def test_versions_can_be_activated_and_deleted(labelled_project: Project,
-                                               tiny_base: Path) -> None:
+def test_versions_can_be_activated_and_deleted(labelled_project: Project, tiny_base: Path) -> None:
     train(labelled_project, config(tiny_base, epochs=1))
     train(labelled_project, config(tiny_base, epochs=1))
     labelled_project.versions.activate("v0001")
@@ -157,8 +196,9 @@ def test_versions_can_be_activated_and_deleted(labelled_project: Project,
     assert model_dir_entries(labelled_project) == ["v0001"]
 
 
-def test_cancel_stops_quickly_and_leaves_nothing(labelled_project: Project,
-                                                 tiny_base: Path) -> None:
+def test_cancel_stops_quickly_and_leaves_nothing(
+    labelled_project: Project, tiny_base: Path
+) -> None:
     token = CancelToken()
     first_step = threading.Event()
     cancelled_at: list[float] = []
@@ -175,8 +215,7 @@ def test_cancel_stops_quickly_and_leaves_nothing(labelled_project: Project,
     thread = threading.Thread(target=canceller)
     thread.start()
     with pytest.raises(Cancelled):
-        train(labelled_project, config(tiny_base, epochs=500), on_event=on_event,
-              cancel=token)
+        train(labelled_project, config(tiny_base, epochs=500), on_event=on_event, cancel=token)
     stopped = time.monotonic()
     thread.join()
     assert cancelled_at and stopped - cancelled_at[0] < 30.0  # cancelled, not finished
@@ -187,8 +226,9 @@ def test_cancel_stops_quickly_and_leaves_nothing(labelled_project: Project,
     assert run["status"] == "cancelled"
 
 
-def test_failure_in_the_loop_is_a_training_error(labelled_project: Project, tiny_base: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_in_the_loop_is_a_training_error(
+    labelled_project: Project, tiny_base: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from engine.training import loop
 
     calls = {"n": 0}
@@ -222,8 +262,9 @@ def test_bf16_falls_back_to_float32(tiny_base: Path, monkeypatch: pytest.MonkeyP
         return real(self, inputs)
 
     monkeypatch.setattr(FitLoop, "_forward", forward)
-    outcome = train_examples(as_examples(sentences(8)), [], ["PER", "LOC"],
-                             config(tiny_base, bf16=True, epochs=1))
+    outcome = train_examples(
+        as_examples(sentences(8)), [], ["PER", "LOC"], config(tiny_base, bf16=True, epochs=1)
+    )
     assert outcome.config["bf16"] is False and outcome.metrics["training"]["steps"] == 2
 
 
@@ -289,30 +330,37 @@ def test_no_labelled_data_is_a_clear_error(tmp_path: Path, tiny_base: Path) -> N
 def test_same_seed_same_metrics(tiny_base: Path) -> None:
     records = sentences(24, seed=3)
     train_set, eval_set = as_examples(records[:16]), as_examples(records[16:], 100)
-    runs = [train_examples(train_set, eval_set, ["PER", "LOC"], config(tiny_base, epochs=3))
-            for _ in range(2)]
+    runs = [
+        train_examples(train_set, eval_set, ["PER", "LOC"], config(tiny_base, epochs=3))
+        for _ in range(2)
+    ]
     assert runs[0].metrics["f1"] == runs[1].metrics["f1"]
     assert runs[0].metrics["training"]["loss"] == runs[1].metrics["training"]["loss"]
-    other = train_examples(train_set, eval_set, ["PER", "LOC"],
-                           config(tiny_base, epochs=3, seed=1))
+    other = train_examples(train_set, eval_set, ["PER", "LOC"], config(tiny_base, epochs=3, seed=1))
     assert other.metrics["training"]["loss"] != runs[0].metrics["training"]["loss"]
 
 
 def test_without_eval_segments_no_scores_are_claimed(tiny_base: Path, tmp_path: Path) -> None:
-    outcome = train_examples(as_examples(sentences(12)), [], ["PER", "LOC"], config(tiny_base),
-                             tmp_path / "out")
+    outcome = train_examples(
+        as_examples(sentences(12)), [], ["PER", "LOC"], config(tiny_base), tmp_path / "out"
+    )
     assert outcome.metrics["f1"] is None and "no evaluation segments" in outcome.metrics["message"]
     assert (tmp_path / "out" / "model.safetensors").is_file()
 
 
 def test_time_limit_keeps_the_model(tiny_base: Path) -> None:
-    outcome = train_examples(as_examples(sentences(12)), [], ["PER", "LOC"],
-                             config(tiny_base, epochs=10_000, max_minutes=0.02))
+    outcome = train_examples(
+        as_examples(sentences(12)),
+        [],
+        ["PER", "LOC"],
+        config(tiny_base, epochs=10_000, max_minutes=0.02),
+    )
     assert "time limit" in outcome.metrics["training"]["stopped"]
 
 
-def test_evaluate_on_eval_split_and_on_a_gold_file(labelled_project: Project, tiny_base: Path,
-                                                   tmp_path: Path) -> None:
+def test_evaluate_on_eval_split_and_on_a_gold_file(
+    labelled_project: Project, tiny_base: Path, tmp_path: Path
+) -> None:
     result = train(labelled_project, config(tiny_base, epochs=3))
     metrics = evaluate(labelled_project)
     assert metrics["source"] == "eval split" and metrics["sentences"] == 10
@@ -329,8 +377,9 @@ def test_evaluate_on_eval_split_and_on_a_gold_file(labelled_project: Project, ti
     assert on_file["per_label"]["PER"]["support"] == 5
 
 
-def test_evaluate_without_eval_segments_or_model(labelled_project: Project,
-                                                 tiny_base: Path) -> None:
+def test_evaluate_without_eval_segments_or_model(
+    labelled_project: Project, tiny_base: Path
+) -> None:
     from engine.errors import ValidationError
 
     with pytest.raises(ValidationError, match="no trained model"):
@@ -350,8 +399,13 @@ def test_metrics_are_entity_level() -> None:
     pred = [["B-PER", "O", "O", "B-LOC"], ["B-LOC", "O"]]
     m = entity_metrics(gold, pred, ["PER", "LOC", "ORG"], "test")
     assert m["precision"] == pytest.approx(2 / 3) and m["recall"] == pytest.approx(2 / 3)
-    assert m["per_label"]["PER"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1,
-                                     "f1_ci": [0.0, 0.0]}
+    assert m["per_label"]["PER"] == {
+        "precision": 0.0,
+        "recall": 0.0,
+        "f1": 0.0,
+        "support": 1,
+        "f1_ci": [0.0, 0.0],
+    }
     assert m["per_label"]["LOC"]["f1"] == 1.0 and m["per_label"]["ORG"]["support"] == 0
 
 
@@ -361,8 +415,9 @@ def test_bundled_encoder_learns(tmp_path: Path) -> None:
 
     records = sentences(48, seed=5)
     data = as_examples(records)
-    outcome = train_examples(data, [], ["PER", "LOC"],
-                             TrainConfig(epochs=6, batch_size=8, seed=0, max_length=64))
+    outcome = train_examples(
+        data, [], ["PER", "LOC"], TrainConfig(epochs=6, batch_size=8, seed=0, max_length=64)
+    )
     trained = score_model(outcome.model, outcome.tokenizer, data, outcome.tags, source="train")
     from engine.models import fit_head, load_token_classifier, load_tokenizer
     from engine.models.base import resolve_base_model
@@ -371,6 +426,5 @@ def test_bundled_encoder_learns(tmp_path: Path) -> None:
     folder = resolve_base_model("bundled").folder
     untrained = load_token_classifier(folder)
     fit_head(untrained, tag_names(["PER", "LOC"]))
-    baseline = score_model(untrained, load_tokenizer(folder), data, outcome.tags,
-                           source="train")
+    baseline = score_model(untrained, load_tokenizer(folder), data, outcome.tags, source="train")
     assert trained["f1"] > max(0.8, baseline["f1"] + 0.3)

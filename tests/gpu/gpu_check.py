@@ -41,8 +41,12 @@ def train_on(device: str, train: list, test: list, out: Path) -> dict:
     steps = outcome.metrics["training"]
     scored = score_model(outcome.model, outcome.tokenizer, test, outcome.tags, source="test")
     rate = len(train) * steps["epochs"] / steps["seconds"]
-    return {"row": f"train on {device} ({outcome.config['precision']})",
-            "rate": rate, "f1": scored["f1"], "note": outcome.config["device_name"]}
+    return {
+        "row": f"train on {device} ({outcome.config['precision']})",
+        "rate": rate,
+        "f1": scored["f1"],
+        "note": outcome.config["device_name"],
+    }
 
 
 def span_f1(gold: list, pred: list) -> float:
@@ -63,9 +67,12 @@ def predict_on(folder: Path, provider: str, quantized: bool, test: list) -> dict
     pred = predictor.predict(texts, pretokenized=True)
     seconds = time.perf_counter() - started
     kind = "int8" if quantized else "fp32"
-    return {"row": f"predict {kind} on {provider.replace('ExecutionProvider', '')}",
-            "rate": len(texts) / seconds, "f1": span_f1(test, pred),
-            "note": f"ran on {used}"}
+    return {
+        "row": f"predict {kind} on {provider.replace('ExecutionProvider', '')}",
+        "rate": len(texts) / seconds,
+        "f1": span_f1(test, pred),
+        "note": f"ran on {used}",
+    }
 
 
 def main() -> int:
@@ -101,8 +108,10 @@ def main() -> int:
     for r in rows:
         print(f"{r['row']:<28} | {r['rate']:>11.1f} | {r['f1']:>6.4f} | {r['note']}")
     if not cuda_ep:
-        print("onnxruntime has no CUDA provider here: pip install onnxruntime-gpu "
-              "(in place of onnxruntime) for GPU inference")
+        print(
+            "onnxruntime has no CUDA provider here: pip install onnxruntime-gpu "
+            "(in place of onnxruntime) for GPU inference"
+        )
     return 0
 
 
