@@ -302,7 +302,7 @@ class Session(QObject):
 
     def import_version(self, folder: str | Path) -> bool:
         """Import a version folder trained elsewhere; when it is registered, rescore."""
-        return self.start_job("import_version", then=self._on_trained, folder=str(folder))
+        return self.start_job("import_version", then=self._on_version_imported, folder=str(folder))
 
     def import_files(
         self, paths: Sequence[str | Path], fmt: str | None, segment: str, as_suggestions: bool
@@ -334,6 +334,12 @@ class Session(QObject):
                 project.versions.activate(name)
         self.versions_changed.emit()
         self.kept_note = f"{name} is trained and active" if isinstance(name, str) else None
+        self.start_job("rescore", then=self._on_rescored_after_training)
+
+    def _on_version_imported(self, version: Any) -> None:
+        """A version trained elsewhere is registered and active: rescore with it."""
+        self.versions_changed.emit()
+        self.kept_note = f"{version.name} is imported and active"
         self.start_job("rescore", then=self._on_rescored_after_training)
 
     def _on_rescored_after_training(self, result: Any) -> None:
