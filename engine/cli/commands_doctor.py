@@ -60,9 +60,16 @@ class Check:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("doctor", help="check what this machine lacks to run the desktop app")
-    p.add_argument("--json", action="store_true", help="print the checks as JSON")
-    p.set_defaults(func=cmd_doctor)
+    from engine.cli.args import add_command
+
+    add_command(
+        sub,
+        "doctor",
+        cmd_doctor,
+        project=False,
+        json="print the checks as JSON",
+        help="check what this machine lacks to run the desktop app",
+    )
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

