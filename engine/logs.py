@@ -59,7 +59,10 @@ def quiet_libraries() -> None:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-        hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+        # its warnings reach our handlers (the log file), not its own stderr handler
+        hf_logging.disable_default_handler()
+        hf_logging.enable_propagation()
+        hf_logging.set_verbosity_warning()  # type: ignore[no-untyped-call]
     if "huggingface_hub" in sys.modules:
         from huggingface_hub.utils import (  # type: ignore[attr-defined]
             disable_progress_bars,
