@@ -45,6 +45,22 @@ class OneLineFormatter(logging.Formatter):
         return text.splitlines()[0] if text else text
 
 
+class _LogFile(logging.handlers.RotatingFileHandler):
+    """The log file, which goes quiet when it cannot be written (a full disk, a file-size limit):
+    losing log lines must never print a traceback over the one line the user needs to read."""
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
+        self.failed = True
+        try:
+            self.close()
+        except OSError:
+            pass
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not getattr(self, "failed", False):
+            super().emit(record)
+
+
 class _OwnRecords(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         return record.name.split(".")[0] in OWN_LOGGERS
@@ -93,7 +109,7 @@ def configure_logging(
     path: Path | None = target
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        file = logging.handlers.RotatingFileHandler(
+        file = _LogFile(
             target, maxBytes=2_000_000, backupCount=2, encoding="utf-8", delay=True
         )
         file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -103,6 +119,10 @@ def configure_logging(
     for handler in handlers:
         setattr(handler, _MARK, True)
         root.addHandler(handler)
-    logging.captureWarnings(True)  # warnings.warn → the "py.warnings" logger → the file
+    # warnings.warn → the "py.warnings" logger → the file. Off first: captureWarnings(True) does
+    # nothing when it believes it is on, though warnings.showwarning may have been restored since
+    # (a warnings.catch_warnings block that began before an earlier configure_logging).
+    logging.captureWarnings(False)
+    logging.captureWarnings(True)
     quiet_libraries()
     return path

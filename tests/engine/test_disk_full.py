@@ -169,13 +169,16 @@ def test_rescore_on_a_full_disk(project: Path) -> None:
     assert not [p for p in target.parent.iterdir() if ".staging-" in p.name]
 
 
-@pytest.mark.xfail(
-    reason="log handler also fails under RLIMIT_FSIZE after the merge (issues 11, 18)",
-    strict=False,
-)
-def test_scheduled_backup_on_a_full_disk_warns_and_opens(project: Path) -> None:
+def test_scheduled_backup_on_a_full_disk_warns_and_opens(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for b in backups.list_backups(project):
         b.unlink()
+    # the log file is past the limit too: losing log lines must not print a traceback
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "spantune.log").write_text("x" * 70_000, encoding="utf-8")
+    monkeypatch.setenv("SPANTUNE_LOG_DIR", str(logs))
     result = spantune_limited("labels", str(project), "add", "ORG", limit=60_000)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
