@@ -9,6 +9,7 @@ as one line (an expected error never prints a traceback; ``--verbose`` shows det
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.handlers
 import os
@@ -51,10 +52,8 @@ class _LogFile(logging.handlers.RotatingFileHandler):
 
     def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
         self.failed = True
-        try:
+        with contextlib.suppress(OSError):
             self.close()
-        except OSError:
-            pass
 
     def emit(self, record: logging.LogRecord) -> None:
         if not getattr(self, "failed", False):
