@@ -108,9 +108,7 @@ def configure_logging(
     path: Path | None = target
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        file = _LogFile(
-            target, maxBytes=2_000_000, backupCount=2, encoding="utf-8", delay=True
-        )
+        file = _LogFile(target, maxBytes=2_000_000, backupCount=2, encoding="utf-8", delay=True)
         file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         handlers.append(file)
     except OSError:
