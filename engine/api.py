@@ -65,6 +65,7 @@ __all__ = [
     "demo_labels",
     "detect_format",
     "load_predictor",
+    "preload_libraries",
     "open_demo_project",
     "read_file",
     "readers",
@@ -687,6 +688,21 @@ def describe_score(metrics: dict[str, Any]) -> str:
     from engine.training.bootstrap import describe
 
     return describe(metrics)
+
+
+def preload_libraries(stage: str, cancel: CancelToken | None = None) -> dict[str, float]:
+    """Import the model libraries ahead of the first job (see :mod:`engine.preload`):
+    ``stage`` is ``"before-window"`` or ``"background"`` (which also runs the retrain steps once
+    on a model of a few kilobytes, reported as ``"exercise"``). Returns seconds per module."""
+    from engine import preload
+
+    names = {"before-window": preload.BEFORE_WINDOW, "background": preload.IN_BACKGROUND}
+    if stage not in names:
+        raise ValueError(f"stage must be one of {sorted(names)}, not {stage!r}")
+    seconds = preload.preload(names[stage], cancel)
+    if stage == "background" and not (cancel is not None and cancel.cancelled):
+        seconds["exercise"] = preload.exercise(cancel)
+    return seconds
 
 
 def load_predictor(

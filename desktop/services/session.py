@@ -17,6 +17,7 @@ from PySide6.QtGui import QUndoStack
 
 from desktop.services.job_runner import JobRunner
 from desktop.services.jobs import DEFAULT_JOBS, ImportOutcome, JobFn
+from desktop.services.preloader import Preloader
 from desktop.services.undo import (
     WRITE_ERRORS,
     AcceptSuggestionsCommand,
@@ -72,6 +73,8 @@ class Session(QObject):
         self.runner.job_finished.connect(self._on_runner_job_finished)
         self.runner.job_failed.connect(self._on_runner_job_failed)
         self.runner.job_cancelled.connect(self._on_runner_job_cancelled)
+        #: imports torch, transformers, onnx… ahead of the first job (started by the app)
+        self.preloader = Preloader(self)
 
     # -- project lifecycle -----------------------------------------------------------------------
     @property
@@ -147,6 +150,7 @@ class Session(QObject):
     def shutdown(self) -> None:
         """Stop any job and close the project; call once when the app quits."""
         self.runner.cancel()
+        self.preloader.shutdown()
         self.runner.shutdown()
         self.close_project()
 

@@ -1,16 +1,26 @@
-"""The GUI thread keeps ticking while a real (tiny-model) retrain and its rescore run.
+"""The GUI thread keeps ticking while a real (tiny-model) retrain and its rescore run — also the
+first one in a fresh process, when the model libraries were never imported.
 
-Prints the largest event-loop gap; the issue measured 21–27 ms before. The bound is loose (a
-shared CI machine stalls now and then); the number printed is the one to report.
+The real app (``run_app``) runs in a child process (``retrain_gap_probe``): in this test process
+torch and transformers are imported already, which would hide what a person sees on a first
+retrain. Before the preload, that first retrain froze the window for ~0.9 s (``ml_dtypes``, pulled
+in by ``onnx``, holds the GIL while it registers its dtypes); with it, 280–360 ms remain (measured
+inside transformers' weight loader when the export reloads the first trained version). The bounds
+are loose (a shared CI machine stalls now and then); the numbers printed are the ones to report.
+``python -m tests.desktop.retrain_gap_probe FOLDER --no-preload`` measures the "before".
 """
 
 from __future__ import annotations
 
-import time
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QTimer
 
+from engine.api import Project
 from tests.desktop.conftest import add_document
 from tests.engine.tiny_model import build_tiny_model
 
@@ -22,13 +32,12 @@ SENTENCES = [
     "John Smith met Mary in Rome.",
     "Anna visited Madrid and Lisbon.",
 ]
+ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_event_loop_gap_during_a_real_retrain(
-    qtbot, make_project, make_window, tmp_path, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+def make_project(tmp_path: Path) -> Path:
     base = build_tiny_model(tmp_path / "base", ["PER", "LOC"])
-    project = make_project(labels=("PER", "LOC"))
+    project = Project.create(tmp_path / "p", ["PER", "LOC"])
     project.set_settings({"base_model": str(base), "eval_share": 0.0})
     for i in range(12):
         text = SENTENCES[i % 4]
@@ -39,35 +48,42 @@ def test_event_loop_gap_during_a_real_retrain(
         project.annotations.set_status(ids[0], "labelled")
     for i in range(30):
         add_document(project, f"{SENTENCES[i % 4]} again {i}.")
-    window = make_window(project)
-    s = window.session
-    config = {"epochs": 3, "batch_size": 4, "max_length": 32, "stride": 8, "threads": 1}
-    failures: list[object] = []
-    s.job_failed.connect(lambda name, error: failures.append((name, error)))
-    monkeypatch.setattr("desktop.main_window.show_error", lambda *a, **k: None)  # asserted
-    results = [measure(qtbot, s, config) for _ in range(2)]  # cold (imports), then warm
-    for what, (seconds, worst, p99, long_gaps) in zip(("first", "second"), results, strict=True):
+    project.close()
+    return tmp_path / "p"
+
+
+def run_probe(folder: Path, *flags: str) -> dict:  # type: ignore[type-arg]
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.desktop.retrain_gap_probe", str(folder), *flags],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    assert lines, done.stdout[-2000:] + done.stderr[-3000:]
+    return json.loads(lines[-1])  # type: ignore[no-any-return]
+
+
+def test_event_loop_gap_during_a_first_retrain_in_the_real_app(tmp_path: Path) -> None:
+    report = run_probe(make_project(tmp_path))
+    print(f"\nfresh app process: event loop after {report['startup_s']} s")
+    for what in ("preload", "first", "second"):
+        r = report[what]
         print(
-            f"largest event-loop gap during the {what} tiny-model retrain + rescore "
-            f"({seconds:.1f} s): {worst} ms; 99th percentile {p99} ms; gaps > 60 ms at "
-            f"{long_gaps}"
+            f"largest event-loop gap during {what:>7} ({r['seconds']:.1f} s): "
+            f"{r['worst_ms']} ms; 99th percentile {r['p99_ms']} ms; "
+            f"{len(r.get('new_modules', ()))} modules imported"
         )
-    assert failures == []
-    assert project.versions.active() is not None
-    assert results[1][1] < 250  # warm: the job thread must not hold the GUI thread
-
-
-def measure(qtbot, s, config) -> tuple[float, int, int, list]:  # type: ignore[no-untyped-def]
-    beats: list[float] = []
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(lambda: beats.append(time.monotonic()))
-    started = time.monotonic()
-    with qtbot.waitSignal(s.queue_changed, timeout=180_000):
-        beats.append(started)
-        timer.start()
-        s.retrain(config)
-    timer.stop()
-    gaps = [round(1000 * (b - a)) for a, b in zip(beats, beats[1:], strict=False)]
-    long_gaps = [(round(a - started, 2), g) for a, g in zip(beats, gaps, strict=False) if g > 60]
-    return time.monotonic() - started, max(gaps), sorted(gaps)[int(0.99 * len(gaps))], long_gaps
+    print(f"preloaded modules (s): {report['preload']['modules']}")
+    assert report["exit"] == 0
+    assert report["failures"] == []
+    assert report["active_version"] is not None
+    assert set(report["preload"]["modules"]) >= {"torch", "transformers", "onnx"}
+    # the first retrain is the one a person meets: no ~1 s freeze (884 ms without the preload)
+    assert report["first"]["worst_ms"] < 500
+    assert len(report["first"]["new_modules"]) < 100  # 1,094 without the preload
+    assert report["second"]["worst_ms"] < 250
