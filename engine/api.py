@@ -692,8 +692,8 @@ def describe_score(metrics: dict[str, Any]) -> str:
 
 def preload_libraries(stage: str, cancel: CancelToken | None = None) -> dict[str, float]:
     """Import the model libraries ahead of the first job (see :mod:`engine.preload`):
-    ``stage`` is ``"before-window"`` or ``"background"`` (which also runs the retrain steps once
-    on a model of a few kilobytes, reported as ``"exercise"``). Returns seconds per module."""
+    ``stage`` is ``"before-window"`` or ``"background"`` (which then freezes the objects alive,
+    see :func:`engine.preload.settle`). Returns seconds per module."""
     from engine import preload
 
     names = {"before-window": preload.BEFORE_WINDOW, "background": preload.IN_BACKGROUND}
@@ -701,7 +701,7 @@ def preload_libraries(stage: str, cancel: CancelToken | None = None) -> dict[str
         raise ValueError(f"stage must be one of {sorted(names)}, not {stage!r}")
     seconds = preload.preload(names[stage], cancel)
     if stage == "background" and not (cancel is not None and cancel.cancelled):
-        seconds["exercise"] = preload.exercise(cancel)
+        preload.settle()
     return seconds
 
 

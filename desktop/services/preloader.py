@@ -2,8 +2,9 @@
 
 A first retrain used to import torch, transformers, seqeval and onnx on the job thread; parts of
 those imports hold the GIL in one long C call, and the GUI thread froze for ~1 s in the middle of
-the job (measured: 885 ms, ``ml_dtypes`` registering its dtypes). The app now imports the worst of
-them before its window shows and the rest here, while the person is still looking at the queue.
+the job (measured: 884 ms, ``ml_dtypes`` registering its dtypes, and ~300 ms of garbage collection
+over what the libraries allocated). The app now imports the worst of them before its window shows
+and the rest here, while the person is still looking at the queue (see :mod:`engine.preload`).
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ first one in a fresh process, when the model libraries were never imported.
 The real app (``run_app``) runs in a child process (``retrain_gap_probe``): in this test process
 torch and transformers are imported already, which would hide what a person sees on a first
 retrain. Before the preload, that first retrain froze the window for ~0.9 s (``ml_dtypes``, pulled
-in by ``onnx``, holds the GIL while it registers its dtypes); with it, 280–360 ms remain (measured
-inside transformers' weight loader when the export reloads the first trained version). The bounds
+in by ``onnx``, holds the GIL while it registers its dtypes, and a full garbage collection over
+the libraries' ~400,000 objects held it for ~300 ms more); now 31–118 ms, as a second. The bounds
 are loose (a shared CI machine stalls now and then); the numbers printed are the ones to report.
 ``python -m tests.desktop.retrain_gap_probe FOLDER --no-preload`` measures the "before".
 """
@@ -83,7 +83,7 @@ def test_event_loop_gap_during_a_first_retrain_in_the_real_app(tmp_path: Path) -
     assert report["failures"] == []
     assert report["active_version"] is not None
     assert set(report["preload"]["modules"]) >= {"torch", "transformers", "onnx"}
-    # the first retrain is the one a person meets: no ~1 s freeze (884 ms without the preload)
-    assert report["first"]["worst_ms"] < 500
+    # the first retrain is the one a person meets: no freeze (884 ms without the preload)
+    assert report["first"]["worst_ms"] < 250
     assert len(report["first"]["new_modules"]) < 100  # 1,094 without the preload
     assert report["second"]["worst_ms"] < 250
