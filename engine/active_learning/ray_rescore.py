@@ -1,13 +1,14 @@
-"""Rescoring a large pool on Ray: Ray Data ``map_batches`` over actors holding the ONNX predictor.
+"""Rescoring a large pool on Ray: actors holding the ONNX predictor, fed page by page.
 
 Everything but the predictions is the local job (:func:`engine.active_learning.rescore.rescore`:
 the same pool, sample, strategy, diversity re-ranking, eval mixing and the one write
 transaction), so the queue is the one a local rescore produces. The pool goes out in the
-chunks the local job would run (length-sorted, :data:`~engine.active_learning.rescore.CHUNK`
+pages the local job reads and predicts (length-sorted, :data:`~engine.active_learning.rescore.CHUNK`
 segments each): dynamic int8 quantisation scales activations per batch, so equal batches are
 what makes equal scores. Each actor receives the export folder's files through the object
-store (remote nodes need no shared disk, only ``pip install spantune[cluster]``), loads the
-int8 predictor once and predicts one chunk per call; predictions stream back to the driver.
+store once (remote nodes need no shared disk, only ``pip install spantune[cluster]``), loads the
+int8 predictor once and predicts one page per call; the driver streams pages out and back, so
+its memory is that of the local streaming job plus a few pages in flight.
 
 ``ray_address="local"`` starts a local Ray instance sized to the machine (``workers`` actors,
 default one per core); any other value is passed to ``ray.init(address=…)``.
@@ -19,11 +20,10 @@ import logging
 import os
 import pickle
 import tempfile
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 from engine.errors import ValidationError
 from engine.progress import CancelToken, EventCallback, check
@@ -41,7 +41,6 @@ def import_ray() -> Any:
     """The ``ray`` module, or ValidationError saying how to install it."""
     try:
         import ray
-        import ray.data  # noqa: F401
     except ImportError as exc:
         raise ValidationError(INSTALL_HINT, field="ray") from exc
     return ray
@@ -62,7 +61,7 @@ def model_files(folder: Path) -> dict[str, bytes]:
 
 
 class PredictorActor:
-    """A Ray Data actor: writes the model files to local disk once, predicts chunks."""
+    """A Ray actor: writes the model files to its local disk once, then predicts pages."""
 
     def __init__(self, files: Any, hidden: bool, threads: int = 1) -> None:
         import ray
@@ -79,17 +78,22 @@ class PredictorActor:
         self.predictor = Predictor(root, quantized=True, threads=threads, spin=False)
         self.hidden = hidden
 
-    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        out = []
-        for payload in batch["payload"]:
-            texts, words = pickle.loads(payload)
-            preds = self.predictor.predict_arrays(texts, hidden=self.hidden, words=words)
-            out.append(pickle.dumps(preds, protocol=pickle.HIGHEST_PROTOCOL))
-        return {"chunk": batch["chunk"], "preds": np.array(out, dtype=object)}
+    def predict(self, payload: bytes) -> bytes:
+        """One page (pickled ``(texts, words)``) predicted as one chunk, pickled back."""
+        texts, words = pickle.loads(payload)
+        preds = self.predictor.predict_arrays(texts, hidden=self.hidden, words=words)
+        return pickle.dumps(preds, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 class RayPredict:
-    """The ``predict`` hook of :func:`rescore`: the pool scored by ``workers`` Ray actors."""
+    """The ``predict`` hook of :func:`rescore`: pages scored by ``workers`` Ray actors.
+
+    The model files go to the object store once and each actor loads them once for the whole
+    pool (not once per page); up to :attr:`in_flight` pages per actor are submitted ahead, so the
+    actors stay busy while the driver scores, ranks and stages the pages already back. Pages come
+    back in the order they went out (the local job's order)."""
+
+    in_flight = 2
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
@@ -97,55 +101,44 @@ class RayPredict:
     def __call__(
         self,
         folder: Path,
-        segments: Sequence[PoolSegment],
+        pages: Iterable[tuple[Any, Sequence[PoolSegment]]],
         *,
         hidden: bool,
         cancel: CancelToken | None = None,
-        progress: Any = None,
-    ) -> list[Any]:
+    ) -> Iterator[tuple[Any, Sequence[PoolSegment], list[Any]]]:
         import ray
 
-        from engine.active_learning.rescore import CHUNK
-
-        order = np.argsort([len(s.text) for s in segments], kind="stable")
-        chunks = [order[lo : lo + CHUNK] for lo in range(0, len(order), CHUNK)]
-        items = [
-            {
-                "chunk": k,
-                "payload": pickle.dumps(
-                    ([segments[i].text for i in idx], [segments[i].words() for i in idx])
-                ),
-            }
-            for k, idx in enumerate(chunks)
-        ]
-        out: list[Any] = [None] * len(segments)
-        if not items:
-            return out
-        context = ray.data.DataContext.get_current()
-        context.enable_progress_bars = False
-        context.print_on_execution_start = False
-        if not log.isEnabledFor(logging.INFO):
-            logging.getLogger("ray.data").setLevel(logging.WARNING)
         files = ray.put(model_files(folder))
-        source = ray.data.from_items(items, override_num_blocks=min(len(items), 4 * self.workers))
-        ds = source.map_batches(
-            PredictorActor,
-            batch_size=1,
-            batch_format="numpy",
-            fn_constructor_kwargs={"files": files, "hidden": hidden},
-            concurrency=self.workers,
-            num_cpus=1,
-        )
-        done = 0
-        for row in ds.iter_rows():
-            check(cancel)
-            idx = chunks[int(row["chunk"])]
-            for i, pred in zip(idx, pickle.loads(row["preds"]), strict=True):
-                out[int(i)] = pred
-            done += len(idx)
-            if progress is not None:
-                progress(done, len(segments))
-        return out
+        remote: Any = ray.remote(num_cpus=1)(PredictorActor)
+        actors: list[Any] = [remote.remote(files, hidden) for _ in range(self.workers)]
+        window: deque[tuple[Any, Sequence[PoolSegment], Any]] = deque()
+        source = iter(pages)
+        sent = 0
+
+        def submit() -> bool:
+            nonlocal sent
+            page = next(source, None)
+            if page is None:
+                return False
+            positions, segments = page
+            payload = pickle.dumps(([s.text for s in segments], [s.words() for s in segments]))
+            actor = actors[sent % len(actors)]
+            sent += 1
+            window.append((positions, segments, actor.predict.remote(payload)))
+            return True
+
+        try:
+            while len(window) < self.in_flight * len(actors) and submit():
+                pass
+            while window:
+                check(cancel)
+                positions, segments, ref = window.popleft()
+                preds = pickle.loads(ray.get(ref))
+                submit()
+                yield positions, segments, preds
+        finally:
+            for actor in actors:
+                ray.kill(actor)
 
 
 def start_ray(address: str, workers: int | None) -> tuple[Any, int, bool]:

@@ -333,7 +333,7 @@ def rescore(
     cancel: CancelToken | None = None,
     max_pool: int | None = DEFAULT_MAX_POOL,
     diversity_k: int = DIVERSITY_K,
-    predict: Callable[..., list[Any]] | None = None,
+    predict: Callable[..., Iterator[tuple[Any, Sequence[PoolSegment], list[Any]]]] | None = None,
 ) -> RescoreResult:
     """Score the todo pool with ``version`` (default: active) and ``strategy`` (default: the
     project's) and store the queue order and the model's suggestions.
@@ -342,8 +342,10 @@ def rescore(
     first when it has no export. Pools above ``max_pool`` train segments are subsampled (the
     result says so). Reports ProgressEvent stages "export", "score" (segments done of total) and
     "store". Raises Cancelled (nothing changed), ModelLoadError, ValidationError (unknown
-    strategy or version). ``predict(folder, segments, hidden=, cancel=, progress=)`` replaces
-    the in-process :func:`predict_pool` (Ray: :mod:`engine.active_learning.ray_rescore`).
+    strategy or version). ``predict(folder, pages, hidden=, cancel=)`` replaces the in-process
+    :func:`predict_pool`: it takes the ``(positions, segments)`` pages and yields
+    ``(positions, segments, predictions)`` in the same order (Ray:
+    :mod:`engine.active_learning.ray_rescore`).
     """
     started = time.monotonic()
     chosen = project.versions.get(version) if version else project.versions.active()
@@ -366,20 +368,23 @@ def rescore(
     throttle = Throttle(on_event)
     conn = project.db.connection()
     begin_staging(conn)
+    predicted: Iterator[tuple[Any, Sequence[PoolSegment], list[Any]]] | None = None
     try:
         done = 0
-        for positions, segments in job.read_pages(conn):
-            check(cancel)
-            if predict is None:
-                preds = predict_pool(predictor, segments, hidden=job.hidden, chunk=len(segments))
-            else:  # e.g. Ray actors (engine.active_learning.ray_rescore), one page at a time
-                preds = predict(
-                    folder,
+        pages = job.read_pages(conn)
+        if predict is None:
+            predicted = (
+                (
+                    positions,
                     segments,
-                    hidden=job.hidden,
-                    cancel=cancel,
-                    progress=lambda _done, _total: None,
+                    predict_pool(predictor, segments, hidden=job.hidden, chunk=len(segments)),
                 )
+                for positions, segments in pages
+            )
+        else:  # e.g. Ray actors (engine.active_learning.ray_rescore), pages in flight
+            predicted = predict(folder, pages, hidden=job.hidden, cancel=cancel)
+        for positions, segments, preds in predicted:
+            check(cancel)
             job.add(conn, segments, job.score(segments, positions, preds))
             done += len(segments)
             throttle(
@@ -391,6 +396,8 @@ def rescore(
         throttle(ProgressEvent("store", 0, 1, "storing the queue"), force=True)
         job.commit(project, queue)
     finally:
+        if predicted is not None and hasattr(predicted, "close"):
+            predicted.close()  # a cancelled or failed job stops its actors now, not at GC
         drop_staging(conn)
     n_train, pool = len(job.plan.train), int(job.plan.index.train.sum())
     result = RescoreResult(

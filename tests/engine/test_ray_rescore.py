@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import importlib
 from pathlib import Path
 
 import pytest
@@ -27,12 +28,17 @@ def stored_queue(project: Project) -> tuple[list, list]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("strategy", ["mnlp", "bald"])
+@pytest.mark.parametrize(("strategy", "page"), [("mnlp", None), ("bald", None), ("mnlp", 5)])
 def test_ray_queue_equals_local_queue(
     scored_project: Project,  # noqa: F811
     strategy: str,
+    page: int | None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     pytest.importorskip("ray")
+    if page is not None:  # many pages: 2 actors with pages in flight, back in order
+        module = importlib.import_module("engine.active_learning.rescore")  # not the function
+        monkeypatch.setattr(module, "CHUNK", page)
     from engine.active_learning.ray_rescore import ray_rescore
 
     local = rescore(scored_project, strategy=strategy)
