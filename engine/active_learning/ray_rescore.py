@@ -72,11 +72,20 @@ class PredictorActor:
             files = ray.get(files)
         self._dir = tempfile.TemporaryDirectory(prefix="spantune-ray-")
         root = Path(self._dir.name)
-        for name, data in files.items():
-            (root / name).parent.mkdir(parents=True, exist_ok=True)
-            (root / name).write_bytes(data)
-        self.predictor = Predictor(root, quantized=True, threads=threads, spin=False)
+        try:
+            for name, data in files.items():
+                (root / name).parent.mkdir(parents=True, exist_ok=True)
+                (root / name).write_bytes(data)
+            self.predictor: Any = Predictor(root, quantized=True, threads=threads, spin=False)
+        except BaseException:
+            self._dir.cleanup()
+            raise
         self.hidden = hidden
+
+    def close(self) -> None:
+        """Drop the predictor and remove the model files (``ray.kill`` skips finalisers)."""
+        self.predictor = None
+        self._dir.cleanup()
 
     def predict(self, payload: bytes) -> bytes:
         """One page (pickled ``(texts, words)``) predicted as one chunk, pickled back."""
@@ -94,6 +103,7 @@ class RayPredict:
     back in the order they went out (the local job's order)."""
 
     in_flight = 2
+    close_timeout = 60.0
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
@@ -137,6 +147,13 @@ class RayPredict:
                 submit()
                 yield positions, segments, preds
         finally:
+            for _, _, ref in window:  # pages not started are dropped, not predicted
+                ray.cancel(ref)
+            closing = [actor.close.remote() for actor in actors]
+            try:  # waits at most for the page each actor is on
+                ray.get(closing, timeout=self.close_timeout)
+            except Exception as exc:  # an actor that died or hangs: its files stay on its disk
+                log.warning("a Ray actor did not remove its model files: %s", exc)
             for actor in actors:
                 ray.kill(actor)
 

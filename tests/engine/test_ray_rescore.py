@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import importlib
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from engine.active_learning import rescore
 from engine.api import Project
 from engine.errors import ValidationError
+from engine.progress import Cancelled, CancelToken
 from tests.engine.test_active_learning_rescore import scored_project, tiny_export  # noqa: F401
 
 
@@ -25,6 +27,11 @@ def stored_queue(project: Project) -> tuple[list, list]:
         " FROM suggestions ORDER BY segment_id, start"
     ).fetchall()
     return scores, suggestions
+
+
+def actor_folders() -> set[Path]:
+    """The model folders Ray actors write (local instance: this machine's temp folder)."""
+    return set(Path(tempfile.gettempdir()).glob("spantune-ray-*"))
 
 
 @pytest.mark.slow
@@ -46,13 +53,38 @@ def test_ray_queue_equals_local_queue(
     with scored_project.db.write() as conn:
         conn.execute("DELETE FROM al_scores")
         conn.execute("DELETE FROM suggestions")
+    before = actor_folders()
     remote = ray_rescore(scored_project, "local", strategy=strategy, workers=2)
+    assert actor_folders() == before  # the actors removed their copies of the model
     assert stored_queue(scored_project) == expected
     assert (remote.scored, remote.suggestions, remote.mean_score) == (
         local.scored,
         local.suggestions,
         local.mean_score,
     )
+
+
+@pytest.mark.slow
+def test_cancel_on_ray_stores_nothing_and_leaves_no_files(
+    scored_project: Project,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytest.importorskip("ray")
+    monkeypatch.setattr(importlib.import_module("engine.active_learning.rescore"), "CHUNK", 5)
+    from engine.active_learning.ray_rescore import ray_rescore
+
+    cancel, events = CancelToken(), []
+
+    def on_event(event: object) -> None:
+        events.append(event)
+        if len(events) == 2:  # pages are in flight on both actors by now
+            cancel.cancel()
+
+    before = actor_folders()
+    with pytest.raises(Cancelled):
+        ray_rescore(scored_project, "local", workers=2, on_event=on_event, cancel=cancel)
+    assert actor_folders() == before
+    assert stored_queue(scored_project) == ([], [])
 
 
 def test_without_ray_the_flag_says_how_to_install(
