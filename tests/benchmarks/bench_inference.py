@@ -211,6 +211,12 @@ def int8_variants(
         "static, fp32 embeddings": lambda a, b: quantize_int8_static(
             a, b, batches, {"op_types": ["MatMul", "Gemm"]}
         ),
+        "static, attention fp32": lambda a, b: quantize_int8_static(
+            a, b, batches, {"matmul_const_b_only": True}
+        ),
+        "static, feed-forward out int8": lambda a, b: quantize_int8_static(
+            a, b, batches, {"exclude_after_activation": False}
+        ),
         "static (export default)": lambda a, b: quantize_int8_static(a, b, batches),
     }
     print(

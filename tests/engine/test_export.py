@@ -381,3 +381,127 @@ def test_modernbert_head_reads_what_the_classifier_reads(tmp_path: Path) -> None
     np.testing.assert_allclose(
         out["last_hidden_state"] @ saved["weight"].T + saved["bias"], out["logits"], atol=1e-4
     )
+
+
+_JS_DRIVER = """\
+import { pathToFileURL } from "node:url";
+import { AutoTokenizer, AutoModelForTokenClassification } from "@huggingface/transformers";
+const [dir, json] = process.argv.slice(2);
+const texts = JSON.parse(json);
+const card = await import(pathToFileURL(dir + "/example.mjs").href);
+const opts = { local_files_only: true };
+const tokenizer = await AutoTokenizer.from_pretrained(dir, opts);
+const model = await AutoModelForTokenClassification.from_pretrained(dir, { ...opts, dtype: "q8" });
+async function tags(size) {  // argmax tag of every real sub-token, texts batched in file order
+  const out = [];
+  for (let s = 0; s < texts.length; s += size) {
+    const enc = await tokenizer(texts.slice(s, s + size), { padding: true });
+    const { logits } = await model(enc);
+    const [n, len, k] = logits.dims;
+    const mask = enc.attention_mask.tolist();
+    for (let b = 0; b < n; b++) {
+      const row = [];
+      for (let t = 0; t < len && Number(mask[b][t]); t++) {
+        let best = 0;
+        for (let j = 1; j < k; j++) {
+          if (logits.data[(b * len + t) * k + j] > logits.data[(b * len + t) * k + best]) best = j;
+        }
+        row.push(best);
+      }
+      out.push(row);
+    }
+  }
+  return out;
+}
+const entities = [];
+for (const text of texts) entities.push(await card.entities(text));
+const tagged = { 1: await tags(1), 8: await tags(8), 32: await tags(32) };
+console.log(JSON.stringify({ entities, tags: tagged }));
+"""
+
+
+def transformers_js() -> Path | None:
+    """A folder whose ``node_modules`` holds @huggingface/transformers (env
+    SPANTUNE_TRANSFORMERS_JS), with ``node`` on PATH; None otherwise."""
+    import os
+    import shutil
+
+    folder = os.environ.get("SPANTUNE_TRANSFORMERS_JS")
+    if not folder or shutil.which("node") is None:
+        return None
+    root = Path(folder)
+    return root if (root / "node_modules" / "@huggingface" / "transformers").is_dir() else None
+
+
+def test_transformers_js_q8_reproduces_the_predictor_at_every_batch(
+    exported: tuple[ExportResult, list[ProgressEvent]], tmp_path: Path
+) -> None:
+    """The model card's JavaScript decode, run by transformers.js with ``dtype: "q8"`` on the
+    static int8 file, gives ``spantune predict --words whitespace``'s entities, and its tags do
+    not change when texts are batched (padding and neighbours)."""
+    import shutil
+    import subprocess
+
+    js = transformers_js()
+    if js is None:
+        pytest.skip("set SPANTUNE_TRANSFORMERS_JS to a folder with @huggingface/transformers")
+    folder = tmp_path / "export"
+    shutil.copytree(exported[0].path, folder)
+    readme = (folder / "README.md").read_text()
+    snippet = re.search(r"```js\n(.*?)```", readme, re.S)
+    assert snippet is not None
+    (folder / "example.mjs").write_text(snippet.group(1))
+    (folder / "driver.mjs").write_text(_JS_DRIVER)
+    (folder / "node_modules").symlink_to(js / "node_modules")
+    words = ["Mary", "Jones", "visited", "Paris", "and", "Berlin", "with", "Google", "staff"]
+    texts = [" ".join(words[i % 5 : i % 5 + 2 + i % 4]) + f" {i}" for i in range(40)]
+    int8 = Predictor(folder, quantized=True)
+    assert all(len(ids) <= int8.max_length - 2 for ids in int8.encode(texts)[0])  # one window
+    done = subprocess.run(
+        ["node", str(folder / "driver.mjs"), str(folder), json.dumps(texts)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    want = [
+        [{"start": e.start, "end": e.end, "label": e.label} for e in es]
+        for es in int8.predict(texts, pretokenized=True)
+    ]
+    assert got["entities"] == want
+    assert any(want)
+    assert got["tags"]["1"] == got["tags"]["8"] == got["tags"]["32"]
+
+
+def test_static_recipe_quantises_attention_matmuls_only_when_asked(
+    exported: tuple[ExportResult, list[ProgressEvent]], tmp_path: Path
+) -> None:
+    """QDQ ignores onnxruntime's MatMulConstBOnly; the recipe key really keeps attention's
+    activation×activation MatMuls fp32, and the default (recorded in spantune.json) does not."""
+    import onnx
+
+    from engine.export.convert import quantize_int8_static
+
+    folder = exported[0].path
+    fp32 = Predictor(folder, quantized=False)
+    texts = ["Mary Jones visited Paris", "Google staff in Berlin"]
+    batches = [{n: b[n] for n in fp32.input_names} for b in fp32.model_inputs(texts, 2)]
+
+    def dequantized_inputs(recipe: dict[str, object]) -> dict[str, int]:
+        out = tmp_path / f"q{len(recipe)}.onnx"
+        quantize_int8_static(folder / "onnx" / "model.onnx", out, batches, recipe)
+        graph = onnx.load(str(out)).graph
+        producer = {o: n.op_type for n in graph.node for o in n.output}
+        return {
+            n.name: sum(producer.get(i) == "DequantizeLinear" for i in n.input)
+            for n in graph.node
+            if n.op_type == "MatMul" and "attention/self/MatMul" in n.name
+        }
+
+    default, asked = dequantized_inputs({}), dequantized_inputs({"matmul_const_b_only": True})
+    assert default and set(default) == set(asked)
+    assert all(v == 2 for v in default.values()) and not any(asked.values())
+    meta = json.loads((folder / "spantune.json").read_text())["export"]["quantization"]
+    assert meta["matmul_const_b_only"] is False
