@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-INSTALL_HINT = "rescore --ray needs Ray: pip install 'spantune[cluster]' (or 'ray[data]')"
+INSTALL_HINT = "rescore --ray needs Ray: pip install 'spantune[cluster]' (or 'ray')"
 
 
 def import_ray() -> Any:
