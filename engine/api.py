@@ -594,19 +594,23 @@ class Project:
         """Score the unlabelled pool with a version's int8 model; store scores and suggestions.
 
         Without any model, computes the cold-start (diverse) order instead. ``ray`` (a
-        cluster address or ``"local"``) scores on Ray actors (``workers`` of them); the queue
-        is the same. Raises ValidationError when Ray is asked for but not installed.
+        cluster address or ``"local"``; ``"off"`` scores here; default: the project's ``ray``
+        setting, used once a model exists) scores on Ray actors (``workers`` of them); the
+        queue is the same. Raises ValidationError when Ray is asked for but not installed.
         """
         from engine.active_learning import cold_start, rescore
 
-        if ray is not None:
+        has_model = version is not None or self.versions.active() is not None
+        if ray is None and has_model:
+            ray = str(self.setting("ray"))
+        if ray is not None and ray != "off":
             from engine.active_learning.ray_rescore import ray_rescore
 
             return ray_rescore(
                 self, ray, version, strategy, workers=workers, on_event=on_event, cancel=cancel
             )
 
-        if version is None and self.versions.active() is None:
+        if not has_model:
             return cold_start(self, on_event=on_event, cancel=cancel)
         return rescore(self, version, strategy, on_event=on_event, cancel=cancel)
 

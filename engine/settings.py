@@ -22,6 +22,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "seed": 0,
     "device": "auto",
     "keep_weights": 3,  # versions besides the active one that keep their weights
+    "ray": "off",  # where a trained model scores the pool: off (here), local, or an address
 }
 
 
@@ -85,6 +86,16 @@ def _device(key: str, value: Any) -> str:
     return check_device_name(_text(key, value))
 
 
+def _ray(key: str, value: Any) -> str:
+    text = _text(key, value).strip()
+    if text in ("off", "local", "auto") or ":" in text:
+        return text
+    raise ValidationError(
+        f"must be off, local, auto or a Ray address such as ray://head:10001, not {value!r}",
+        field=key,
+    )
+
+
 # one validator per setting: (key, value) -> normalised value, or ValidationError
 _SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "base_model": _base_model,
@@ -97,6 +108,7 @@ _SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "split": _split_rule,
     "device": _device,
     "keep_weights": partial(_number, lo=0, hi=1000, kind=int),
+    "ray": _ray,
 }
 
 

@@ -161,6 +161,8 @@ class ProjectSettingsDialog(QDialog):
         # a seed goes up to 2**32 - 1, beyond QSpinBox's int range
         self.seed_spin = QDoubleSpinBox(decimals=0, minimum=0, maximum=2**32 - 1)
         self.keep_weights_spin = QSpinBox(minimum=0, maximum=1000, suffix=" versions")
+        self.ray_edit = QLineEdit()
+        self.ray_edit.setPlaceholderText("off")
         for spin in (
             self.eval_share_spin,
             self.import_mb_spin,
@@ -228,6 +230,12 @@ class ProjectSettingsDialog(QDialog):
                 self.keep_weights_spin.value,
                 lambda v: self.keep_weights_spin.setValue(int(v)),
             ),
+            "ray": SettingField(
+                "Score the pool on Ray",
+                self.ray_edit,
+                lambda: self.ray_edit.text().strip() or "off",
+                lambda v: self.ray_edit.setText("" if v == "off" else str(v)),
+            ),
             "seed": SettingField(
                 "Random seed",
                 self.seed_spin,
@@ -246,6 +254,10 @@ class ProjectSettingsDialog(QDialog):
                 "retrain."
             ),
             "backup_interval_hours": self._note("0 turns automatic backups off."),
+            "ray": self._note(
+                "Empty: this computer. “local”: Ray actors here; or a cluster address "
+                "(ray://head:10001) whose nodes have spantune[cluster] installed."
+            ),
             "keep_weights": self._note(
                 "Besides the active one, the newest versions that keep "
                 "their weights (about 90–200 MB each); older ones keep "

@@ -24,9 +24,10 @@ def register(sub: Subparsers) -> None:
     p.add_argument(
         "--ray",
         default=None,
-        metavar="ADDRESS|local",
+        metavar="ADDRESS|local|off",
         help="score on Ray: a cluster address, or 'local' for a local instance "
-        "(needs pip install 'spantune[cluster]')",
+        "(needs pip install 'spantune[cluster]'); 'off' scores here. Default: the "
+        "project's 'ray' setting",
     )
     p.add_argument(
         "--workers", type=int, default=None, help="Ray actors (default: one per CPU Ray offers)"

@@ -263,3 +263,23 @@ def test_strategy_change_rescores_when_a_model_is_active(
     ):
         window.actions["settings"].trigger()
     assert project.setting("strategy") == "margin"
+
+
+def test_ray_address_is_shown_checked_and_stored(qtbot, make_project) -> None:  # type: ignore[no-untyped-def]
+    project = make_project()
+    dialog = open_dialog(qtbot, project)
+    assert dialog.ray_edit.text() == "" and dialog.ray_edit.placeholderText() == "off"
+    dialog.ray_edit.setText("somewhere")  # neither off/local/auto nor an address
+    press_ok(qtbot, dialog)
+    assert dialog.isVisible() and dialog.result() != QDialog.DialogCode.Accepted
+    assert dialog.errors["ray"].text().startswith("Score the pool on Ray: must be off, local")
+    assert project.setting("ray") == "off"
+    dialog.ray_edit.setText(" ray://head:10001 ")
+    press_ok(qtbot, dialog)
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    assert project.setting("ray") == "ray://head:10001"
+    again = open_dialog(qtbot, project)
+    assert again.ray_edit.text() == "ray://head:10001"
+    again.ray_edit.clear()  # empty: back to this computer
+    press_ok(qtbot, again)
+    assert project.setting("ray") == "off"

@@ -104,3 +104,59 @@ def test_without_ray_the_flag_says_how_to_install(
     monkeypatch.setattr(builtins, "__import__", no_ray)
     with pytest.raises(ValidationError, match=r"pip install 'spantune\[cluster\]'"):
         module.ray_rescore(scored_project, "local")
+
+
+@pytest.mark.slow
+def test_ray_rescore_runs_on_a_worker_thread(scored_project: Project) -> None:  # noqa: F811
+    """The desktop runs jobs on a QThread: starting and stopping Ray there must work."""
+    pytest.importorskip("ray")
+    import threading
+
+    from engine.active_learning.ray_rescore import ray_rescore
+
+    local = rescore(scored_project)
+    expected = stored_queue(scored_project)
+    outcome: list[object] = []
+
+    def job() -> None:
+        try:
+            outcome.append(ray_rescore(scored_project, "local", workers=2))
+        except BaseException as exc:  # reported to the test below
+            outcome.append(exc)
+
+    thread = threading.Thread(target=job)
+    thread.start()
+    thread.join(timeout=300)
+    assert len(outcome) == 1 and not isinstance(outcome[0], BaseException), outcome
+    assert stored_queue(scored_project) == expected and local.scored > 0
+
+
+def test_the_ray_setting_is_checked() -> None:
+    from engine.api import check_setting
+
+    assert check_setting("ray", "off") == "off" and check_setting("ray", " local ") == "local"
+    assert check_setting("ray", "ray://head:10001") == "ray://head:10001"
+    with pytest.raises(ValidationError, match="off, local, auto or a Ray address"):
+        check_setting("ray", "cluster")
+    for bad in ("", 3):
+        with pytest.raises(ValidationError, match="must be a non-empty text"):
+            check_setting("ray", bad)
+
+
+def test_rescore_follows_the_ray_setting_once_a_model_exists(
+    monkeypatch: pytest.MonkeyPatch,
+    scored_project: Project,  # noqa: F811
+) -> None:
+    from engine.active_learning import ray_rescore as module
+
+    calls: list[str] = []
+    monkeypatch.setattr(
+        module, "ray_rescore", lambda project, address, *a, **k: calls.append(address)
+    )
+    scored_project.set_setting("ray", "local")
+    scored_project.rescore()
+    assert calls == ["local"]
+    scored_project.rescore(ray="off")  # scored here, as the default setting does
+    scored_project.set_setting("ray", "off")
+    scored_project.rescore()
+    assert calls == ["local"] and stored_queue(scored_project)[0]
