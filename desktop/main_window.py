@@ -387,7 +387,7 @@ class MainWindow(QMainWindow):
 
     def _on_session_job_finished(self, name: str, result: object) -> None:
         # a rescore says what it did, e.g. that it scored a random sample of a huge pool
-        detail = result.message if name in SCORING_JOBS and result is not None else None  # type: ignore[attr-defined]
+        detail = result.message if name in SCORING_JOBS else None  # type: ignore[attr-defined]
         self._job_ended(name, f"{job_title(name)} finished" + (f": {detail}" if detail else "."))
 
     def _on_session_job_failed(self, name: str, error: BaseException) -> None:

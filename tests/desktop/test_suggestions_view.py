@@ -13,6 +13,7 @@ from PySide6.QtTest import QTest
 from engine.active_learning.pool import PoolSegment
 from engine.active_learning.rescore import _suggestion_rows
 from engine.types import Entity
+from tests.desktop import fake_jobs
 from tests.desktop.conftest import add_document
 
 pytestmark = pytest.mark.gui
@@ -44,7 +45,7 @@ def fake_rescore(project: Any, *, version: str | None = None, on_event: Any, can
     project.annotations.replace_suggestions(
         [s.id for s in segs], _suggestion_rows(pool, preds, "v0001")
     )
-    return None
+    return fake_jobs.rescore_result()
 
 
 @pytest.fixture
