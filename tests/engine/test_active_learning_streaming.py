@@ -24,34 +24,19 @@ from engine.store.corpus import insert_documents
 from engine.types import DocumentData
 from tests.engine import al_reference
 from tests.engine.test_active_learning_queue import fake_embedder, topic_corpus
-from tests.engine.tiny_model import WORDS, build_tiny_model
+from tests.engine.test_active_learning_rescore import tiny_export  # noqa: F401
+from tests.engine.tiny_model import WORDS
 
 PAGE = 16
 rescore_module = importlib.import_module("engine.active_learning.rescore")
 cold_module = importlib.import_module("engine.active_learning.cold_start")
 
 
-@pytest.fixture(scope="module")
-def tiny_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    meta = {
-        "labels": ["PER", "LOC", "ORG"],
-        "max_length": 32,
-        "stride": 8,
-        "base_model": "tiny",
-        "counts": {},
-        "metrics": {},
-        "decoding": "first-subtoken-bio",
-    }
-    folder = build_tiny_model(tmp_path_factory.mktemp("tiny") / "v0001", spantune=meta)
-    from engine.export.exporter import export_model
-
-    export_model(folder, folder / EXPORT_FOLDER)
-    return folder
-
-
 @pytest.fixture
 def big_pool(
-    project: Project, tiny_export: Path, monkeypatch: pytest.MonkeyPatch
+    project: Project,
+    tiny_export: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Project]:
     """240 segments of 2..14 words (many pages of ``PAGE``), every 7th in the eval split, some
     documents pre-tokenised; a registered tiny model version."""
@@ -302,7 +287,9 @@ def test_killed_rescore_leaves_the_previous_queue(big_pool: Project) -> None:
 
 @pytest.mark.parametrize("strategy", ["mnlp", "bald"])
 def test_simulation_selects_the_batch_of_the_whole_pool(
-    tmp_path: Path, tiny_export: Path, strategy: str
+    tmp_path: Path,
+    tiny_export: Path,  # noqa: F811
+    strategy: str,
 ) -> None:
     from engine.active_learning.queue import order_rng
     from engine.active_learning.simulate import _Model, _Run
