@@ -309,7 +309,9 @@ def _document_tsv(doc: DocumentData) -> str:
     for k, tokens in enumerate(_sentence_tokens(doc), 1):
         start, end = tokens[0][0], tokens[-1][1]
         lines += ["#Text=" + _escape(part) for part in text[start:end].split("\n")]
-        tags = offsets_to_bio(tokens, [s for s in doc.spans if start <= s.start < end])
+        # a span that starts in the whitespace before a sentence still belongs to it (its end
+        # already cut the tokens); spans never cross segments (_merged_segments)
+        tags = offsets_to_bio(tokens, [s for s in doc.spans if s.start < end and s.end > start])
         ids: list[int | None] = []
         for i, tag in enumerate(tags):
             multi = tag != "O" and (
