@@ -603,7 +603,7 @@ class Project:
         has_model = version is not None or self.versions.active() is not None
         if ray is None and has_model:
             ray = str(self.setting("ray"))
-        if ray is not None and ray != "off":
+        if ray not in (None, "off"):
             from engine.active_learning.ray_rescore import ray_rescore
 
             return ray_rescore(

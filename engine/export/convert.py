@@ -63,11 +63,15 @@ def torch_to_onnx(
     module.eval()
 
 
-def _classifier_nodes(path: Path) -> list[str]:
-    """Names of the MatMul/Gemm nodes that produce ``logits`` (the classification head)."""
+def _graph(path: Path) -> Any:
+    """The graph of ``path`` (loaded once per quantisation: a 90 MB model parses in ~0.3 s)."""
     import onnx
 
-    graph = onnx.load(str(path), load_external_data=False).graph
+    return onnx.load(str(path), load_external_data=False).graph
+
+
+def _classifier_nodes(graph: Any) -> list[str]:
+    """Names of the MatMul/Gemm nodes that produce ``logits`` (the classification head)."""
     producer = {out: node for node in graph.node for out in node.output}
     node = producer.get("logits")
     found: list[str] = []
@@ -89,7 +93,7 @@ def quantize_int8(fp32_path: Path, int8_path: Path) -> list[str]:
     """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    excluded = _classifier_nodes(fp32_path) if QUANTIZATION["exclude_classifier"] else []
+    excluded = _classifier_nodes(_graph(fp32_path)) if QUANTIZATION["exclude_classifier"] else []
     root = logging.getLogger()
     root.addFilter(_quiet_quantizer)
     try:
@@ -146,12 +150,9 @@ STATIC_QUANTIZATION: dict[str, Any] = {
 }
 
 
-def _activation_matmuls(path: Path) -> list[str]:
+def _activation_matmuls(graph: Any) -> list[str]:
     """MatMul nodes with no constant operand (attention's Q·Kᵀ and softmax·V), excluded when a
     recipe sets ``matmul_const_b_only``: the QDQ quantiser ignores ``MatMulConstBOnly``."""
-    import onnx
-
-    graph = onnx.load(str(path), load_external_data=False).graph
     constant = {t.name for t in graph.initializer}
     constant |= {out for node in graph.node if node.op_type == "Constant" for out in node.output}
     return [
@@ -164,12 +165,9 @@ def _activation_matmuls(path: Path) -> list[str]:
 _ACTIVATIONS = frozenset({"Erf", "Gelu", "FastGelu", "BiasGelu", "Tanh", "Sigmoid", "Relu"})
 
 
-def _after_activation(path: Path) -> list[str]:
+def _after_activation(graph: Any) -> list[str]:
     """MatMul/Gemm nodes fed (within four nodes) by a non-linearity: the feed-forward output
     layers, whose long-tailed inputs one static scale cannot cover."""
-    import onnx
-
-    graph = onnx.load(str(path), load_external_data=False).graph
     producer = {out: node for node in graph.node for out in node.output}
     found = []
     for node in graph.node:
@@ -220,17 +218,15 @@ def quantize_int8_static(
     recipe = {**STATIC_QUANTIZATION, **(recipe or {})}
     if not batches:
         raise ValueError("static quantisation needs calibration batches")
-    excluded = _classifier_nodes(fp32_path) if recipe["exclude_classifier"] else []
+    graph = _graph(fp32_path)
+    excluded = _classifier_nodes(graph) if recipe["exclude_classifier"] else []
     if recipe.get("exclude_after_activation"):
-        excluded += _after_activation(fp32_path)
+        excluded += _after_activation(graph)
     if recipe["matmul_const_b_only"]:
-        excluded += _activation_matmuls(fp32_path)
+        excluded += _activation_matmuls(graph)
     patterns = recipe.get("exclude_patterns") or []
-    if patterns:
-        import onnx
-
-        graph = onnx.load(str(fp32_path), load_external_data=False).graph
-        excluded += [n.name for n in graph.node if any(p in n.name for p in patterns)]
+    excluded += [n.name for n in graph.node if any(p in n.name for p in patterns)]
+    del graph  # the quantiser loads the model itself
     root = logging.getLogger()
     root.addFilter(_quiet_quantizer)
     try:
