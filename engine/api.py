@@ -558,28 +558,25 @@ class Project:
             raise ValidationError(
                 "the project has no trained model yet; train one first", field="version"
             )
-        sample, calibration = self.export_samples()
         return export_model(
             Path(chosen.path),
             Path(out),
             quantize=quantize,
             overwrite=overwrite,
-            sample_texts=sample,
-            calibration_texts=calibration,
+            sample_texts=self.export_samples(),
             on_event=on_event,
             cancel=cancel,
         )
 
-    def export_samples(self, n: int = 256) -> tuple[list[str], list[str]]:
-        """Segments to measure int8 against fp32 on (eval split first) and to calibrate the
-        int8 activation scales on (train split first): up to ``n`` each, spread out."""
+    def export_samples(self, n: int = 256) -> list[str]:
+        """Up to ``n`` segments, spread out, to measure int8 against fp32 on: the eval split
+        first, filled up with other segments when it has fewer."""
         with self.db.read() as conn:
             check = split.sample_texts(conn, n, "eval")
-            calib = split.sample_texts(conn, n, "train")
-            if len(check) < n // 2 or len(calib) < n // 2:  # a small or one-sided project
-                every = split.sample_texts(conn, 2 * n)
-                check, calib = check or every[1::2], calib or every[::2]
-        return check, calib
+            if len(check) < n:  # a small or one-sided project
+                seen = set(check)
+                check += [t for t in split.sample_texts(conn, 2 * n) if t not in seen]
+        return check[:n]
 
     def rescore(
         self,

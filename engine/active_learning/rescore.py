@@ -91,13 +91,11 @@ def export_folder(
     from engine.export.exporter import export_model
 
     log.info("exporting %s to ONNX for scoring", version.name)
-    sample, calibration = project.export_samples() if project is not None else ([], [])
     return export_model(
         root,
         root / EXPORT_FOLDER,
         quantize=True,
-        sample_texts=sample,
-        calibration_texts=calibration,
+        sample_texts=project.export_samples() if project is not None else [],
         on_event=on_event,
         cancel=cancel,
     ).path

@@ -88,7 +88,7 @@ def register(sub: Subparsers) -> None:
         "--batch-size",
         type=int,
         default=None,
-        help="windows per model run (default 8 for int8, 32 for fp32)",
+        help="windows per model run (default 32; 8 for the dynamic int8 of old exports)",
     )
     p.add_argument("--fp32", action="store_true", help="use the fp32 model, not int8")
     p.add_argument(

@@ -24,12 +24,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import ModelLoadError, writing
-from engine.export.convert import (
-    OPSET,
-    STATIC_QUANTIZATION,
-    quantize_int8_static,
-    torch_to_onnx,
-)
+from engine.export.convert import OPSET, torch_to_onnx
 from engine.export.folder import (
     check_target,
     link_or_copy,
@@ -38,6 +33,7 @@ from engine.export.folder import (
     target_lock,
 )
 from engine.export.model_card import model_card
+from engine.export.per_token import PER_TOKEN_QUANTIZATION, quantize_int8_per_token
 from engine.export.reference import EXAMPLE_PY, WORD_RULES
 from engine.export.validate import (
     HIDDEN_RTOL,
@@ -92,7 +88,6 @@ def export_model(
     quantize: bool = True,
     overwrite: bool = False,
     sample_texts: Sequence[str] = (),
-    calibration_texts: Sequence[str] = (),
     on_event: EventCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> ExportResult:
@@ -100,10 +95,8 @@ def export_model(
 
     Stages (``ProgressEvent.stage``): load, export, validate, quantize, compare, write.
     ``sample_texts`` (e.g. held-out segments) join the built-in validation sample (emoji, CJK,
-    a multi-window text) and measure int8 against fp32. ``calibration_texts`` (e.g. a few
-    hundred of the project's segments) calibrate the static int8 activation scales; without
-    them the validation sample does. The folder is built next to ``out_dir`` and renamed into
-    place.
+    a multi-window text) and measure int8 (per-token, :mod:`engine.export.per_token`)
+    against fp32. The folder is built next to ``out_dir`` and renamed into place.
 
     Raises :class:`ExportValidationError` when onnxruntime's fp32 logits differ from torch by
     more than 1e-4 + 1e-4·|logit| element-wise (nothing is written), :class:`ModelLoadError`
@@ -123,7 +116,6 @@ def export_model(
                     tmp,
                     quantize,
                     list(sample_texts),
-                    list(calibration_texts),
                     on_event,
                     cancel,
                 )
@@ -146,7 +138,6 @@ def _build(
     tmp: Path,
     quantize: bool,
     extra_texts: list[str],
-    calibration_texts: list[str],
     on_event: EventCallback | None,
     cancel: CancelToken | None,
 ) -> dict[str, Any]:
@@ -174,12 +165,8 @@ def _build(
     agreement, excluded = None, []
     if quantize:
         _stage(on_event, cancel, "quantize")
-        calibration = [
-            {name: batch[name] for name in fp32.input_names}
-            for batch in fp32.model_inputs(calibration_texts or texts, batch_size=16)
-        ]
-        excluded = quantize_int8_static(
-            tmp / "model.onnx", tmp / "onnx" / "model_quantized.onnx", calibration
+        excluded = quantize_int8_per_token(
+            tmp / "model.onnx", tmp / "onnx" / "model_quantized.onnx"
         )
         _stage(on_event, cancel, "compare")
         agreement = check_agreement(
@@ -194,12 +181,7 @@ def _build(
     _stage(on_event, cancel, "write")
     quant = None
     if agreement:
-        quant = dict(
-            STATIC_QUANTIZATION,
-            nodes_excluded=excluded,
-            calibration_texts=len(calibration_texts or texts),
-            **asdict(agreement),
-        )
+        quant = dict(PER_TOKEN_QUANTIZATION, nodes_excluded=excluded, **asdict(agreement))
     meta["export"] = _export_record(input_names, parity, quant, head)
     _write_json(tmp / "spantune.json", meta)
     (tmp / "README.md").write_text(model_card(meta, tags), encoding="utf-8")

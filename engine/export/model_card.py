@@ -45,19 +45,22 @@ def _score_line(metrics: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _int8_kind(quant: dict[str, Any]) -> str:
+    method = str(quant.get("method", "")).rsplit(".", 1)[-1]
+    if method == "per_token_int8":
+        return (
+            "per-channel int8 weights (MatMulInteger); each token's activations get their own "
+            "scale at run time, so a text's output does not depend on what it is batched with; "
+            "word-embedding table int8 per row; the classifier stays fp32"
+        )
+    return f"{method}, per-channel weights"
+
+
 def _quant_lines(quant: dict[str, Any]) -> list[str]:
     if not quant:
         return []
-    method = str(quant.get("method", "")).rsplit(".", 1)[-1]
     lines = [
-        f"- int8 ({method}, per-channel weights"
-        + (
-            f", activation scales calibrated on {quant['calibration_texts']} of the project's "
-            "segments"
-            if quant.get("calibration_texts")
-            else ""
-        )
-        + ")",
+        f"- int8: {_int8_kind(quant)}",
         f"- int8 vs fp32 on {quant.get('texts', 0)} texts: sub-token argmax agreement "
         f"{quant.get('token_argmax_agreement', 0):.4f}, entity agreement "
         f"{quant.get('entity_agreement', 0):.4f} ({quant.get('entities_fp32', 0)} fp32 entities)",
@@ -76,7 +79,7 @@ def model_card(meta: dict[str, Any], tags: Sequence[str]) -> str:
     export = meta.get("export", {})
     quant = export.get("quantization") or {}
     validation = export.get("validation", {})
-    int8 = "int8 static QDQ" if str(quant.get("method", "")).endswith("static") else "int8"
+    int8 = "int8, per-token" if quant.get("batch_independent") else "int8"
     lines = [
         f"# Spantune NER model ({', '.join(meta.get('labels', [])) or 'no labels'})",
         "",

@@ -185,11 +185,12 @@ def choose_providers(requested: Sequence[str] | None = None) -> list[str]:
     return chosen
 
 
-# Windows per onnxruntime run. Dynamic int8 (exports before static quantisation) quantises
+# Windows per onnxruntime run. Dynamic int8 (the oldest exports) quantises
 # activations per tensor, i.e. over the whole padded batch, so one sentence's outliers coarsen
 # every other sentence's scale: on CoNLL-2003 test int8 lost 0.59 F1 points at batch 32, 0.28 at
-# batch 8 and 0.22 at batch 1. Static (calibrated) int8 has fixed scales, so a sentence's
-# output does not depend on its neighbours and it runs at the fp32 batch size.
+# batch 8 and 0.22 at batch 1. Static (calibrated) int8 has fixed scales and per-token int8
+# (today's exports) one scale per token, so a sentence's output does not depend on its
+# neighbours and it runs at the fp32 batch size.
 INT8_BATCH = 32
 DYNAMIC_INT8_BATCH = 8
 FP32_BATCH = 32
@@ -362,11 +363,13 @@ class Predictor:
 
     @property
     def dynamic_int8(self) -> bool:
-        """True for an int8 file made by dynamic quantisation (its output depends on the batch)."""
+        """True for a dynamic int8 file (the oldest exports), whose output depends on the batch;
+        False for static (``quantize_static``) and per-token (``batch_independent``) int8."""
         export = self.meta.get("export")
         quant = export.get("quantization") if isinstance(export, dict) else None
-        method = str(quant.get("method", "")) if isinstance(quant, dict) else ""
-        return self.quantized and not method.endswith("quantize_static")
+        if not self.quantized or not isinstance(quant, dict):
+            return self.quantized
+        return not (quant.get("batch_independent") or str(quant.get("method")).endswith("static"))
 
     def predict(
         self, texts: Sequence[str], *, batch_size: int | None = None, pretokenized: bool = False

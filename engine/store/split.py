@@ -198,7 +198,7 @@ def eval_groups(
 
 def sample_texts(conn: sqlite3.Connection, n: int, split: str | None = None) -> list[str]:
     """Up to ``n`` segment texts spread over the project (a fixed pseudo-random order by id),
-    of one ``split`` or any: calibration and agreement samples for export."""
+    of one ``split`` or any: the int8 agreement sample of export."""
     where, args = ("WHERE split = ?", [split]) if split else ("", [])
     rows = conn.execute(
         f"SELECT text FROM segments {where} ORDER BY (id * 2654435761) % 4294967296, id LIMIT ?",

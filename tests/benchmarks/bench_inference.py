@@ -183,8 +183,13 @@ def _variant(folder: Path, root: Path, name: str, build: Callable[[Path, Path], 
     shutil.copytree(folder, out, ignore=shutil.ignore_patterns("model_quantized.onnx"))
     build(out / "model.onnx", out / "onnx" / "model_quantized.onnx")
     meta = json.loads((out / "spantune.json").read_text())
-    method = "quantize_dynamic" if name.endswith("dynamic") else "quantize_static"
-    meta["export"]["quantization"] = {"method": f"onnxruntime.quantization.{method}"}
+    if name.endswith("per-token"):
+        from engine.export.per_token import PER_TOKEN_QUANTIZATION
+
+        meta["export"]["quantization"] = dict(PER_TOKEN_QUANTIZATION)
+    else:
+        method = "quantize_dynamic" if name.endswith("dynamic") else "quantize_static"
+        meta["export"]["quantization"] = {"method": f"onnxruntime.quantization.{method}"}
     (out / "spantune.json").write_text(json.dumps(meta))
     return out
 
@@ -198,8 +203,10 @@ def int8_variants(
     fp32_f1: float,
 ) -> None:
     """int8 recipes side by side: F1 against fp32, batch independence, speed, file size."""
-    from engine.export.convert import quantize_int8, quantize_int8_static
+    from engine.export.convert import quantize_int8
+    from engine.export.per_token import quantize_int8_per_token
     from engine.inference.predictor import Predictor
+    from tests.benchmarks.int8_static import quantize_int8_static
 
     fp32 = Predictor(folder, quantized=False)
     batches = [
@@ -217,10 +224,11 @@ def int8_variants(
         "static, feed-forward out int8": lambda a, b: quantize_int8_static(
             a, b, batches, {"exclude_after_activation": False}
         ),
-        "static (export default)": lambda a, b: quantize_int8_static(a, b, batches),
+        "static (the former default)": lambda a, b: quantize_int8_static(a, b, batches),
+        "per-token (export default)": lambda a, b: quantize_int8_per_token(a, b),
     }
     print(
-        f"\nint8 recipes (calibrated on {len(calibration)} training sentences; fp32 F1 "
+        f"\nint8 recipes (static ones calibrated on {len(calibration)} training sentences; fp32 F1 "
         f"{fp32_f1:.4f})"
     )
     for k, (name, build) in enumerate(variants.items()):
@@ -287,10 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from engine.export.exporter import export_model
 
         began = time.perf_counter()
-        calib = calibration_texts(args.calibration, args.calibration_size)
-        folder = export_model(
-            args.version, Path(scratch.name) / "onnx", calibration_texts=calib
-        ).path
+        folder = export_model(args.version, Path(scratch.name) / "onnx").path
         print(f"export: {time.perf_counter() - began:.1f} s -> {folder}")
     meta = json.loads((folder / "spantune.json").read_text())
     tags = list(json.loads((folder / "config.json").read_text())["id2label"].values())

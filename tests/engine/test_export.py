@@ -64,11 +64,9 @@ def test_export_layout_and_metadata(exported: tuple[ExportResult, list[ProgressE
     assert export["validation"]["max_abs_logit_diff"] <= 1e-4
     assert export["validation"]["windows"] > export["validation"]["texts"]  # long text windowed
     quant = export["quantization"]
-    assert quant["per_channel"] is True and quant["weight_type"] == "QInt8"
-    assert quant["nodes_excluded"] == [
-        "/model/classifier/MatMul",
-        *(f"/model/bert/encoder/layer.{i}/output/dense/MatMul" for i in range(2)),
-    ]  # after GELU
+    assert quant["method"] == "spantune.per_token_int8"
+    assert quant["nodes_excluded"] == ["/model/classifier/MatMul"]
+    _assert_per_token_graph(folder / "onnx" / "model_quantized.onnx")
     assert 0.9 <= quant["token_argmax_agreement"] <= 1 and 0.8 <= quant["entity_agreement"] <= 1
     assert result.max_abs_logit_diff <= 1e-4 and result.quantized
     assert result.token_argmax_agreement == quant["token_argmax_agreement"]
@@ -91,12 +89,8 @@ def test_onnx_graph_interface(exported: tuple[ExportResult, list[ProgressEvent]]
     assert (folder / "onnx/model.onnx").read_bytes() == (folder / "model.onnx").read_bytes()
     quant = onnx.load(str(folder / "onnx/model_quantized.onnx")).graph
     ops = {n.op_type for n in quant.node}
-    # static QDQ: fixed activation scales (no DynamicQuantizeLinear), int8 embedding table
-    assert {"QuantizeLinear", "DequantizeLinear"} <= ops and "DynamicQuantizeLinear" not in ops
-    table = next(
-        i for i in quant.initializer if i.name.endswith("word_embeddings.weight_quantized")
-    )
-    assert table.data_type in (onnx.TensorProto.INT8, onnx.TensorProto.UINT8)
+    # per-token int8: a scale per row (QuantizeLinear), no per-batch DynamicQuantizeLinear
+    assert {"QuantizeLinear", "MatMulInteger"} <= ops and "DynamicQuantizeLinear" not in ops
     assert any(n.name == "/model/classifier/MatMul" and n.op_type == "MatMul" for n in quant.node)
 
 
@@ -282,6 +276,26 @@ def test_two_writers_of_one_export_folder_are_refused(tmp_path: Path) -> None:
         pass
 
 
+def _assert_per_token_graph(path: Path) -> None:
+    """Standard ONNX ops only; every weight MatMul but the classifier's runs in int8, and the
+    word-embedding table is int8."""
+    import onnx
+
+    model = onnx.load(str(path))
+    graph = model.graph
+    onnx.checker.check_model(model, full_check=True)
+    assert {n.domain for n in graph.node} <= {""}  # any ONNX runtime can run it
+    weights = {t.name: t for t in graph.initializer}
+    fp32_matmuls = [n.name for n in graph.node if n.op_type == "MatMul" and n.input[1] in weights]
+    assert fp32_matmuls == ["/model/classifier/MatMul"]
+    int8 = [n for n in graph.node if n.op_type == "MatMulInteger"]
+    assert len(int8) == 2 * 6  # two layers: Q, K, V, attention output, feed-forward in and out
+    assert all(weights[n.input[1]].data_type == onnx.TensorProto.INT8 for n in int8)
+    lookup = [n for n in graph.node if n.op_type == "Gather" and "input_ids" in n.input]
+    tables = sorted((weights[n.input[0]].data_type, weights[n.input[0]].dims[1]) for n in lookup)
+    assert tables == [(onnx.TensorProto.FLOAT, 1), (onnx.TensorProto.INT8, 32)]  # rows, scales
+
+
 def test_int8_entities_do_not_depend_on_the_batch(
     exported: tuple[ExportResult, list[ProgressEvent]],
 ) -> None:
@@ -300,8 +314,8 @@ def test_int8_entities_do_not_depend_on_the_batch(
     assert any(runs[1][0])  # the tiny model does find entities, so the check has teeth
     quant = json.loads((folder / "spantune.json").read_text())["export"]["quantization"]
     assert quant["batch_identical"] == 1.0 and quant["batch_sizes"] == [1, 8, 32]
-    assert quant["method"].endswith("quantize_static") and quant["calibration_texts"] >= 1
-    assert int8.default_batch_size == 32  # static scales: the fast batch is safe
+    assert quant["method"] == "spantune.per_token_int8" and quant["batch_independent"]
+    assert int8.default_batch_size == 32  # per-token scales: the fast batch is safe
 
 
 def test_predict_words_whitespace_and_conll_io(
@@ -473,35 +487,3 @@ def test_transformers_js_q8_reproduces_the_predictor_at_every_batch(
     assert got["entities"] == want
     assert any(want)
     assert got["tags"]["1"] == got["tags"]["8"] == got["tags"]["32"]
-
-
-def test_static_recipe_quantises_attention_matmuls_only_when_asked(
-    exported: tuple[ExportResult, list[ProgressEvent]], tmp_path: Path
-) -> None:
-    """QDQ ignores onnxruntime's MatMulConstBOnly; the recipe key really keeps attention's
-    activation×activation MatMuls fp32, and the default (recorded in spantune.json) does not."""
-    import onnx
-
-    from engine.export.convert import quantize_int8_static
-
-    folder = exported[0].path
-    fp32 = Predictor(folder, quantized=False)
-    texts = ["Mary Jones visited Paris", "Google staff in Berlin"]
-    batches = [{n: b[n] for n in fp32.input_names} for b in fp32.model_inputs(texts, 2)]
-
-    def dequantized_inputs(recipe: dict[str, object]) -> dict[str, int]:
-        out = tmp_path / f"q{len(recipe)}.onnx"
-        quantize_int8_static(folder / "onnx" / "model.onnx", out, batches, recipe)
-        graph = onnx.load(str(out)).graph
-        producer = {o: n.op_type for n in graph.node for o in n.output}
-        return {
-            n.name: sum(producer.get(i) == "DequantizeLinear" for i in n.input)
-            for n in graph.node
-            if n.op_type == "MatMul" and "attention/self/MatMul" in n.name
-        }
-
-    default, asked = dequantized_inputs({}), dequantized_inputs({"matmul_const_b_only": True})
-    assert default and set(default) == set(asked)
-    assert all(v == 2 for v in default.values()) and not any(asked.values())
-    meta = json.loads((folder / "spantune.json").read_text())["export"]["quantization"]
-    assert meta["matmul_const_b_only"] is False

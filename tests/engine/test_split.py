@@ -168,9 +168,15 @@ def test_resplit_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert "split rule: segments" in capsys.readouterr().out
 
 
-def test_export_samples_measure_on_eval_and_calibrate_on_train(tmp_path: Path) -> None:
+def test_export_samples_measure_int8_on_held_out_segments(tmp_path: Path) -> None:
     with Project.create(tmp_path / "p", ["PER"], settings={"split": "blocks"}) as project:
         project.import_files([_conll(tmp_path / "a.conll", 600)], "conll")
-        check, calib = project.export_samples(256)
-    assert 60 <= len(check) <= 256 and len(calib) == 256  # hundreds, not a handful of texts
-    assert not set(check) & set(calib)  # int8 is judged on texts it was not calibrated on
+        check = project.export_samples(256)
+        with project.db.read() as conn:
+            held_out = {r[0] for r in conn.execute("SELECT text FROM segments WHERE split='eval'")}
+    assert len(check) == 256  # hundreds, not a handful of texts
+    assert set(check) >= held_out or set(check) <= held_out  # held-out segments come first
+    assert check[: len(held_out & set(check))] == [t for t in check if t in held_out]
+    with Project.create(tmp_path / "q", ["PER"]) as small:  # no eval split yet: every segment
+        small.import_files([_conll(tmp_path / "b.conll", 5)], "conll")
+        assert len(small.export_samples(256)) == 5
