@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -94,9 +95,7 @@ def quantize_int8(fp32_path: Path, int8_path: Path) -> list[str]:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     excluded = classifier_nodes(_graph(fp32_path)) if QUANTIZATION["exclude_classifier"] else []
-    root = logging.getLogger()
-    root.addFilter(_quiet_quantizer)
-    try:
+    with quiet_quantizer():
         quantize_dynamic(
             str(fp32_path),
             str(int8_path),
@@ -107,9 +106,18 @@ def quantize_int8(fp32_path: Path, int8_path: Path) -> list[str]:
             nodes_to_exclude=excluded,
             extra_options={"MatMulConstBOnly": QUANTIZATION["matmul_const_b_only"]},
         )
+    return excluded
+
+
+@contextmanager
+def quiet_quantizer() -> Iterator[None]:
+    """Keep onnxruntime.quantization's advice off the root logger while it runs."""
+    root = logging.getLogger()
+    root.addFilter(_quiet_quantizer)
+    try:
+        yield
     finally:
         root.removeFilter(_quiet_quantizer)
-    return excluded
 
 
 def _quiet_quantizer(record: logging.LogRecord) -> bool:

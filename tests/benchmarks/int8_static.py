@@ -6,12 +6,11 @@ the engine: per-token int8 (``engine.export.per_token``) replaced it as measured
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from engine.export.convert import _graph, _quiet_quantizer, classifier_nodes
+from engine.export.convert import _graph, classifier_nodes, quiet_quantizer
 
 # Exported versions: static (calibrated) QDQ int8. Activation scales are fixed at export time
 # from the project's own segments, so a sentence's int8 output no longer depends on what is
@@ -122,9 +121,7 @@ def quantize_int8_static(
     patterns = recipe.get("exclude_patterns") or []
     excluded += [n.name for n in graph.node if any(p in n.name for p in patterns)]
     del graph  # the quantiser loads the model itself
-    root = logging.getLogger()
-    root.addFilter(_quiet_quantizer)
-    try:
+    with quiet_quantizer():
         quantize_static(
             str(fp32_path),
             str(int8_path),
@@ -142,24 +139,4 @@ def quantize_int8_static(
                 **recipe.get("extra_options", {}),
             },
         )
-    finally:
-        root.removeFilter(_quiet_quantizer)
     return excluded
-
-
-def pad_batches(batches: Sequence[dict[str, Any]], pad_id: int) -> list[dict[str, Any]]:
-    """Batches padded to one common length (histogram calibrators need equal shapes)."""
-    import numpy as np
-
-    if not batches:
-        return []
-    length = max(b["input_ids"].shape[1] for b in batches)
-    out = []
-    for batch in batches:
-        extra = length - batch["input_ids"].shape[1]
-        padded = {}
-        for name, arr in batch.items():
-            fill = pad_id if name == "input_ids" else 0
-            padded[name] = np.pad(arr, ((0, 0), (0, extra)), constant_values=fill)
-        out.append(padded)
-    return out
