@@ -20,9 +20,10 @@ the kernel applies a per-row scale after its bias, which would scale the bias to
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from engine.export.convert import classifier_nodes
 
@@ -65,7 +66,7 @@ def quantize_int8_per_token(fp32_path: Path, int8_path: Path) -> list[str]:
             and table is not None
             and len(table.dims) == 2
             and node.input[1] == "input_ids"  # the word-embedding lookup
-            and _attribute(node, "axis", 0) == 0
+            and all(a.i == 0 for a in node.attribute if a.name == "axis")
         ):
             nodes += rewriter.gather(node, table)
         else:
@@ -81,21 +82,13 @@ def quantize_int8_per_token(fp32_path: Path, int8_path: Path) -> list[str]:
     return sorted(keep)
 
 
-def _attribute(node: Any, name: str, default: int) -> int:
-    for attr in node.attribute:
-        if attr.name == name:
-            return int(attr.i)
-    return default
-
-
 class _Rewriter:
     """Builds the replacement nodes; one quantisation per distinct input (Q, K and V share it)."""
 
     def __init__(self, weights: dict[str, Any]) -> None:
-        import numpy as np
         from onnx import helper, numpy_helper
 
-        self._np, self._helper, self._numpy_helper = np, helper, numpy_helper
+        self._helper, self._numpy_helper = helper, numpy_helper
         self._weights = weights
         self.initializers: list[Any] = []
         self.replaced: set[str] = set()
@@ -103,22 +96,21 @@ class _Rewriter:
         self._count = 0
         self._const("pt_inv127", np.float32(1 / 127))
         self._const("pt_tiny", np.float32(1e-12))  # an all-zero row still gets a valid scale
-        self._const("pt_zero", np.float32(0))
-        self._const("pt_128", np.float32(128))
         self._const("pt_zp", np.uint8(128))
         self._const("pt_flat", np.array([-1], np.int64))
         self._const("pt_first", np.array([0], np.int64))
         self._const("pt_last", np.array([-1], np.int64))
 
     def _const(self, name: str, value: Any) -> str:
-        self.initializers.append(self._numpy_helper.from_array(self._np.asarray(value), name))
+        self.initializers.append(self._numpy_helper.from_array(np.asarray(value), name))
         return name
 
-    def _node(self, op: str, inputs: list[str], output: str, **attrs: Any) -> Any:
-        return self._helper.make_node(op, inputs, [output], name=output, **attrs)
+    def _node(
+        self, op: str, inputs: list[str], output: str, name: str | None = None, **attrs: Any
+    ) -> Any:
+        return self._helper.make_node(op, inputs, [output], name=name or output, **attrs)
 
     def _per_channel(self, name: str, axis: int) -> tuple[Any, Any]:
-        np = self._np
         w = self._numpy_helper.to_array(self._weights[name]).astype(np.float32)
         scale = np.maximum(np.abs(w).max(axis=axis, keepdims=True), 1e-12) / 127
         quantized = np.clip(np.rint(w / scale), -127, 127).astype(np.int8)
@@ -134,42 +126,39 @@ class _Rewriter:
         self._count += 1
         self._const(f"{p}_wq", wq)
         self._const(f"{p}_ws", ws.reshape(n))
-        self._const(f"{p}_n", self._np.array([n], self._np.int64))
+        self._const(f"{p}_n", np.array([n], np.int64))
         source = node.input[0]
         nodes = [] if source in self._quantized else self._quantize(source, k)
         q = self._quantized[source]
-        nodes += [
+        return [
+            *nodes,
             self._node("MatMulInteger", [f"{q}_xq", f"{p}_wq", "pt_zp"], f"{p}_acc"),
             self._node("Cast", [f"{p}_acc"], f"{p}_accf", to=TensorProto.FLOAT),
             self._node("Mul", [f"{q}_s", f"{p}_ws"], f"{p}_scale"),
             self._node("Mul", [f"{p}_accf", f"{p}_scale"], f"{p}_y"),
             self._node("Concat", [f"{q}_lead", f"{p}_n"], f"{p}_shape", axis=0),
+            self._node("Reshape", [f"{p}_y", f"{p}_shape"], node.output[0], name=f"{p}_out"),
         ]
-        reshape = self._helper.make_node(
-            "Reshape", [f"{p}_y", f"{p}_shape"], [node.output[0]], name=f"{p}_out"
-        )
-        return [*nodes, reshape]
 
     def _quantize(self, source: str, k: int) -> list[Any]:
         from onnx import TensorProto
 
         q = f"pq{len(self._quantized)}"
         self._quantized[source] = q
-        self._const(f"{q}_rows", self._np.array([-1, k], self._np.int64))
-        node: Callable[..., Any] = self._node
+        self._const(f"{q}_rows", np.array([-1, k], np.int64))
+        zero_point = self._helper.make_tensor("value", TensorProto.UINT8, [1], [128])
         return [
-            node("Reshape", [source, f"{q}_rows"], f"{q}_x"),
-            node("Abs", [f"{q}_x"], f"{q}_abs"),
-            node("ReduceMax", [f"{q}_abs"], f"{q}_max", axes=[1], keepdims=1),
-            node("Mul", [f"{q}_max", "pt_inv127"], f"{q}_s0"),
-            node("Max", [f"{q}_s0", "pt_tiny"], f"{q}_s"),  # [rows, 1]
-            node("Reshape", [f"{q}_s", "pt_flat"], f"{q}_s1"),  # [rows]
-            node("Mul", [f"{q}_s1", "pt_zero"], f"{q}_z0"),
-            node("Add", [f"{q}_z0", "pt_128"], f"{q}_z1"),
-            node("Cast", [f"{q}_z1"], f"{q}_zp", to=TensorProto.UINT8),  # 128 per row
-            node("QuantizeLinear", [f"{q}_x", f"{q}_s1", f"{q}_zp"], f"{q}_xq", axis=0),
-            node("Shape", [source], f"{q}_in_shape"),
-            node("Slice", [f"{q}_in_shape", "pt_first", "pt_last"], f"{q}_lead"),
+            self._node("Reshape", [source, f"{q}_rows"], f"{q}_x"),
+            self._node("Abs", [f"{q}_x"], f"{q}_abs"),
+            self._node("ReduceMax", [f"{q}_abs"], f"{q}_max", axes=[1], keepdims=1),
+            self._node("Mul", [f"{q}_max", "pt_inv127"], f"{q}_s0"),
+            self._node("Max", [f"{q}_s0", "pt_tiny"], f"{q}_s"),  # [rows, 1]
+            self._node("Reshape", [f"{q}_s", "pt_flat"], f"{q}_s1"),  # [rows]
+            self._node("Shape", [f"{q}_s1"], f"{q}_count"),
+            self._node("ConstantOfShape", [f"{q}_count"], f"{q}_zp", value=zero_point),
+            self._node("QuantizeLinear", [f"{q}_x", f"{q}_s1", f"{q}_zp"], f"{q}_xq", axis=0),
+            self._node("Shape", [source], f"{q}_in_shape"),
+            self._node("Slice", [f"{q}_in_shape", "pt_first", "pt_last"], f"{q}_lead"),
         ]
 
     def gather(self, node: Any, table: Any) -> list[Any]:
@@ -185,7 +174,5 @@ class _Rewriter:
             self._node("Gather", [f"{p}_wq", ids], f"{p}_rows", axis=0),
             self._node("Gather", [f"{p}_ws", ids], f"{p}_scales", axis=0),
             self._node("Cast", [f"{p}_rows"], f"{p}_rowsf", to=TensorProto.FLOAT),
-            self._helper.make_node(
-                "Mul", [f"{p}_rowsf", f"{p}_scales"], [node.output[0]], name=f"{p}_out"
-            ),
+            self._node("Mul", [f"{p}_rowsf", f"{p}_scales"], node.output[0], name=f"{p}_out"),
         ]

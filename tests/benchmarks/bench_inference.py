@@ -175,21 +175,22 @@ def child_process(
     return info
 
 
-def _variant(folder: Path, root: Path, name: str, build: Callable[[Path, Path], object]) -> Path:
-    """A copy of export ``folder`` whose int8 file is made by ``build(fp32, int8)``."""
+def _variant(
+    folder: Path,
+    root: Path,
+    name: str,
+    build: Callable[[Path, Path], object],
+    quant: dict[str, object],
+) -> Path:
+    """A copy of export ``folder`` whose int8 file is made by ``build(fp32, int8)`` and whose
+    spantune.json records ``quant`` (the predictor picks its default batch from it)."""
     import shutil
 
     out = root / name
     shutil.copytree(folder, out, ignore=shutil.ignore_patterns("model_quantized.onnx"))
     build(out / "model.onnx", out / "onnx" / "model_quantized.onnx")
     meta = json.loads((out / "spantune.json").read_text())
-    if name.endswith("per-token"):
-        from engine.export.per_token import PER_TOKEN_QUANTIZATION
-
-        meta["export"]["quantization"] = dict(PER_TOKEN_QUANTIZATION)
-    else:
-        method = "quantize_dynamic" if name.endswith("dynamic") else "quantize_static"
-        meta["export"]["quantization"] = {"method": f"onnxruntime.quantization.{method}"}
+    meta["export"]["quantization"] = quant
     (out / "spantune.json").write_text(json.dumps(meta))
     return out
 
@@ -204,36 +205,45 @@ def int8_variants(
 ) -> None:
     """int8 recipes side by side: F1 against fp32, batch independence, speed, file size."""
     from engine.export.convert import quantize_int8
-    from engine.export.per_token import quantize_int8_per_token
+    from engine.export.per_token import PER_TOKEN_QUANTIZATION, quantize_int8_per_token
     from engine.inference.predictor import Predictor
     from tests.benchmarks.int8_static import quantize_int8_static
+
+    dynamic = {"method": "onnxruntime.quantization.quantize_dynamic"}
+    static = {"method": "onnxruntime.quantization.quantize_static"}
 
     fp32 = Predictor(folder, quantized=False)
     batches = [
         {n: b[n] for n in fp32.input_names} for b in fp32.model_inputs(calibration, batch_size=16)
     ]
     root = Path(tempfile.mkdtemp(prefix="bench-int8-"))
-    variants = {
-        "dynamic": lambda a, b: quantize_int8(a, b),
-        "static, fp32 embeddings": lambda a, b: quantize_int8_static(
-            a, b, batches, {"op_types": ["MatMul", "Gemm"]}
+    variants: dict[str, tuple[Callable[[Path, Path], object], dict[str, object]]] = {
+        "dynamic": (quantize_int8, dynamic),
+        "static, fp32 embeddings": (
+            lambda a, b: quantize_int8_static(a, b, batches, {"op_types": ["MatMul", "Gemm"]}),
+            static,
         ),
-        "static, attention fp32": lambda a, b: quantize_int8_static(
-            a, b, batches, {"matmul_const_b_only": True}
+        "static, attention fp32": (
+            lambda a, b: quantize_int8_static(a, b, batches, {"matmul_const_b_only": True}),
+            static,
         ),
-        "static, feed-forward out int8": lambda a, b: quantize_int8_static(
-            a, b, batches, {"exclude_after_activation": False}
+        "static, feed-forward out int8": (
+            lambda a, b: quantize_int8_static(a, b, batches, {"exclude_after_activation": False}),
+            static,
         ),
-        "static (the former default)": lambda a, b: quantize_int8_static(a, b, batches),
-        "per-token (export default)": lambda a, b: quantize_int8_per_token(a, b),
+        "static (the former default)": (
+            lambda a, b: quantize_int8_static(a, b, batches),
+            static,
+        ),
+        "per-token (export default)": (quantize_int8_per_token, PER_TOKEN_QUANTIZATION),
     }
     print(
         f"\nint8 recipes (static ones calibrated on {len(calibration)} training sentences; fp32 F1 "
         f"{fp32_f1:.4f})"
     )
-    for k, (name, build) in enumerate(variants.items()):
+    for k, (name, (build, quant)) in enumerate(variants.items()):
         began = time.perf_counter()
-        out = _variant(folder, root, f"v{k}-{name.split()[0].strip(',')}", build)
+        out = _variant(folder, root, f"v{k}-{name.split()[0].strip(',')}", build, dict(quant))
         size = (out / "onnx" / "model_quantized.onnx").stat().st_size / 1e6
         default = Predictor(out, quantized=True).default_batch_size
         results = {}
