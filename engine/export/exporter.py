@@ -34,7 +34,7 @@ from engine.export.folder import (
 )
 from engine.export.model_card import model_card
 from engine.export.per_token import PER_TOKEN_QUANTIZATION, quantize_int8_per_token
-from engine.export.reference import EXAMPLE_PY, WORD_RULES
+from engine.export.reference import EXAMPLE_PY, WORD_RULES, without_int8
 from engine.export.validate import (
     HIDDEN_RTOL,
     HIDDEN_TOLERANCE,
@@ -185,7 +185,8 @@ def _build(
     meta["export"] = _export_record(input_names, parity, quant, head)
     _write_json(tmp / "spantune.json", meta)
     (tmp / "README.md").write_text(model_card(meta, tags), encoding="utf-8")
-    (tmp / "example.py").write_text(EXAMPLE_PY, encoding="utf-8")
+    example = EXAMPLE_PY if quant else without_int8(EXAMPLE_PY)
+    (tmp / "example.py").write_text(example, encoding="utf-8")
     return {
         "max_abs_logit_diff": parity.max_abs_logit_diff,
         "max_abs_hidden_diff": parity.max_abs_hidden_diff,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from engine.export.reference import EXAMPLE_JS, WORD_RULES
+from engine.export.reference import EXAMPLE_JS, WORD_RULES, without_int8
 
 # Runs from any working directory with only onnxruntime, tokenizers and numpy (a test runs it).
 USAGE_SNIPPET = """\
@@ -45,22 +45,18 @@ def _score_line(metrics: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _int8_kind(quant: dict[str, Any]) -> str:
-    method = str(quant.get("method", "")).rsplit(".", 1)[-1]
-    if method == "per_token_int8":
-        return (
-            "per-channel int8 weights (MatMulInteger); each token's activations get their own "
-            "scale at run time, so a text's output does not depend on what it is batched with; "
-            "word-embedding table int8 per row; the classifier stays fp32"
-        )
-    return f"{method}, per-channel weights"
+_PER_TOKEN = (
+    "per-channel int8 weights (MatMulInteger); each token's activations get their own scale at "
+    "run time, so a text's output does not depend on what it is batched with; word-embedding "
+    "table int8 per row; the classifier stays fp32"
+)
 
 
 def _quant_lines(quant: dict[str, Any]) -> list[str]:
     if not quant:
         return []
     lines = [
-        f"- int8: {_int8_kind(quant)}",
+        f"- int8: {_PER_TOKEN}",
         f"- int8 vs fp32 on {quant.get('texts', 0)} texts: sub-token argmax agreement "
         f"{quant.get('token_argmax_agreement', 0):.4f}, entity agreement "
         f"{quant.get('entity_agreement', 0):.4f} ({quant.get('entities_fp32', 0)} fp32 entities)",
@@ -79,7 +75,7 @@ def model_card(meta: dict[str, Any], tags: Sequence[str]) -> str:
     export = meta.get("export", {})
     quant = export.get("quantization") or {}
     validation = export.get("validation", {})
-    int8 = "int8, per-token" if quant.get("batch_independent") else "int8"
+    int8 = ", `onnx/model_quantized.onnx` (int8, per-token)" if quant else " (no int8 file)"
     lines = [
         f"# Spantune NER model ({', '.join(meta.get('labels', [])) or 'no labels'})",
         "",
@@ -88,8 +84,7 @@ def model_card(meta: dict[str, Any], tags: Sequence[str]) -> str:
         "",
         "## Files",
         "- `model.onnx`: fp32 ONNX",
-        f"- `onnx/model.onnx` (the same fp32 file), `onnx/model_quantized.onnx` ({int8}): the "
-        "transformers.js layout",
+        f"- `onnx/model.onnx` (the same fp32 file){int8}: the transformers.js layout",
         "- `config.json`, `tokenizer.json`: label map and fast tokenizer",
         "- `head.npz` (when written): classifier weight/bias; outputs `logits`, "
         "`last_hidden_state`",
@@ -124,8 +119,9 @@ def model_card(meta: dict[str, Any], tags: Sequence[str]) -> str:
         "```",
         "",
         'transformers.js v4 (Node) loads the fp32 `onnx/model.onnx` by default; `dtype: "q8"` '
-        "picks the int8 `onnx/model_quantized.onnx`. The same decode in JavaScript (WordPiece "
-        "tokenizers; offsets in UTF-16 units):",
+        "picks the int8 `onnx/model_quantized.onnx`"
+        + ("" if quant else " (not in this export: it was made without int8)")
+        + ". The same decode in JavaScript (WordPiece tokenizers; offsets in UTF-16 units):",
         "",
         "```js",
         EXAMPLE_JS.rstrip("\n"),
@@ -138,4 +134,5 @@ def model_card(meta: dict[str, Any], tags: Sequence[str]) -> str:
     score = _score_line(meta.get("metrics") or {})
     if score:
         lines += ["", "## Evaluation (held-out, seqeval micro)", *score]
-    return "\n".join(lines) + "\n"
+    card = "\n".join(lines) + "\n"
+    return card if quant else without_int8(card)

@@ -100,3 +100,11 @@ export async function entities(text) {
   return found;   // offsets in UTF-16 code units (JavaScript strings), not code points
 }
 """
+
+
+def without_int8(text: str) -> str:
+    """``text`` (example.py, a model-card snippet) for an export made without an int8 file:
+    the fp32 ``onnx/model.onnx`` in its place."""
+    return text.replace('"model_quantized.onnx"', '"model.onnx"').replace(
+        'dtype: "q8"', 'dtype: "fp32"'
+    )

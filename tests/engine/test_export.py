@@ -175,12 +175,33 @@ def test_validation_failure_writes_nothing(
 
 
 def test_export_without_spantune_json_uses_defaults(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
     source = build_tiny_model(tmp_path / "src")
     result = export_model(source, tmp_path / "out", quantize=False)
     meta = json.loads((result.path / "spantune.json").read_text())
     assert meta["labels"] == ["PER", "LOC", "ORG"] and meta["max_length"] == 256
     assert meta["stride"] == 64 and meta["export"]["quantization"] is None
     assert result.token_argmax_agreement is None
+    # without int8, the card's snippets and example.py load the fp32 file that exists
+    card = (result.path / "README.md").read_text()
+    assert not (result.path / "onnx" / "model_quantized.onnx").exists()
+    assert "(no int8 file)" in card and 'file_name="model.onnx"' in card
+    assert '"model_quantized.onnx"' not in card and 'dtype: "q8"' not in card
+    text = "Mary Jones visited Paris"
+    done = subprocess.run(
+        [sys.executable, str(result.path / "example.py"), text],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    want = Predictor(result.path, quantized=False).predict([text], pretokenized=True)[0]
+    got = json.loads(done.stdout)["spans"]
+    assert [(e["start"], e["end"], e["label"]) for e in got] == [
+        (e.start, e.end, e.label) for e in want
+    ]
 
 
 def test_optimum_loads_the_folder(exported: tuple[ExportResult, list[ProgressEvent]]) -> None:
